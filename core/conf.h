@@ -1,0 +1,79 @@
+/* The config file: syntax tree (conf_parse.c) and validation against the
+ * declared directives (conf_schema.c).
+ *
+ * Syntax, in the spirit of nginx:
+ *   directive arg arg;            # a comment to end of line
+ *   block arg { directive ...; }
+ *   include path/*.conf;          # relative to the including file; globs
+ * Words are runs of anything but space, ';', '{', '}', '#' and quotes;
+ * "double" or 'single' quoted strings take \" \\ \n \t escapes (double).
+ * Bounded: 1 MiB per file, 8 levels of include, 16 of nesting, 4 KiB per
+ * word, 64 args per directive. */
+#ifndef PS_CORE_CONF_H
+#define PS_CORE_CONF_H
+
+#include <poshta/config.h>
+
+/* ---- Syntax tree ---------------------------------------------------- */
+
+struct ps_conf_node {
+	char *name;
+	char **args;     /* nargs words */
+	size_t nargs;
+	int has_block;   /* written with { ... } */
+	struct ps_conf_node *children; /* first child, if a block */
+	struct ps_conf_node *next;     /* next sibling */
+	const char *file; /* interned, lives as long as the tree */
+	int line;
+};
+
+struct ps_conf_tree {
+	struct ps_conf_node *root; /* first top-level node */
+	char **files;              /* interned file names */
+	size_t nfiles;
+};
+
+/* Parse path (following includes). On error returns NULL with
+ * "file:line: message" in err. */
+struct ps_conf_tree *ps_conf_parse_file(const char *path, struct ps_error *err);
+/* Parse text in memory; name is used in messages and as the base for
+ * relative includes (its folder). */
+struct ps_conf_tree *ps_conf_parse_text(const char *name, const char *text,
+					size_t len, struct ps_error *err);
+void ps_conf_tree_free(struct ps_conf_tree *t);
+
+/* ---- Schema and validated sections ---------------------------------- */
+
+/* A set of directives allowed in one kind of block: a list of arrays (the
+ * core's own plus each module's), each ending with a NULL name. */
+struct ps_conf_schema {
+	const struct ps_directive **sets;
+	size_t nsets;
+};
+
+/* Check a single value against d. Returns 0, or -1 with err->msg set to
+ * a message without location ("workers: expected an integer, got 'x'"). */
+int ps_conf_check_value(const struct ps_directive *d, char *const *args,
+			size_t nargs, struct ps_conf_value *out,
+			struct ps_error *err);
+
+/* A validated block: the values of every directive in the schema (given or
+ * default), plus child blocks kept as nodes for the caller to validate
+ * with their own schema. Lives until ps_conf_section_free. */
+struct ps_conf_section;
+
+/* Validate the directives of node list "first" against schema. Child
+ * blocks whose name is in block_names (NULL-terminated) are allowed and
+ * left to the caller; anything else unknown is an error. Returns NULL with
+ * "file:line: message" in err. */
+struct ps_conf_section *ps_conf_section_new(const struct ps_conf_node *first,
+					    const struct ps_conf_schema *schema,
+					    const char *const *block_names,
+					    struct ps_error *err);
+void ps_conf_section_free(struct ps_conf_section *s);
+
+const struct ps_conf_value *ps_conf_section_get(const struct ps_conf_section *s,
+						const char *name, size_t index);
+size_t ps_conf_section_count(const struct ps_conf_section *s, const char *name);
+
+#endif

@@ -1,0 +1,26 @@
+# The daemon: everything but main() is a convenience library so unit tests
+# and fuzz targets link the same code.
+noinst_LTLIBRARIES += core/libpscore.la
+core_libpscore_la_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
+core_libpscore_la_SOURCES = \
+	core/api.c core/api.h \
+	core/buf.c core/buf.h \
+	core/bus.c core/bus.h \
+	core/conf_parse.c core/conf_schema.c core/conf.h \
+	core/config_core.c core/config_core.h \
+	core/conn.c core/conn.h \
+	core/hook.c core/hook.h \
+	core/iface.c core/iface.h \
+	core/listen.c core/listen.h \
+	core/log.c core/log.h \
+	core/loop.c core/loop.h \
+	core/master.c core/master.h \
+	core/module.c core/module.h \
+	core/tls.c core/tls.h \
+	core/worker.c core/worker.h
+core_libpscore_la_LIBADD = $(OPENSSL_LIBS) $(LTDL_LIBS) $(PTHREAD_LIBS)
+
+sbin_PROGRAMS += core/poshtad
+core_poshtad_SOURCES = core/main.c
+core_poshtad_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE
+core_poshtad_LDADD = core/libpscore.la

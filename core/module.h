@@ -1,0 +1,46 @@
+/* The module loader and registry: libltdl loading, descriptor and ABI
+ * checks, dependency order, and what each module registered. */
+#ifndef PS_CORE_MODULE_H
+#define PS_CORE_MODULE_H
+
+#include <poshta/config.h>
+#include <poshta/conn.h>
+#include <poshta/module.h>
+
+struct ps_conf_section;
+
+/* Load "dir/NAME.so" for each name, in the order given, calling bind and
+ * init. A module whose requires are not loaded earlier is refused. On error
+ * returns -1 with one line naming the file and the reason in err. */
+int ps_modules_load(const char *dir, char *const *names, size_t n,
+		    struct ps_error *err);
+/* deinit every module in reverse order and unload them. */
+void ps_modules_unload(void);
+/* worker_init / worker_exit of every module in load order. */
+int ps_modules_worker_init(struct ps_error *err);
+void ps_modules_worker_exit(void);
+
+size_t ps_module_count(void);
+struct ps_module_ctx *ps_module_at(size_t index);
+struct ps_module_ctx *ps_module_find(const char *name);
+const char *ps_module_name(const struct ps_module_ctx *m);
+size_t ps_module_index(const struct ps_module_ctx *m);
+/* Registration is allowed only while the module's init runs. */
+int ps_module_registering(const struct ps_module_ctx *m);
+
+/* Directives a module declared, for the config validator. */
+const struct ps_directive *const *ps_module_directives(
+	const struct ps_module_ctx *m, enum ps_conf_scope scope, size_t *n);
+int ps_module_add_directives(struct ps_module_ctx *m, enum ps_conf_scope scope,
+			     const struct ps_directive *d);
+/* The module's validated block (owned by the active config). */
+void ps_module_set_section(struct ps_module_ctx *m,
+			   const struct ps_conf_section *s);
+const struct ps_conf_section *ps_module_section(struct ps_module_ctx *m);
+
+/* Protocols registered by modules. */
+int ps_protocol_add(struct ps_module_ctx *m, const struct ps_protocol *p);
+const struct ps_protocol *ps_protocol_find(const char *name,
+					   struct ps_module_ctx **owner);
+
+#endif

@@ -1,0 +1,50 @@
+/* TLS with OpenSSL: server contexts (a default certificate plus SNI
+ * alternatives), TLS 1.2+ with a modern cipher list, and a non-blocking
+ * session wrapper for connections. */
+#ifndef PS_CORE_TLS_H
+#define PS_CORE_TLS_H
+
+#include <poshta/types.h>
+#include <sys/types.h>
+
+struct ps_tls_ctx; /* wraps SSL_CTX, shared by the listeners that use it */
+struct ps_tls;     /* one session (wraps SSL) */
+
+/* One certificate/key pair; names it answers for via SNI are taken from
+ * the certificate's subjectAltName DNS entries and CN. */
+struct ps_tls_cert {
+	const char *certificate; /* PEM chain file */
+	const char *key;         /* PEM private key file */
+};
+
+/* certs[0] is the default; the others are chosen by SNI. ciphers and
+ * min_version ("TLSv1.2", "TLSv1.3") may be NULL for the defaults. */
+struct ps_tls_ctx *ps_tls_ctx_new(const struct ps_tls_cert *certs,
+				  size_t ncerts, const char *ciphers,
+				  const char *min_version, struct ps_error *err);
+void ps_tls_ctx_ref(struct ps_tls_ctx *t);
+void ps_tls_ctx_unref(struct ps_tls_ctx *t);
+
+/* Results of the non-blocking calls below. */
+#define PS_TLS_WANT_READ (-100)
+#define PS_TLS_WANT_WRITE (-101)
+#define PS_TLS_CLOSED (-102) /* orderly close or fatal error */
+
+struct ps_tls *ps_tls_new(struct ps_tls_ctx *ctx, int fd);
+void ps_tls_free(struct ps_tls *s);
+/* 0 when done, PS_TLS_WANT_*, or PS_TLS_CLOSED (reason logged by caller
+ * from ps_tls_error). */
+int ps_tls_handshake(struct ps_tls *s);
+/* Bytes moved (> 0), PS_TLS_WANT_*, or PS_TLS_CLOSED. */
+ssize_t ps_tls_read(struct ps_tls *s, void *buf, size_t len);
+ssize_t ps_tls_write(struct ps_tls *s, const void *buf, size_t len);
+/* Bytes already decrypted inside OpenSSL (epoll will not report them). */
+size_t ps_tls_pending(struct ps_tls *s);
+/* Best-effort close_notify. */
+void ps_tls_shutdown(struct ps_tls *s);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" after the handshake. */
+const char *ps_tls_info(struct ps_tls *s);
+/* The last OpenSSL error as text, for the log. */
+const char *ps_tls_error(struct ps_tls *s);
+
+#endif

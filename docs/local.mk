@@ -1,0 +1,2 @@
+# Documentation: guides and man pages.
+EXTRA_DIST += docs

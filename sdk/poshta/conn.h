@@ -1,0 +1,54 @@
+/* Protocols and connections: what a protocol module implements, and the
+ * buffered connection the core gives it.
+ *
+ * Input arrives as lines (bounded, CRLF or bare LF reported) or, after
+ * ps_conn_read_bytes(), as an exact number of bytes. Output is queued and
+ * flushed by the core; past the high-water mark the core stops handing the
+ * protocol input until the client reads its replies. */
+#ifndef POSHTA_CONN_H
+#define POSHTA_CONN_H
+
+#include <poshta/types.h>
+
+/* Flags of a delivered line. The line never includes its terminator. */
+#define PS_LINE_CRLF 0x1    /* ended with CR LF */
+#define PS_LINE_BARE_LF 0x2 /* ended with LF alone */
+#define PS_LINE_TOOLONG 0x4 /* longer than max_line: this is its start, the
+			     * rest up to the next LF was discarded */
+
+/* ps_conn_tls() bits. */
+#define PS_TLS_ACTIVE 0x1   /* the connection is encrypted now */
+#define PS_TLS_OFFERED 0x2  /* STARTTLS may be offered (listener + cert) */
+#define PS_TLS_REQUIRED 0x4 /* listener says: no authentication or mail
+			     * commands before TLS */
+
+/* A protocol. Callbacks return 0 to go on or a negative code to close the
+ * connection at once (queued output is still flushed). The core allocates
+ * session_size zeroed bytes per connection and passes them as "s". */
+struct ps_protocol {
+	size_t size;             /* sizeof(struct ps_protocol) */
+	const char *name;        /* what "listen NAME" or "protocol NAME" says */
+	size_t session_size;
+	size_t max_line;         /* default line bound; 0: the core's (8192) */
+	/* A new connection (after the implicit TLS handshake): greet. */
+	int (*on_open)(struct ps_conn *c, void *s);
+	/* One line of input, see the PS_LINE_* flags. */
+	int (*on_line)(struct ps_conn *c, void *s, const char *line, size_t len,
+		       unsigned flags);
+	/* Bytes asked for with ps_conn_read_bytes(); "left" is how many are
+	 * still to come after these. At 0 the connection is back to lines. */
+	int (*on_bytes)(struct ps_conn *c, void *s, const char *data, size_t len,
+			size_t left);
+	/* The output queue fell to the low-water mark: write more. Optional. */
+	int (*on_drain)(struct ps_conn *c, void *s);
+	/* The STARTTLS handshake finished: forget everything learned before. */
+	int (*on_tls)(struct ps_conn *c, void *s);
+	/* The idle timeout fired: say goodbye; the core closes afterwards.
+	 * Optional. */
+	void (*on_timeout)(struct ps_conn *c, void *s);
+	/* The connection is closing (client gone, error, or ps_conn_close):
+	 * free what the session owns. Called exactly once. */
+	void (*on_close)(struct ps_conn *c, void *s);
+};
+
+#endif

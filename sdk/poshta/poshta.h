@@ -1,0 +1,367 @@
+/* The Poshta SDK: include this one header in a module.
+ *
+ * Every function below is a type-checked inline wrapper around the table
+ * the core passed to the module (struct ps_api); none is a symbol to link
+ * against. Unless a comment says otherwise, call them on the loop thread
+ * (from callbacks, timers, job completions), never from a job's work
+ * function. "Since" names the ABI minor that added an entry. */
+#ifndef POSHTA_POSHTA_H
+#define POSHTA_POSHTA_H
+
+#include <poshta/types.h>
+#include <poshta/version.h>
+#include <poshta/module.h>
+#include <poshta/config.h>
+#include <poshta/conn.h>
+#include <poshta/hook.h>
+#include <poshta/api.h>
+
+#ifndef PS_CORE
+
+/* ---- Logging (since 1.0) -------------------------------------------- */
+
+static inline void PS_PRINTF(2, 3)
+ps_log(enum ps_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ps__api->logv(ps__self, NULL, level, fmt, ap);
+	va_end(ap);
+}
+
+/* Like ps_log, prefixed with the connection's id. End the message with
+ * key=value details an operator can grep. */
+static inline void PS_PRINTF(3, 4)
+ps_conn_log(struct ps_conn *c, enum ps_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ps__api->logv(ps__self, c, level, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- Registration: only from the descriptor's init (since 1.0) ------- */
+
+/* Declare directives (array ended by a NULL name). PS_SCOPE_MODULE ones
+ * live in a block named after the module; PS_SCOPE_LISTEN ones inside
+ * "listen" blocks of this module's protocols. The array must outlive the
+ * module. Returns 0, PS_EEXIST for a name declared twice, PS_ESTATE. */
+static inline int
+ps_conf_register(enum ps_conf_scope scope, const struct ps_directive *d)
+{
+	return ps__api->conf_register(ps__self, scope, d);
+}
+
+/* Offer a protocol to "listen" blocks. The struct must outlive the module.
+ * Returns 0, PS_EEXIST if another module has the name, PS_ESTATE. */
+static inline int
+ps_protocol_register(const struct ps_protocol *p)
+{
+	return ps__api->protocol_register(ps__self, p);
+}
+
+/* Run fn for event (e.g. "smtp.rcpt") at the given priority. */
+static inline int
+ps_hook_register(const char *event, int priority, ps_hook_fn fn, void *arg)
+{
+	return ps__api->hook_register(ps__self, event, priority, fn, arg);
+}
+
+/* Publish a table of functions other modules can look up by kind and
+ * name ("storage", "sqlite"; "imap.command", "quota"). The table must
+ * begin with a size_t holding its own size and outlive the module. */
+static inline int
+ps_iface_publish(const char *kind, const char *name, const void *table)
+{
+	return ps__api->iface_publish(ps__self, kind, name, table);
+}
+
+/* ---- Config (since 1.0) ---------------------------------------------- */
+
+/* This module's block; every declared directive reads at least its
+ * default. Valid from worker_init on (the config is final then). */
+static inline const struct ps_conf_section *
+ps_conf_module(void)
+{
+	return ps__api->conf_module(ps__self);
+}
+
+/* The top level: state_dir, hostname, ... */
+static inline const struct ps_conf_section *
+ps_conf_core(void)
+{
+	return ps__api->conf_core();
+}
+
+/* The index-th value of a directive (0 for single ones), or NULL when it
+ * was not given and has no default. */
+static inline const struct ps_conf_value *
+ps_conf_get(const struct ps_conf_section *s, const char *name, size_t index)
+{
+	return ps__api->conf_get(s, name, index);
+}
+
+static inline size_t
+ps_conf_count(const struct ps_conf_section *s, const char *name)
+{
+	return ps__api->conf_count(s, name);
+}
+
+static inline const char *
+ps_conf_str(const struct ps_conf_section *s, const char *name)
+{
+	const struct ps_conf_value *v = ps_conf_get(s, name, 0);
+	return v ? v->str : NULL;
+}
+
+static inline long long
+ps_conf_num(const struct ps_conf_section *s, const char *name)
+{
+	const struct ps_conf_value *v = ps_conf_get(s, name, 0);
+	return v ? v->num : 0;
+}
+
+/* ---- Hooks and interfaces (since 1.0) -------------------------------- */
+
+/* Run the chain for event; done gets the verdict exactly once, maybe
+ * before this returns. data is the area owner's event struct. */
+static inline void
+ps_hook_run(const char *event, struct ps_conn *c, void *data,
+	    ps_hook_done_fn done, void *arg)
+{
+	ps__api->hook_run(event, c, data, done, arg);
+}
+
+static inline void *
+ps_hook_data(struct ps_hook_call *call)
+{
+	return ps__api->hook_data(call);
+}
+
+static inline struct ps_conn *
+ps_hook_conn(struct ps_hook_call *call)
+{
+	return ps__api->hook_conn(call);
+}
+
+/* Set the reply text that goes with REJECT or DEFER (copied). */
+static inline void
+ps_hook_reply(struct ps_hook_call *call, const char *reply)
+{
+	ps__api->hook_reply(call, reply);
+}
+
+/* Finish a handler that returned PS_HOOK_PENDING, on the loop thread. */
+static inline void
+ps_hook_resume(struct ps_hook_call *call, int verdict)
+{
+	ps__api->hook_resume(call, verdict);
+}
+
+/* Copy the table published as kind/name (name NULL: the first of that
+ * kind) into buf, zero-filling what an older publisher lacks. Returns 0 or
+ * PS_ENOENT. */
+static inline int
+ps_iface_get(const char *kind, const char *name, void *buf, size_t bufsize)
+{
+	return ps__api->iface_get(kind, name, buf, bufsize);
+}
+
+/* ---- Loop: time, timers, jobs, bus (since 1.0) ----------------------- */
+
+/* Monotonic milliseconds, cached once per loop turn. */
+static inline uint64_t
+ps_now_ms(void)
+{
+	return ps__api->now_ms();
+}
+
+/* Call fn(arg) once, ms from now. The handle is valid until fn runs or
+ * ps_timer_cancel; NULL if out of memory. */
+static inline struct ps_timer *
+ps_timer_add(uint64_t ms, ps_timer_fn fn, void *arg)
+{
+	return ps__api->timer_add(ms, fn, arg);
+}
+
+static inline void
+ps_timer_cancel(struct ps_timer *t)
+{
+	ps__api->timer_cancel(t);
+}
+
+/* Run work(arg) on the worker's thread pool (it may block: disk, fsync,
+ * password hashing), then done(arg) on the loop thread. work must not
+ * call the SDK. Returns 0 or PS_ENOMEM. */
+static inline int
+ps_job_submit(ps_job_fn work, ps_job_fn done, void *arg)
+{
+	return ps__api->job_submit(work, done, arg);
+}
+
+/* Send data to every worker subscribed to a prefix of topic, this one
+ * included, through the master. Delivery is asynchronous and in order per
+ * sender. len is at most 64 KiB. */
+static inline int
+ps_bus_publish(const char *topic, const void *data, size_t len)
+{
+	return ps__api->bus_publish(topic, data, len);
+}
+
+static inline int
+ps_bus_subscribe(const char *prefix, ps_bus_fn fn, void *arg)
+{
+	return ps__api->bus_subscribe(ps__self, prefix, fn, arg);
+}
+
+/* ---- Connections (since 1.0) ----------------------------------------- */
+
+/* Queue bytes for the client. Never blocks; check ps_conn_pending() and
+ * wait for on_drain before writing large amounts. */
+static inline int
+ps_conn_write(struct ps_conn *c, const void *data, size_t len)
+{
+	return ps__api->conn_write(c, data, len);
+}
+
+static inline int PS_PRINTF(2, 3)
+ps_conn_printf(struct ps_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, fmt);
+	r = ps__api->conn_vprintf(c, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Bytes queued and not yet sent. */
+static inline size_t
+ps_conn_pending(struct ps_conn *c)
+{
+	return ps__api->conn_pending(c);
+}
+
+/* Deliver the next n input bytes to on_bytes (IMAP literals, SMTP BDAT),
+ * then go back to lines. */
+static inline int
+ps_conn_read_bytes(struct ps_conn *c, size_t n)
+{
+	return ps__api->conn_read_bytes(c, n);
+}
+
+/* Stop and restart handing input to the protocol (e.g. while a job or a
+ * hook is pending). Input is kept, up to the buffer bound. */
+static inline void
+ps_conn_pause(struct ps_conn *c)
+{
+	ps__api->conn_pause(c);
+}
+
+static inline void
+ps_conn_resume(struct ps_conn *c)
+{
+	ps__api->conn_resume(c);
+}
+
+/* Start TLS after queueing the "go ahead" reply: the core flushes it,
+ * discards every byte the client sent before the handshake, shakes hands
+ * and calls on_tls. PS_ESTATE if TLS is active or not offered here. */
+static inline int
+ps_conn_starttls(struct ps_conn *c)
+{
+	return ps__api->conn_starttls(c);
+}
+
+/* Close after the queued output is flushed; on_close follows. */
+static inline void
+ps_conn_close(struct ps_conn *c)
+{
+	ps__api->conn_close(c);
+}
+
+/* Keep c's memory valid across an asynchronous operation; pair with
+ * ps_conn_release. Check ps_conn_closing() when the operation ends. */
+static inline void
+ps_conn_hold(struct ps_conn *c)
+{
+	ps__api->conn_hold(c);
+}
+
+static inline void
+ps_conn_release(struct ps_conn *c)
+{
+	ps__api->conn_release(c);
+}
+
+static inline int
+ps_conn_closing(struct ps_conn *c)
+{
+	return ps__api->conn_closing(c);
+}
+
+/* Idle timeout for this connection; 0 turns it off. */
+static inline void
+ps_conn_set_timeout(struct ps_conn *c, uint64_t ms)
+{
+	ps__api->conn_set_timeout(c, ms);
+}
+
+static inline void
+ps_conn_set_max_line(struct ps_conn *c, size_t max)
+{
+	ps__api->conn_set_max_line(c, max);
+}
+
+/* PS_TLS_* bits. */
+static inline unsigned
+ps_conn_tls(struct ps_conn *c)
+{
+	return ps__api->conn_tls(c);
+}
+
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL in plain text. */
+static inline const char *
+ps_conn_tls_info(struct ps_conn *c)
+{
+	return ps__api->conn_tls_info(c);
+}
+
+/* A short id unique in this server's lifetime, as in the logs. */
+static inline const char *
+ps_conn_id(struct ps_conn *c)
+{
+	return ps__api->conn_id(c);
+}
+
+/* The client's address as text, without port. */
+static inline const char *
+ps_conn_peer(struct ps_conn *c)
+{
+	return ps__api->conn_peer(c);
+}
+
+/* The name of the listen block the client came in on. */
+static inline const char *
+ps_conn_listener(struct ps_conn *c)
+{
+	return ps__api->conn_listener(c);
+}
+
+/* That listen block, with PS_SCOPE_LISTEN directives. */
+static inline const struct ps_conf_section *
+ps_conn_conf(struct ps_conn *c)
+{
+	return ps__api->conn_conf(c);
+}
+
+/* This module's pointer-sized slot on c (for modules that are not the
+ * connection's protocol, e.g. filters). Starts NULL. */
+static inline void **
+ps_conn_slot(struct ps_conn *c)
+{
+	return ps__api->conn_slot(c, ps__self);
+}
+
+#endif /* PS_CORE */
+#endif

@@ -1,0 +1,18 @@
+# Tests: cmocka unit tests per core file, pytest integration tests against
+# a real poshtad, and libFuzzer targets (with --enable-fuzz).
+UNIT_CPP = $(AM_CPPFLAGS) -DPS_CORE $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS)
+UNIT_LIBS = core/libpscore.la $(CMOCKA_LIBS)
+
+UNIT_TESTS =
+include tests/unit/local.mk
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS) tests/integration/run
+
+include tests/fuzz/local.mk
+
+EXTRA_DIST += tests/integration tests/modules tests/bench
+TESTS_ENVIRONMENT = \
+	POSHTA_TOP_SRCDIR='$(abs_top_srcdir)' \
+	POSHTA_TOP_BUILDDIR='$(abs_top_builddir)' \
+	POSHTAD='$(abs_top_builddir)/core/poshtad' \
+	PYTHON3='$(PYTHON3)'; export POSHTA_TOP_SRCDIR POSHTA_TOP_BUILDDIR POSHTAD PYTHON3;

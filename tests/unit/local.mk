@@ -1,0 +1,1 @@
+# cmocka unit tests: UNIT_TESTS += tests/unit/test_NAME
