@@ -15,22 +15,60 @@ struct ps_loop;
 struct ps_listener;
 struct ps_module_ctx;
 
-/* Take over an accepted, non-blocking fd. Starts the implicit TLS
- * handshake or calls on_open. Returns NULL (fd closed) on ENOMEM. */
+/* Take over an accepted, non-blocking fd (the caller has counted it with
+ * ps_limits_acquire; closing releases it). Calls on_open at once, or
+ * after the handshake on an implicit-TLS listener. Returns NULL, fd
+ * closed and nothing called, when out of memory. */
 struct ps_conn *ps_conn_accept(struct ps_loop *loop, struct ps_listener *l,
 			       int fd, const struct sockaddr *peer,
 			       socklen_t peerlen);
 
-/* Live connections in this worker, and those from one peer address. */
+/* Open connections in this worker (closed ones a module still holds are
+ * not counted). */
 size_t ps_conn_count(void);
-size_t ps_conn_count_peer(const struct sockaddr *peer);
 
-/* Stop reading new commands everywhere; used when the worker drains on
- * SIGTERM or reload (the connections finish on their own). */
+/* The worker drains (SIGTERM, reload): deliver no new command anywhere.
+ * A connection closes, flushing its output, once nothing is in flight:
+ * not paused, no literal half read, no output queued. A client still in
+ * its implicit TLS handshake is dropped at once. */
 void ps_conn_drain_all(void);
 
-/* Close every connection now (worker exit). */
+/* Close every connection now, queued output dropped (worker exit). Run
+ * the loop one more turn to free those with a deferred run pending. */
 void ps_conn_close_all(void);
+
+/* Semantics the SDK comments leave open:
+ *
+ * - Close: ps_conn_close and a callback's negative return only mark the
+ *   connection closing; it stops reading and delivering, flushes the
+ *   queue (for at most 30 s without progress) and then closes, from the
+ *   loop, never inside a callback. on_close runs exactly once, and only
+ *   if on_open ran: a client failing the implicit TLS handshake is never
+ *   seen by the protocol. The memory lives until the last release.
+ * - End of input: lines already complete when the client closes its side
+ *   are delivered first (after a pause, once resumed); an unfinished
+ *   last line is dropped; then the connection closes.
+ * - Flow control: output reaching out_high stops delivery and reading.
+ *   on_drain is called once each time the queue, having gone above
+ *   out_low, falls to out_low or below; delivery resumes then too.
+ *   Input stops being read at max_input bytes buffered (TCP pushes back).
+ * - ps_conn_read_bytes: PS_ESTATE while bytes are still due, when closing,
+ *   or without on_bytes. Bytes already buffered behind the current line
+ *   count. Chunks are delivered as they arrive.
+ * - STARTTLS: after ps_conn_starttls nothing more is delivered; the queue
+ *   is flushed, every buffered input byte is discarded, the line reader
+ *   and bytes mode are reset, the handshake runs, then on_tls. Write
+ *   nothing between ps_conn_starttls and on_tls: it would go out in
+ *   plain text before the handshake.
+ * - ps_conn_tls: ACTIVE once the handshake is done. OFFERED on a starttls
+ *   or required listener with a certificate until STARTTLS is called.
+ *   REQUIRED means the listener demands TLS (required or implicit) and
+ *   stays set after the handshake: a protocol refuses authentication and
+ *   mail while REQUIRED is set and ACTIVE is not.
+ * - Idle timeout: any byte read or written counts as activity. On expiry
+ *   on_timeout (if any) says goodbye and the connection closes; during a
+ *   handshake it is dropped. ps_conn_set_timeout restarts the clock.
+ * - ps_conn_slot: NULL for a module loaded after the connection began. */
 
 int ps_conn_write(struct ps_conn *c, const void *data, size_t len);
 int ps_conn_vprintf(struct ps_conn *c, const char *fmt, va_list ap);

@@ -1,6 +1,7 @@
 /* TLS with OpenSSL: server contexts (a default certificate plus SNI
  * alternatives), TLS 1.2+ with a modern cipher list, and a non-blocking
- * session wrapper for connections. */
+ * session wrapper for connections. OpenSSL writes with write(2): the
+ * process must ignore SIGPIPE, as the master and workers do. */
 #ifndef PS_CORE_TLS_H
 #define PS_CORE_TLS_H
 
@@ -17,34 +18,45 @@ struct ps_tls_cert {
 	const char *key;         /* PEM private key file */
 };
 
-/* certs[0] is the default; the others are chosen by SNI. ciphers and
- * min_version ("TLSv1.2", "TLSv1.3") may be NULL for the defaults. */
+/* certs[0] is the default; the others are chosen by SNI (exact names
+ * before wildcards, "*.x.test" standing for one label). ciphers (TLS 1.2
+ * suites) and min_version ("TLSv1.2", "TLSv1.3") may be NULL for the
+ * defaults: ECDHE with AES-GCM or ChaCha20-Poly1305, and TLS 1.2. Returns
+ * NULL with a message naming the file and OpenSSL's reason. */
 struct ps_tls_ctx *ps_tls_ctx_new(const struct ps_tls_cert *certs,
 				  size_t ncerts, const char *ciphers,
-				  const char *min_version, struct ps_error *err);
+				  const char *min_version,
+				  struct ps_error *err);
+/* Listeners and sessions share a context; it goes when the last one
+ * lets go, so a reload's new contexts leave old sessions theirs. Counts
+ * are per process and not thread-safe. unref(NULL) is a no-op. */
 void ps_tls_ctx_ref(struct ps_tls_ctx *t);
 void ps_tls_ctx_unref(struct ps_tls_ctx *t);
 
 /* Results of the non-blocking calls below. */
 #define PS_TLS_WANT_READ (-100)
 #define PS_TLS_WANT_WRITE (-101)
-#define PS_TLS_CLOSED (-102) /* orderly close or fatal error */
+#define PS_TLS_CLOSED (-102) /* fatal error, or closed mid-handshake */
 
+/* A server session on fd (NULL on ENOMEM); it holds a reference to ctx. */
 struct ps_tls *ps_tls_new(struct ps_tls_ctx *ctx, int fd);
 void ps_tls_free(struct ps_tls *s);
 /* 0 when done, PS_TLS_WANT_*, or PS_TLS_CLOSED (reason logged by caller
  * from ps_tls_error). */
 int ps_tls_handshake(struct ps_tls *s);
-/* Bytes moved (> 0), PS_TLS_WANT_*, or PS_TLS_CLOSED. */
+/* Bytes moved (> 0), PS_TLS_WANT_*, or PS_TLS_CLOSED; ps_tls_read
+ * returns 0 at the end of the client's data (close_notify, or TCP closed
+ * after a whole record). Read until PS_TLS_WANT_READ before waiting for
+ * the fd: OpenSSL may hold decrypted bytes epoll cannot see. A write that
+ * returned PS_TLS_WANT_* is retried with at least as many bytes (the
+ * buffer may move); a shorter count than asked is a partial write. */
 ssize_t ps_tls_read(struct ps_tls *s, void *buf, size_t len);
 ssize_t ps_tls_write(struct ps_tls *s, const void *buf, size_t len);
-/* Bytes already decrypted inside OpenSSL (epoll will not report them). */
-size_t ps_tls_pending(struct ps_tls *s);
 /* Best-effort close_notify. */
 void ps_tls_shutdown(struct ps_tls *s);
-/* "TLSv1.3 TLS_AES_256_GCM_SHA384" after the handshake. */
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" after the handshake, else NULL. */
 const char *ps_tls_info(struct ps_tls *s);
-/* The last OpenSSL error as text, for the log. */
+/* Why the last call on s failed, as text for the log. */
 const char *ps_tls_error(struct ps_tls *s);
 
 #endif
