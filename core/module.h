@@ -14,6 +14,14 @@ struct ps_conf_section;
  * returns -1 with one line naming the file and the reason in err. */
 int ps_modules_load(const char *dir, char *const *names, size_t n,
 		    struct ps_error *err);
+/* Check a descriptor found in a file against this core, in order: magic,
+ * ABI major and minor, size, name, bind/init present. Returns 0 or -1
+ * with the reason (without the file name) in err. */
+int ps_module_check(const struct ps_module *d, const char *name,
+		    struct ps_error *err);
+/* Add a module linked into the program (fuzzers, unit tests, static
+ * sanitizer builds) with the same checks, bind and init as a file. */
+int ps_modules_add_static(const struct ps_module *d, struct ps_error *err);
 /* deinit every module in reverse order and unload them. */
 void ps_modules_unload(void);
 /* worker_init / worker_exit of every module in load order. */
@@ -38,7 +46,8 @@ void ps_module_set_section(struct ps_module_ctx *m,
 			   const struct ps_conf_section *s);
 const struct ps_conf_section *ps_module_section(struct ps_module_ctx *m);
 
-/* Protocols registered by modules. */
+/* Protocols registered by modules. The registry keeps a copy sized for
+ * this core, so callbacks an older module lacks read NULL. */
 int ps_protocol_add(struct ps_module_ctx *m, const struct ps_protocol *p);
 const struct ps_protocol *ps_protocol_find(const char *name,
 					   struct ps_module_ctx **owner);
