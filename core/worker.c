@@ -1,0 +1,178 @@
+/* A worker process (see worker.h). Signals arrive through a signalfd on
+ * the loop, so handlers never run in the middle of a callback. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "config_core.h"
+#include "conn.h"
+#include "limits.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "module.h"
+#include "worker.h"
+
+static struct ps_loop *loop;
+static struct ps_config *config;
+static int draining;
+static int sig_fd = -1;
+
+struct ps_loop *
+ps_worker_loop(void)
+{
+	return loop;
+}
+
+static int
+drop_privileges(const struct ps_config *cfg, struct ps_error *err)
+{
+	if (!cfg->drop_privileges)
+		return 0;
+	if (setgroups(1, &cfg->gid) < 0 || setgid(cfg->gid) < 0 ||
+	    setuid(cfg->uid) < 0)
+		return ps_error_set(err, "cannot become user %s: %s",
+				    cfg->user ? cfg->user : "?",
+				    strerror(errno));
+	/* Workers are not debuggable by other users, nor dump keys. */
+	prctl(PR_SET_DUMPABLE, 0);
+	return 0;
+}
+
+/* Checked every 200 ms while draining: exit when the last one is gone. */
+static void
+drain_check(void *arg)
+{
+	(void)arg;
+	if (ps_conn_count() == 0) {
+		ps_loop_stop(loop);
+		return;
+	}
+	ps_loop_timer(loop, 200, drain_check, NULL);
+}
+
+static void
+drain_deadline(void *arg)
+{
+	(void)arg;
+	ps_notice("shutdown timeout: closing %zu connections",
+		  ps_conn_count());
+	ps_conn_close_all();
+	ps_loop_stop(loop);
+}
+
+static void
+start_drain(int deadline)
+{
+	if (draining)
+		return;
+	draining = 1;
+	ps_listen_stop(loop, config->listeners);
+	ps_conn_drain_all();
+	if (deadline)
+		ps_loop_timer(loop, config->shutdown_timeout_ms,
+			      drain_deadline, NULL);
+	drain_check(NULL);
+}
+
+static void
+master_lost(void)
+{
+	ps_warn("master went away; finishing connections");
+	start_drain(1);
+}
+
+static void
+on_signal(struct ps_loop *l, int fd, unsigned ev, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)l;
+	(void)ev;
+	(void)arg;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			ps_info("retiring: no new connections, %zu live",
+				ps_conn_count());
+			start_drain(0);
+		} else if (si.ssi_signo == SIGTERM ||
+			   si.ssi_signo == SIGINT) {
+			ps_info("shutting down: %zu live connections",
+				ps_conn_count());
+			start_drain(1);
+		}
+	}
+}
+
+static int
+setup_signals(struct ps_error *err)
+{
+	sigset_t set;
+
+	/* Die with the master if it is killed outright. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sig_fd < 0)
+		return ps_error_set(err, "signalfd: %s", strerror(errno));
+	return ps_loop_watch(loop, sig_fd, PS_EV_READ, on_signal, NULL) < 0 ?
+		ps_error_set(err, "cannot watch signals") : 0;
+}
+
+static int
+start(struct ps_config *cfg, unsigned slot, int bus_fd, struct ps_error *err)
+{
+	if (drop_privileges(cfg, err) < 0)
+		return PS_EFAIL;
+	loop = ps_loop_new(cfg->threads, err);
+	if (!loop || setup_signals(err) < 0)
+		return PS_EFAIL;
+	ps_limits_set_worker(slot);
+	if (ps_bus_worker_start(loop, bus_fd, master_lost) < 0)
+		return ps_error_set(err, "cannot start the bus");
+	if (ps_modules_worker_init(err) < 0)
+		return PS_EFAIL;
+	if (ps_listen_start(loop, cfg->listeners) < 0)
+		return ps_error_set(err, "cannot watch the listeners");
+	return 0;
+}
+
+void
+ps_worker_run(struct ps_config *cfg, unsigned slot, int bus_fd)
+{
+	struct ps_error err = {""};
+	char role[32];
+	int code = 0;
+
+	config = cfg;
+	snprintf(role, sizeof(role), "worker %u", slot);
+	ps_log_set_role(role);
+	if (start(cfg, slot, bus_fd, &err) < 0) {
+		ps_err("%s", err.msg);
+		code = 1;
+	} else {
+		ps_debug("started");
+		ps_loop_run(loop);
+	}
+	ps_modules_worker_exit();
+	ps_conn_close_all();
+	ps_bus_worker_stop();
+	if (loop)
+		ps_loop_free(loop);
+	_exit(code);
+}
