@@ -11,6 +11,7 @@ core_libpscore_la_SOURCES = \
 	core/conn.c core/conn.h \
 	core/hook.c core/hook.h \
 	core/iface.c core/iface.h \
+	core/limits.c core/limits.h \
 	core/listen.c core/listen.h \
 	core/log.c core/log.h \
 	core/loop.c core/loop.h \

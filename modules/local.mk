@@ -1,11 +1,13 @@
 # In-tree modules: one folder each, built as $(moduledir)/NAME.so.
-# Module rule of thumb: LDFLAGS = $(MODULE_LDFLAGS), no core sources.
+# Module rule of thumb: LDFLAGS = -module $(MODULE_LDFLAGS) (automake wants
+# -module spelled out), no core sources, only the SDK headers.
 
 # Stage built modules in one folder so poshtad runs from the build tree.
+STAGED_MODULES += $(module_LTLIBRARIES)
 all-local: stage-modules
-stage-modules: $(module_LTLIBRARIES)
+stage-modules: $(STAGED_MODULES)
 	@mkdir -p $(top_builddir)/modules/.staged
-	@for la in $(module_LTLIBRARIES); do \
+	@for la in $(STAGED_MODULES); do \
 		n=$$(basename $$la .la); d=$$(dirname $$la); \
 		ln -sf $(abs_top_builddir)/$$d/.libs/$$n.so $(top_builddir)/modules/.staged/$$n.so; \
 	done

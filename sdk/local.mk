@@ -8,3 +8,12 @@ nodist_poshtainclude_HEADERS = sdk/poshta/version.h
 pkgconfigdir = $(libdir)/pkgconfig
 nodist_pkgconfig_DATA = sdk/poshta-sdk.pc
 EXTRA_DIST += sdk/examples
+
+# The example module is also built in the tree, so "make run" serves it.
+# It sees only the SDK headers, exactly like an out-of-tree build.
+noinst_LTLIBRARIES += sdk/examples/echo/echo.la
+sdk_examples_echo_echo_la_SOURCES = sdk/examples/echo/echo.c \
+	sdk/examples/echo/echo.h
+sdk_examples_echo_echo_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
+sdk_examples_echo_echo_la_LDFLAGS = -module $(MODULE_LDFLAGS) -rpath /nowhere
+STAGED_MODULES += sdk/examples/echo/echo.la

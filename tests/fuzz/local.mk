@@ -1,1 +1,15 @@
-# libFuzzer targets, built with --enable-fuzz
+# libFuzzer targets (configure --enable-fuzz CC=clang). Each has a .dict.
+if ENABLE_FUZZ
+FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
+FUZZ_LINK = -fsanitize=fuzzer
+tests_fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_CPP)
+tests_fuzz_fuzz_conf_LDADD = core/libpscore.la
+tests_fuzz_fuzz_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+tests_fuzz_fuzz_linereader_CPPFLAGS = $(FUZZ_CPP)
+tests_fuzz_fuzz_linereader_LDADD = core/libpscore.la
+tests_fuzz_fuzz_linereader_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+endif
+EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
+	tests/fuzz/fuzz_conf.dict tests/fuzz/fuzz_linereader.dict tests/fuzz/smoke

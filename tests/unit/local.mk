@@ -1,1 +1,16 @@
-# cmocka unit tests: UNIT_TESTS += tests/unit/test_NAME
+# cmocka unit tests, one per core file; each links the core library.
+UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
+	tests/unit/test_conn tests/unit/test_module tests/unit/test_hook
+
+tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_conf_LDADD = $(UNIT_LIBS)
+tests_unit_test_buf_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_buf_LDADD = $(UNIT_LIBS)
+tests_unit_test_loop_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_loop_LDADD = $(UNIT_LIBS)
+tests_unit_test_conn_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_conn_LDADD = $(UNIT_LIBS)
+tests_unit_test_module_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_module_LDADD = $(UNIT_LIBS)
+tests_unit_test_hook_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_hook_LDADD = $(UNIT_LIBS)

@@ -1,0 +1,230 @@
+/* echo.so: a line echo service in the spirit of RFC 862, and the model of
+ * a Poshta protocol module. It greets, answers QUIT, STARTTLS and TLS?, and
+ * sends every other line back once the "echo.line" hook chain (echo.h) has
+ * let it through, after the listener's "prefix". */
+#include <poshta/poshta.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "echo.h"
+
+/* One per connection: the core allocates session_size zeroed bytes next to
+ * the connection and frees them with it, so there is no table to keep. */
+struct echo_session {
+	struct ps_conn *conn;
+	struct echo_line_event ev; /* what the running hook chain looks at */
+	char *line;                /* our copy behind ev.line */
+	int waiting;               /* a hook chain has not answered yet */
+	int paused;                /* we stopped input while it thinks */
+	unsigned long echoed;      /* for the log line at close */
+};
+
+/* From the "echo" block; set in each worker once the config is final. */
+static const char *greeting;
+
+/* Directives are data: the core checks the whole file against them, with
+ * file:line errors, before any module code sees a value. */
+static const struct ps_directive echo_module_directives[] = {
+	{ .name = "greeting", .type = PS_CONF_STRING,
+	  .def = "Poshta echo ready",
+	  .help = "text after +OK when a client connects" },
+	{ .name = NULL },
+};
+
+static const struct ps_directive echo_listen_directives[] = {
+	{ .name = "prefix", .type = PS_CONF_STRING,
+	  .help = "text put before every echoed line (default: none)" },
+	{ .name = NULL },
+};
+
+static int
+is_command(const char *line, size_t len, const char *word)
+{
+	return len == strlen(word) && strncasecmp(line, word, len) == 0;
+}
+
+static int
+echo_open(struct ps_conn *c, void *sp)
+{
+	struct echo_session *s = sp;
+	const char *tls = ps_conn_tls_info(c);
+
+	s->conn = c;
+	ps_conn_log(c, PS_LOG_INFO, "connect peer=%s listener=%s tls=\"%s\"",
+		    ps_conn_peer(c), ps_conn_listener(c), tls ? tls : "none");
+	return ps_conn_printf(c, "+OK %s\r\n", greeting) < 0 ? PS_EIO : 0;
+}
+
+/* The chain's verdict on s->line, maybe long after echo_line returned. */
+static void
+echo_verdict(int verdict, const char *reply, void *arg)
+{
+	struct echo_session *s = arg;
+	struct ps_conn *c = s->conn;
+	const char *prefix = ps_conf_str(ps_conn_conf(c), "prefix");
+
+	/* A client that left while a filter thought gets no answer. */
+	if (ps_conn_closing(c))
+		goto done;
+	switch (verdict) {
+	case PS_HOOK_CONTINUE:
+	case PS_HOOK_ACCEPT:
+		if (prefix)
+			ps_conn_write(c, prefix, strlen(prefix));
+		ps_conn_write(c, s->line, s->ev.len);
+		ps_conn_write(c, "\r\n", 2);
+		s->echoed++;
+		break;
+	case PS_HOOK_DEFER:
+		ps_conn_log(c, PS_LOG_INFO, "line deferred reply=\"%s\"",
+			    reply ? reply : "");
+		ps_conn_printf(c, "-ERR [TEMP] %s\r\n",
+			       reply ? reply : "try later");
+		break;
+	default:
+		ps_conn_log(c, PS_LOG_INFO, "line rejected reply=\"%s\"",
+			    reply ? reply : "");
+		ps_conn_printf(c, "-ERR %s\r\n", reply ? reply : "rejected");
+		break;
+	}
+	if (s->paused)
+		ps_conn_resume(c);
+done:
+	free(s->line);
+	s->line = NULL;
+	s->waiting = s->paused = 0;
+	/* Last: this may free c and s if the connection closed meanwhile. */
+	ps_conn_release(c);
+}
+
+/* Hand a line to the filters; echo_verdict answers it. */
+static int
+echo_filter_line(struct ps_conn *c, struct echo_session *s, const char *line,
+		 size_t len)
+{
+	/* The core's line buffer changes once we return, and a filter may
+	 * answer later, so the chain gets a copy of its own. */
+	s->line = malloc(len + 1);
+	if (!s->line)
+		return PS_ENOMEM;
+	memcpy(s->line, line, len);
+	s->line[len] = '\0';
+	s->ev = (struct echo_line_event){
+		.size = sizeof(s->ev), .line = s->line, .len = len };
+	s->waiting = 1;
+	/* The connection must outlive a PENDING filter, even if the client
+	 * goes away: the verdict releases it. */
+	ps_conn_hold(c);
+	ps_hook_run(ECHO_HOOK_LINE, c, &s->ev, echo_verdict, s);
+	/* No verdict yet: take no more lines, so that replies come back in
+	 * the order of the lines a pipelining client sent. */
+	if (s->waiting) {
+		s->paused = 1;
+		ps_conn_pause(c);
+	}
+	return 0;
+}
+
+static int
+echo_line(struct ps_conn *c, void *sp, const char *line, size_t len,
+	  unsigned flags)
+{
+	unsigned tls = ps_conn_tls(c);
+	int r;
+
+	if (flags & PS_LINE_TOOLONG)
+		r = ps_conn_printf(c, "-ERR line too long\r\n");
+	else if (is_command(line, len, "QUIT")) {
+		r = ps_conn_printf(c, "+OK bye\r\n");
+		ps_conn_close(c);
+	} else if (is_command(line, len, "STARTTLS")) {
+		if (!(tls & PS_TLS_OFFERED) || (tls & PS_TLS_ACTIVE))
+			r = ps_conn_printf(c, "-ERR TLS not available\r\n");
+		else if (ps_conn_printf(c, "+OK begin TLS\r\n") < 0)
+			r = PS_EIO;
+		else
+			/* Flushes our reply, drops what the client sent
+			 * after STARTTLS, shakes hands, then on_tls. */
+			r = ps_conn_starttls(c);
+	} else if (is_command(line, len, "TLS?"))
+		r = ps_conn_printf(c, "+OK %s\r\n",
+				   tls & PS_TLS_ACTIVE ? "tls" : "plain");
+	else if ((tls & PS_TLS_REQUIRED) && !(tls & PS_TLS_ACTIVE))
+		r = ps_conn_printf(c, "-ERR TLS required\r\n");
+	else
+		r = echo_filter_line(c, sp, line, len);
+	return r < 0 ? r : 0;
+}
+
+/* A protocol forgets here what it learned in plain text (an SMTP server
+ * drops EHLO and AUTH state). echo has nothing to forget: it learns no
+ * state from the client, no hook chain runs (input stays paused while one
+ * does, so STARTTLS cannot arrive then), and the core has already dropped
+ * the plaintext the client sent after STARTTLS. */
+static int
+echo_tls(struct ps_conn *c, void *sp)
+{
+	(void)sp;
+	ps_conn_log(c, PS_LOG_INFO, "starttls tls=\"%s\"", ps_conn_tls_info(c));
+	return 0;
+}
+
+static void
+echo_timeout(struct ps_conn *c, void *sp)
+{
+	(void)sp;
+	ps_conn_log(c, PS_LOG_INFO, "idle timeout peer=%s", ps_conn_peer(c));
+	ps_conn_printf(c, "-ERR idle timeout\r\n");
+}
+
+/* Nothing to free: a line still under judgement belongs to its hook chain,
+ * and echo_verdict frees it when the chain ends. */
+static void
+echo_close(struct ps_conn *c, void *sp)
+{
+	struct echo_session *s = sp;
+
+	ps_conn_log(c, PS_LOG_INFO, "disconnect peer=%s echoed=%lu",
+		    ps_conn_peer(c), s->echoed);
+}
+
+static const struct ps_protocol echo_protocol = {
+	.size = sizeof(struct ps_protocol),
+	.name = "echo",
+	.session_size = sizeof(struct echo_session),
+	.max_line = 1000, /* SMTP's bound; "max_line" in listen overrides */
+	.on_open = echo_open,
+	.on_line = echo_line,
+	.on_tls = echo_tls,
+	.on_timeout = echo_timeout,
+	.on_close = echo_close,
+};
+
+/* In the master: say what we provide. Values come later, in workers. */
+static int
+echo_init(struct ps_error *err)
+{
+	if (ps_conf_register(PS_SCOPE_MODULE, echo_module_directives) < 0 ||
+	    ps_conf_register(PS_SCOPE_LISTEN, echo_listen_directives) < 0 ||
+	    ps_protocol_register(&echo_protocol) < 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "cannot register the echo protocol and directives");
+		return PS_EFAIL;
+	}
+	return 0;
+}
+
+static int
+echo_worker_init(struct ps_error *err)
+{
+	(void)err;
+	greeting = ps_conf_str(ps_conf_module(), "greeting");
+	ps_log(PS_LOG_DEBUG, "ready greeting=\"%s\"", greeting);
+	return 0;
+}
+
+PS_MODULE_DEFINE(.name = "echo", .version = "1.0", .init = echo_init,
+		 .worker_init = echo_worker_init);
