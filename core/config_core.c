@@ -582,10 +582,13 @@ print_table(FILE *f, const char *title, const struct ps_directive *d)
 	fprintf(f, "\n## %s\n\n| directive | type | default | meaning |\n"
 		"| --- | --- | --- | --- |\n", title);
 	for (; d->name; d++) {
+		/* The reference must not depend on where this build installs. */
+		const char *def = d->def && strcmp(d->def, PS_MODULEDIR) == 0 ?
+			"MODULEDIR (from configure)" : d->def;
 		type_text(d, type, sizeof(type));
 		fprintf(f, "| `%s` | %s | %s%s%s | %s |\n", d->name, type,
-			d->def ? "`" : "", d->def ? d->def : "-",
-			d->def ? "`" : "", d->help ? d->help : "");
+			def ? "`" : "", def ? def : "-", def ? "`" : "",
+			d->help ? d->help : "");
 	}
 }
 

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conn.h"
+#include "hook.h"
 #include "limits.h"
 #include "listen.h"
 #include "log.h"
@@ -221,6 +223,25 @@ conn_timer_arm(struct ps_conn *c, uint64_t ms)
 	c->timer = ms ? ps_loop_timer(c->loop, ms, conn_timer_fired, c) : NULL;
 }
 
+static void
+conn_close_done(int verdict, const char *reply, void *arg)
+{
+}
+
+/* Closing a socket with unread input makes Linux send a reset, which can
+ * destroy the last reply still on its way to the client. Read away what
+ * has arrived (bounded) after saying we are done writing. */
+static void
+conn_discard_unread(int fd)
+{
+	char sink[4096];
+
+	shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 16; i++)
+		if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
+}
+
 /* The end, now: on_close if on_open ran, close_notify if the session is
  * intact, the fd, the connection count. The memory goes with the last
  * reference. */
@@ -238,12 +259,16 @@ conn_finish(struct ps_conn *c, int clean)
 	ps_logf(NULL, c, PS_LOG_INFO, "disconnect: %s", c->why);
 	if (c->opened && c->proto->on_close)
 		c->proto->on_close(c, c->session);
+	/* Filters and other modules free what they hung on the slots. */
+	ps_hook_run("conn.close", c, NULL, conn_close_done, NULL);
 	if (c->tls) {
 		if (clean && c->encrypted)
 			ps_tls_shutdown(c->tls);
 		ps_tls_free(c->tls);
 		c->tls = NULL;
 	}
+	if (clean)
+		conn_discard_unread(c->fd);
 	close(c->fd);
 	c->fd = -1;
 	ps_limits_release((struct sockaddr *)&c->peer_addr);

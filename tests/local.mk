@@ -6,11 +6,12 @@ UNIT_LIBS = core/libpscore.la $(CMOCKA_LIBS)
 UNIT_TESTS =
 include tests/unit/local.mk
 check_PROGRAMS += $(UNIT_TESTS)
-TESTS += $(UNIT_TESTS) tests/integration/run
+TESTS += $(UNIT_TESTS) tests/check-config-reference tests/integration/run
 
 include tests/fuzz/local.mk
 
-EXTRA_DIST += tests/integration tests/modules tests/bench
+EXTRA_DIST += tests/integration tests/modules tests/bench \
+	tests/check-config-reference
 TESTS_ENVIRONMENT = \
 	POSHTA_TOP_SRCDIR='$(abs_top_srcdir)' \
 	POSHTA_TOP_BUILDDIR='$(abs_top_builddir)' \
