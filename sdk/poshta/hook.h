@@ -3,7 +3,13 @@
  * The module that owns an area runs a chain with ps_hook_run(); handlers
  * registered for the event run in priority order (lower first, ties by
  * module name) until one returns something other than PS_HOOK_CONTINUE.
- * What "data" points to is defined by the area's owner in its own header. */
+ * What "data" points to is defined by the area's owner in its own header.
+ *
+ * Events the core itself runs:
+ *   conn.close  a connection is closing (after the protocol's on_close);
+ *               data is NULL and the verdict is ignored. Modules that are
+ *               not the connection's protocol free what they hung on
+ *               ps_conn_slot() here. Since 1.0. */
 #ifndef POSHTA_HOOK_H
 #define POSHTA_HOOK_H
 
