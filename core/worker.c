@@ -24,7 +24,7 @@
 
 static struct ps_loop *loop;
 static struct ps_config *config;
-static int draining;
+static int draining; /* 0, 1 retiring, 2 shutting down */
 static int sig_fd = -1;
 
 struct ps_loop *
@@ -70,18 +70,26 @@ drain_deadline(void *arg)
 	ps_loop_stop(loop);
 }
 
+/* Stop accepting. Shutting down also ends idle connections and cuts the
+ * rest at shutdown_timeout; retiring after a reload lets every live
+ * connection run its course, so a reload drops nobody. */
 static void
-start_drain(int deadline)
+start_drain(int shutdown)
 {
-	if (draining)
+	int was = draining;
+
+	if (draining >= 1 + shutdown)
 		return;
-	draining = 1;
-	ps_listen_stop(loop, config->listeners);
-	ps_conn_drain_all();
-	if (deadline)
+	draining = 1 + shutdown;
+	if (shutdown) {
+		ps_conn_drain_all();
 		ps_loop_timer(loop, config->shutdown_timeout_ms,
 			      drain_deadline, NULL);
-	drain_check(NULL);
+	}
+	if (!was) {
+		ps_listen_stop(loop, config->listeners);
+		drain_check(NULL);
+	}
 }
 
 static void
@@ -169,10 +177,14 @@ ps_worker_run(struct ps_config *cfg, unsigned slot, int bus_fd)
 		ps_debug("started");
 		ps_loop_run(loop);
 	}
+	/* Connections first: their on_close may need what worker_exit
+	 * frees. One more turn runs the deferred frees. */
+	if (loop) {
+		ps_conn_close_all();
+		ps_loop_once(loop, 0);
+	}
 	ps_modules_worker_exit();
-	ps_conn_close_all();
 	ps_bus_worker_stop();
-	if (loop)
-		ps_loop_free(loop);
+	ps_loop_free(loop);
 	_exit(code);
 }

@@ -1,0 +1,37 @@
+"""The bus (tests/modules/bus_probe.c): a message published in one worker
+reaches every worker, in the order it was sent."""
+
+import re
+import time
+
+
+def test_publish_reaches_every_worker(poshtad):
+    poshtad.start(workers=2, load=("echo", "bus_probe"))
+    workers = poshtad.workers()
+    assert len(workers) == 2
+    for pid in workers:
+        poshtad.wait_log(r"bus_probe: subscribed prefix=test\. pid=%d\b"
+                         % pid)
+    with poshtad.connect() as c:
+        c.expect("+OK Poshta echo ready")
+        for n in range(5):
+            c.command("publish m%d" % n, "publish m%d" % n)
+    sender = int(poshtad.wait_log(
+        r"bus_probe: \[[^]]+\] published topic=test\.m0 pid=(\d+)").group(1))
+    assert sender in workers
+    for pid in workers:
+        poshtad.wait_log(r"bus_probe: got test\.m4 pid=%d from=%d\b"
+                         % (pid, sender))
+        got = re.findall(r"bus_probe: got test\.(m\d) pid=%d\b" % pid,
+                         poshtad.log())
+        assert got == ["m0", "m1", "m2", "m3", "m4"], (pid, got)
+
+
+def test_each_worker_gets_one_copy(poshtad):
+    poshtad.start(workers=1, load=("echo", "bus_probe"))
+    with poshtad.connect() as c:
+        c.expect("+OK Poshta echo ready")
+        c.command("publish a.b", "publish a.b")
+    poshtad.wait_log(r"bus_probe: got test\.a\.b pid=\d+ from=\d+")
+    time.sleep(0.3)
+    assert poshtad.log().count("got test.a.b ") == 1
