@@ -17,6 +17,7 @@ core_libpscore_la_SOURCES = \
 	core/loop.c core/loop.h \
 	core/master.c core/master.h \
 	core/module.c core/module.h \
+	core/sigwatch.c core/sigwatch.h \
 	core/tls.c core/tls.h \
 	core/worker.c core/worker.h
 core_libpscore_la_LIBADD = $(OPENSSL_LIBS) $(LTDL_LIBS) $(PTHREAD_LIBS)

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 #include "loop.h"
 #include "master.h"
 #include "module.h"
+#include "sigwatch.h"
 #include "worker.h"
 
 #define MAX_WORKERS PS_LIMITS_MAX_WORKERS
@@ -69,13 +69,14 @@ free_slot(void)
 static void
 child_forget_master(void)
 {
+	sigset_t none;
+
 	for (unsigned i = 0; i < MAX_WORKERS; i++)
 		if (workers[i].pid)
 			close(workers[i].bus_fd);
 	close(sig_fd);
 	ps_loop_free(loop);
 	loop = NULL;
-	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -325,49 +326,30 @@ stop(void)
 }
 
 static void
-on_signal(struct ps_loop *l, int fd, unsigned ev, void *arg)
+on_signal(int signo)
 {
-	struct signalfd_siginfo si;
-
-	(void)l;
-	(void)ev;
-	(void)arg;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGCHLD:
-			reap();
-			break;
-		case SIGHUP:
-			if (!stopping)
-				reload();
-			break;
-		case SIGTERM:
-		case SIGINT:
-			stop();
-			break;
-		}
+	switch (signo) {
+	case SIGCHLD:
+		reap();
+		break;
+	case SIGHUP:
+		if (!stopping)
+			reload();
+		break;
+	default:
+		stop();
+		break;
 	}
 }
 
 static int
 setup_signals(struct ps_error *err)
 {
-	sigset_t set;
+	static const int sigs[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, 0};
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sig_fd < 0)
-		return ps_error_set(err, "signalfd: %s", strerror(errno));
-	if (ps_loop_watch(loop, sig_fd, PS_EV_READ, on_signal, NULL) < 0)
-		return ps_error_set(err, "cannot watch signals");
-	return 0;
+	sig_fd = ps_sigwatch(loop, sigs, on_signal, err);
+	return sig_fd < 0 ? PS_EFAIL : 0;
 }
 
 /* Refuse to start beside a live poshtad using the same pid file. */

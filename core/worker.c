@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -20,12 +19,12 @@
 #include "log.h"
 #include "loop.h"
 #include "module.h"
+#include "sigwatch.h"
 #include "worker.h"
 
 static struct ps_loop *loop;
 static struct ps_config *config;
 static int draining; /* 0, 1 retiring, 2 shutting down */
-static int sig_fd = -1;
 
 struct ps_loop *
 ps_worker_loop(void)
@@ -100,46 +99,29 @@ master_lost(void)
 }
 
 static void
-on_signal(struct ps_loop *l, int fd, unsigned ev, void *arg)
+on_signal(int signo)
 {
-	struct signalfd_siginfo si;
-
-	(void)l;
-	(void)ev;
-	(void)arg;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1) {
-			ps_info("retiring: no new connections, %zu live",
-				ps_conn_count());
-			start_drain(0);
-		} else if (si.ssi_signo == SIGTERM ||
-			   si.ssi_signo == SIGINT) {
-			ps_info("shutting down: %zu live connections",
-				ps_conn_count());
-			start_drain(1);
-		}
+	if (signo == SIGUSR1) {
+		ps_info("retiring: no new connections, %zu live",
+			ps_conn_count());
+		start_drain(0);
+	} else {
+		ps_info("shutting down: %zu live connections",
+			ps_conn_count());
+		start_drain(1);
 	}
 }
 
 static int
 setup_signals(struct ps_error *err)
 {
-	sigset_t set;
+	static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, 0};
 
 	/* Die with the master if it is killed outright. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sig_fd < 0)
-		return ps_error_set(err, "signalfd: %s", strerror(errno));
-	return ps_loop_watch(loop, sig_fd, PS_EV_READ, on_signal, NULL) < 0 ?
-		ps_error_set(err, "cannot watch signals") : 0;
+	return ps_sigwatch(loop, sigs, on_signal, err) < 0 ? PS_EFAIL : 0;
 }
 
 static int
