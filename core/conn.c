@@ -779,6 +779,14 @@ ps_conn_drain_all(void)
 
 	for (c = open_conns; c; c = next) {
 		next = c->next;
+		if (c->opened && c->proto->on_shutdown) {
+			/* The protocol says goodbye at its own boundary. */
+			ps_conn_hold(c);
+			c->proto->on_shutdown(c, c->session);
+			next = c->next;
+			ps_conn_release(c);
+			continue;
+		}
 		c->draining = 1;
 		if (c->opened) {
 			conn_kick(c);

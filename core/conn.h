@@ -27,10 +27,11 @@ struct ps_conn *ps_conn_accept(struct ps_loop *loop, struct ps_listener *l,
  * not counted). */
 size_t ps_conn_count(void);
 
-/* The worker drains (SIGTERM, reload): deliver no new command anywhere.
- * A connection closes, flushing its output, once nothing is in flight:
- * not paused, no literal half read, no output queued. A client still in
- * its implicit TLS handshake is dropped at once. */
+/* The worker shuts down (SIGTERM). A protocol with on_shutdown is told
+ * and closes at its own boundary. Otherwise no new command is delivered
+ * and the connection closes, flushing its output, once nothing is in
+ * flight: not paused, no literal half read, no output queued. A client
+ * still in its implicit TLS handshake is dropped at once. */
 void ps_conn_drain_all(void);
 
 /* Close every connection now, queued output dropped (worker exit). Run

@@ -354,21 +354,28 @@ setup_signals(struct ps_error *err)
 
 /* Refuse to start beside a live poshtad using the same pid file. */
 static int
-write_pid_file(const char *path, struct ps_error *err)
+check_pid_file(const char *path, struct ps_error *err)
 {
 	FILE *f = fopen(path, "r");
 	int old = 0;
 
-	if (f) {
-		if (fscanf(f, "%d", &old) == 1 && old > 0 && old != getpid() &&
-		    kill(old, 0) == 0) {
-			fclose(f);
-			return ps_error_set(err, "already running (pid %d in "
-					    "%s)", old, path);
-		}
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &old) == 1 && old > 0 && old != getpid() &&
+	    kill(old, 0) == 0) {
 		fclose(f);
+		return ps_error_set(err, "already running (pid %d in %s)", old,
+				    path);
 	}
-	f = fopen(path, "w");
+	fclose(f);
+	return 0;
+}
+
+static int
+write_pid_file(const char *path, struct ps_error *err)
+{
+	FILE *f = fopen(path, "w");
+
 	if (!f)
 		return ps_error_set(err, "pid file %s: %s", path,
 				    strerror(errno));
@@ -407,6 +414,7 @@ static int
 start(struct ps_config *cfg, int detach, struct ps_error *err)
 {
 	if (resolve_user(cfg, err) < 0 || prepare_state_dir(cfg, err) < 0 ||
+	    check_pid_file(cfg->pid_file, err) < 0 ||
 	    bind_listeners(cfg, NULL, err) < 0 || ps_limits_init(err) < 0)
 		return PS_EFAIL;
 	if (detach && daemonize(err) < 0)

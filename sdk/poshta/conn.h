@@ -49,6 +49,12 @@ struct ps_protocol {
 	/* The connection is closing (client gone, error, or ps_conn_close):
 	 * free what the session owns. Called exactly once. */
 	void (*on_close)(struct ps_conn *c, void *s);
+	/* The server is shutting down (SIGTERM): finish the command in
+	 * progress, say goodbye (421, "* BYE") and ps_conn_close. Input keeps
+	 * flowing until then; shutdown_timeout cuts what is still open.
+	 * Optional: without it the core closes the connection as soon as it
+	 * is between commands (nothing buffered, paused or queued). */
+	void (*on_shutdown)(struct ps_conn *c, void *s);
 };
 
 #endif

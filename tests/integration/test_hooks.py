@@ -64,3 +64,6 @@ def test_slots_are_per_connection(filtered):
         a.command("count", "-ERR seen=3")
         b.command("count", "-ERR seen=1")
         a.command("count", "-ERR seen=4")
+    # The filter freed its slot from the core's conn.close event.
+    filtered.wait_log(r"echo_filter: \[[^]]+\] closed seen=4")
+    filtered.wait_log(r"echo_filter: \[[^]]+\] closed seen=1")

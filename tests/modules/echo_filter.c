@@ -1,10 +1,10 @@
 /* echo_filter.so: a filter on echo.so's "echo.line" hook that tests hook
  * ordering, every verdict, PENDING finished by a timer and by a job, and
- * per-connection slots. A line containing "vip" is accepted first thing;
+ * per-connection slots freed on conn.close. A line containing "vip" is accepted first thing;
  * otherwise "reject", "defer", "count", "slow" and "job" act as below. */
 #include <poshta/poshta.h>
 
-#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -48,23 +48,23 @@ judge(struct ps_hook_call *call, void *arg)
 	const struct echo_line_event *ev = ps_hook_data(call);
 	struct ps_conn *c = ps_hook_conn(call);
 	void **slot = ps_conn_slot(c);
-	uintptr_t seen = (uintptr_t)*slot + 1;
+	unsigned long *count = *slot, seen;
 	char reply[32];
 
 	(void)arg;
-	/* A counter fits in the slot itself, so there is nothing to free when
-	 * the connection closes (a filter is not told). */
-	*slot = (void *)seen;
+	/* Ours until conn.close frees it (closed() below). */
+	if (!count && !(count = *slot = calloc(1, sizeof(*count))))
+		return PS_HOOK_DEFER;
+	seen = ++*count;
 	if (strstr(ev->line, "reject")) {
-		ps_conn_log(c, PS_LOG_INFO, "verdict=reject seen=%lu",
-			    (unsigned long)seen);
+		ps_conn_log(c, PS_LOG_INFO, "verdict=reject seen=%lu", seen);
 		ps_hook_reply(call, "filtered");
 		return PS_HOOK_REJECT;
 	}
 	if (strstr(ev->line, "defer"))
 		return PS_HOOK_DEFER;
 	if (strstr(ev->line, "count")) {
-		snprintf(reply, sizeof(reply), "seen=%lu", (unsigned long)seen);
+		snprintf(reply, sizeof(reply), "seen=%lu", seen);
 		ps_hook_reply(call, reply);
 		return PS_HOOK_REJECT;
 	}
@@ -78,10 +78,27 @@ judge(struct ps_hook_call *call, void *arg)
 	return PS_HOOK_CONTINUE;
 }
 
+/* The core's conn.close event: free what this module hung on the slot. */
+static int
+closed(struct ps_hook_call *call, void *arg)
+{
+	struct ps_conn *c = ps_hook_conn(call);
+	void **slot = ps_conn_slot(c);
+
+	(void)arg;
+	if (*slot)
+		ps_conn_log(c, PS_LOG_INFO, "closed seen=%lu",
+			    *(unsigned long *)*slot);
+	free(*slot);
+	*slot = NULL;
+	return PS_HOOK_CONTINUE;
+}
+
 static int
 echo_filter_init(struct ps_error *err)
 {
 	if (ps_hook_register(ECHO_HOOK_LINE, PS_HOOK_MIDDLE, judge, NULL) < 0 ||
+	    ps_hook_register("conn.close", PS_HOOK_MIDDLE, closed, NULL) < 0 ||
 	    ps_hook_register(ECHO_HOOK_LINE, PS_HOOK_FIRST, vip_first,
 			     NULL) < 0) {
 		snprintf(err->msg, sizeof(err->msg),

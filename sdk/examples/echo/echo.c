@@ -19,6 +19,7 @@ struct echo_session {
 	char *line;                /* our copy behind ev.line */
 	int waiting;               /* a hook chain has not answered yet */
 	int paused;                /* we stopped input while it thinks */
+	int shutdown;              /* the server is going down */
 	unsigned long echoed;      /* for the log line at close */
 };
 
@@ -58,6 +59,13 @@ echo_open(struct ps_conn *c, void *sp)
 	return ps_conn_printf(c, "+OK %s\r\n", greeting) < 0 ? PS_EIO : 0;
 }
 
+static void
+echo_goodbye(struct ps_conn *c)
+{
+	ps_conn_printf(c, "-ERR [SHUTDOWN] server shutting down\r\n");
+	ps_conn_close(c);
+}
+
 /* The chain's verdict on s->line, maybe long after echo_line returned. */
 static void
 echo_verdict(int verdict, const char *reply, void *arg)
@@ -90,7 +98,9 @@ echo_verdict(int verdict, const char *reply, void *arg)
 		ps_conn_printf(c, "-ERR %s\r\n", reply ? reply : "rejected");
 		break;
 	}
-	if (s->paused)
+	if (s->shutdown)
+		echo_goodbye(c);
+	else if (s->paused)
 		ps_conn_resume(c);
 done:
 	free(s->line);
@@ -180,6 +190,18 @@ echo_timeout(struct ps_conn *c, void *sp)
 	ps_conn_printf(c, "-ERR idle timeout\r\n");
 }
 
+/* SIGTERM: a line under judgement gets its answer first (echo_verdict),
+ * then the client hears why we close. */
+static void
+echo_shutdown(struct ps_conn *c, void *sp)
+{
+	struct echo_session *s = sp;
+
+	s->shutdown = 1;
+	if (!s->waiting)
+		echo_goodbye(c);
+}
+
 /* Nothing to free: a line still under judgement belongs to its hook chain,
  * and echo_verdict frees it when the chain ends. */
 static void
@@ -201,6 +223,7 @@ static const struct ps_protocol echo_protocol = {
 	.on_tls = echo_tls,
 	.on_timeout = echo_timeout,
 	.on_close = echo_close,
+	.on_shutdown = echo_shutdown,
 };
 
 /* In the master: say what we provide. Values come later, in workers. */
