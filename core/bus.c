@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,6 +42,9 @@ struct ps_bus_sub {
 
 static struct ps_bus_peer *peers;  /* master: every worker end */
 static struct ps_bus_peer self;    /* worker: the end to the master */
+/* Storage backends publish from pool threads: guards self's queue. */
+static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t loop_thread;
 static struct ps_loop *worker_loop;
 static void (*on_lost)(void);
 static struct ps_bus_sub *subs;
@@ -218,8 +223,12 @@ worker_event(struct ps_loop *loop, int fd, unsigned ev, void *arg)
 {
 	static unsigned char msg[PS_BUS_MSG_MAX];
 
-	if ((ev & PS_EV_WRITE) && !flush(&self))
-		ps_loop_watch(loop, fd, PS_EV_READ, worker_event, NULL);
+	if (ev & PS_EV_WRITE) {
+		pthread_mutex_lock(&self_lock);
+		if (!flush(&self))
+			ps_loop_watch(loop, fd, PS_EV_READ, worker_event, NULL);
+		pthread_mutex_unlock(&self_lock);
+	}
 	if (!(ev & (PS_EV_READ | PS_EV_ERROR)))
 		return;
 	for (int i = 0; i < 64; i++) {
@@ -242,6 +251,7 @@ ps_bus_worker_start(struct ps_loop *loop, int fd, void (*lost)(void))
 {
 	self.fd = fd;
 	worker_loop = loop;
+	loop_thread = pthread_self();
 	on_lost = lost;
 	return ps_loop_watch(loop, fd, PS_EV_READ, worker_event, NULL);
 }
@@ -255,6 +265,23 @@ ps_bus_worker_stop(void)
 	close(self.fd);
 	drop_queue(&self);
 	worker_loop = NULL;
+}
+
+/* Off the loop thread the loop's watch table is out of reach, but a pool
+ * thread may block: wait (at most a second) for room. */
+static void
+send_from_pool(const void *msg, size_t len)
+{
+	struct pollfd p = {.fd = self.fd, .events = POLLOUT};
+
+	for (int i = 0; i < 2; i++) {
+		if (send(self.fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			return;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    poll(&p, 1, 1000) <= 0)
+			break;
+	}
+	ps_warn("bus: master not reading, message dropped");
 }
 
 int
@@ -271,7 +298,15 @@ ps_bus_publish(const char *topic, const void *data, size_t len)
 	memcpy(msg + 1, topic, tlen);
 	if (len)
 		memcpy(msg + 1 + tlen, data, len);
-	deliver(worker_loop, &self, msg, 1 + tlen + len, worker_event);
+	pthread_mutex_lock(&self_lock);
+	if (pthread_equal(pthread_self(), loop_thread))
+		deliver(worker_loop, &self, msg, 1 + tlen + len, worker_event);
+	else if (self.head)
+		/* Behind what waits; the loop already watches for POLLOUT. */
+		enqueue(&self, msg, 1 + tlen + len);
+	else
+		send_from_pool(msg, 1 + tlen + len);
+	pthread_mutex_unlock(&self_lock);
 	return 0;
 }
 

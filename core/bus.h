@@ -23,6 +23,7 @@ void ps_bus_hub_detach(struct ps_loop *loop, int fd);
 /* Worker: start receiving on fd; lost() runs if the master goes away. */
 int ps_bus_worker_start(struct ps_loop *loop, int fd, void (*lost)(void));
 void ps_bus_worker_stop(void);
+/* Any thread (storage backends publish from the pool). */
 int ps_bus_publish(const char *topic, const void *data, size_t len);
 int ps_bus_subscribe(struct ps_module_ctx *m, const char *prefix,
 		     ps_bus_fn fn, void *arg);

@@ -11,6 +11,7 @@
 #include <poshta/config.h>
 #include <poshta/conn.h>
 #include <poshta/hook.h>
+#include <poshta/sasl.h>
 
 typedef void (*ps_timer_fn)(void *arg);
 typedef void (*ps_job_fn)(void *arg);
@@ -82,6 +83,21 @@ struct ps_api {
 	const char *(*conn_listener)(struct ps_conn *c);
 	const struct ps_conf_section *(*conn_conf)(struct ps_conn *c);
 	void **(*conn_slot)(struct ps_conn *c, struct ps_module_ctx *m);
+
+	/* 1.1: passwords, SASL and logins */
+	int (*password_hash)(const char *password, char *buf, size_t len,
+			     struct ps_error *err);
+	int (*password_verify)(const char *hash, const char *password);
+	const char *(*sasl_mechanisms)(struct ps_conn *c);
+	struct ps_sasl *(*sasl_start)(struct ps_conn *c, const char *mech,
+				      const char *initial, ps_sasl_fn fn,
+				      void *arg);
+	void (*sasl_respond)(struct ps_sasl *s, const char *line, size_t len);
+	const char *(*sasl_user)(struct ps_sasl *s);
+	void (*sasl_free)(struct ps_sasl *s);
+	struct ps_sasl *(*auth_login)(struct ps_conn *c, const char *user,
+				      const char *password, ps_sasl_fn fn,
+				      void *arg);
 };
 
 #define PS_API_HAS(fn) \

@@ -15,6 +15,9 @@
 #include <poshta/conn.h>
 #include <poshta/hook.h>
 #include <poshta/api.h>
+#include <poshta/auth.h>
+#include <poshta/sasl.h>
+#include <poshta/storage.h>
 
 #ifndef PS_CORE
 
@@ -201,7 +204,8 @@ ps_job_submit(ps_job_fn work, ps_job_fn done, void *arg)
 
 /* Send data to every worker subscribed to a prefix of topic, this one
  * included, through the master. Delivery is asynchronous and in order per
- * sender. len is at most 64 KiB. */
+ * sender. len is at most 64 KiB. Callable from any thread, a job's work
+ * function included (since 1.1). */
 static inline int
 ps_bus_publish(const char *topic, const void *data, size_t len)
 {
@@ -361,6 +365,77 @@ static inline void **
 ps_conn_slot(struct ps_conn *c)
 {
 	return ps__api->conn_slot(c, ps__self);
+}
+
+/* ---- Passwords (since 1.1) ------------------------------------------ */
+
+/* Hash a new password with yescrypt into buf (at least 128 bytes).
+ * Blocks for tens of milliseconds: call from a job's work function (or a
+ * tool). Returns 0 or negative with err. Any thread. */
+static inline int
+ps_password_hash(const char *password, char *buf, size_t len,
+		 struct ps_error *err)
+{
+	return ps__api->password_hash(password, buf, len, err);
+}
+
+/* 1 when password matches hash (yescrypt "$y$", sha512-crypt "$6$" or
+ * bcrypt "$2b$"), else 0, comparing in constant time. hash NULL (an
+ * unknown user) costs the same time and returns 0. Blocks; any thread. */
+static inline int
+ps_password_verify(const char *hash, const char *password)
+{
+	return ps__api->password_verify(hash, password);
+}
+
+/* ---- SASL and logins (since 1.1), see <poshta/sasl.h> ---------------- */
+
+/* The mechanisms offered on c now, space-separated ("PLAIN LOGIN"), or ""
+ * when none is allowed (plaintext mechanisms before TLS on a listener
+ * with auth_plaintext tls). */
+static inline const char *
+ps_sasl_mechanisms(struct ps_conn *c)
+{
+	return ps__api->sasl_mechanisms(c);
+}
+
+/* Start mechanism mech (any case) with the base64 initial response
+ * (RFC 4954 4, "=" for an empty one) or NULL. NULL only when out of
+ * memory; every other outcome reaches fn. */
+static inline struct ps_sasl *
+ps_sasl_start(struct ps_conn *c, const char *mech, const char *initial,
+	      ps_sasl_fn fn, void *arg)
+{
+	return ps__api->sasl_start(c, mech, initial, fn, arg);
+}
+
+/* The client's answer to a challenge: a base64 line, or "*" to cancel. */
+static inline void
+ps_sasl_respond(struct ps_sasl *s, const char *line, size_t len)
+{
+	ps__api->sasl_respond(s, line, len);
+}
+
+/* The authenticated user (canonical), after PS_SASL_OK; else NULL. */
+static inline const char *
+ps_sasl_user(struct ps_sasl *s)
+{
+	return ps__api->sasl_user(s);
+}
+
+static inline void
+ps_sasl_free(struct ps_sasl *s)
+{
+	ps__api->sasl_free(s);
+}
+
+/* A plain user name and password (IMAP LOGIN, POP3 USER/PASS) through the
+ * same checks, delay and limits as SASL; the result reaches fn. */
+static inline struct ps_sasl *
+ps_auth_login(struct ps_conn *c, const char *user, const char *password,
+	      ps_sasl_fn fn, void *arg)
+{
+	return ps__api->auth_login(c, user, password, fn, arg);
 }
 
 #endif /* PS_CORE */
