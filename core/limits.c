@@ -5,18 +5,17 @@
  * processes. Invariant: each sum is at least the sum of the shares. */
 #include "config.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
 
 #include "limits.h"
 #include "log.h"
+#include "shm.h"
 
 struct limits_counts {
 	atomic_uint total;
+	atomic_uint listener[PS_LIMITS_LISTENERS];
 	atomic_uint bucket[PS_LIMITS_BUCKETS];
 };
 
@@ -32,25 +31,9 @@ static unsigned self;
 int
 ps_limits_init(struct ps_error *err)
 {
-	void *p;
-
-	if (map)
-		return 0;
-	p = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return ps_error_set(err, "connection limits: mmap: %s",
-				    strerror(errno));
-	map = p;
-	if (getrandom(&map->seed, sizeof(map->seed), 0) !=
-	    (ssize_t)sizeof(map->seed)) {
-		ps_error_set(err, "connection limits: getrandom: %s",
-			     strerror(errno));
-		munmap(p, sizeof(*map));
-		map = NULL;
-		return PS_EFAIL;
-	}
-	return 0;
+	if (!map)
+		map = ps_shm_seeded(sizeof(*map), "connection limits", err);
+	return map ? 0 : PS_EFAIL;
 }
 
 int
@@ -106,6 +89,16 @@ peer_bucket(const struct sockaddr *sa)
 	return (size_t)(h % PS_LIMITS_BUCKETS);
 }
 
+unsigned
+ps_limits_slot(const char *listener)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *listener; listener++)
+		h = (h ^ (unsigned char)*listener) * 16777619u;
+	return h % PS_LIMITS_LISTENERS;
+}
+
 /* Add one to a sum unless it passes max (0: none). */
 static int
 take(atomic_uint *n, size_t max)
@@ -122,31 +115,39 @@ take(atomic_uint *n, size_t max)
 /* Sums go up before the worker's share and come down after it, so a
  * worker dying between the two steps leaves a sum too high, not too low. */
 int
-ps_limits_acquire(const struct sockaddr *peer, size_t max_total,
-		  size_t max_per_ip)
+ps_limits_acquire(const struct sockaddr *peer,
+		  const struct ps_limits_max *max)
 {
 	struct limits_counts *mine;
+	unsigned s = max->slot % PS_LIMITS_LISTENERS;
 	size_t b;
 
 	if (!map)
 		return 0;
 	b = peer_bucket(peer);
-	if (take(&map->sum.total, max_total) < 0)
+	if (take(&map->sum.total, max->total) < 0)
 		return PS_LIMITS_TOTAL;
-	if (take(&map->sum.bucket[b], max_per_ip) < 0) {
+	if (take(&map->sum.listener[s], max->listener) < 0) {
+		atomic_fetch_sub(&map->sum.total, 1);
+		return PS_LIMITS_LISTENER;
+	}
+	if (take(&map->sum.bucket[b], max->per_ip) < 0) {
+		atomic_fetch_sub(&map->sum.listener[s], 1);
 		atomic_fetch_sub(&map->sum.total, 1);
 		return PS_LIMITS_PEER;
 	}
 	mine = &map->worker[self];
 	atomic_fetch_add(&mine->bucket[b], 1);
+	atomic_fetch_add(&mine->listener[s], 1);
 	atomic_fetch_add(&mine->total, 1);
 	return 0;
 }
 
 void
-ps_limits_release(const struct sockaddr *peer)
+ps_limits_release(const struct sockaddr *peer, unsigned slot)
 {
 	struct limits_counts *mine;
+	unsigned s = slot % PS_LIMITS_LISTENERS;
 	size_t b;
 
 	if (!map)
@@ -155,11 +156,14 @@ ps_limits_release(const struct sockaddr *peer)
 	mine = &map->worker[self];
 	/* Only this process writes its share while it lives, so the check
 	 * and the decrement cannot race. */
-	if (atomic_load(&mine->bucket[b]) == 0)
+	if (atomic_load(&mine->bucket[b]) == 0 ||
+	    atomic_load(&mine->listener[s]) == 0)
 		return;
 	atomic_fetch_sub(&mine->bucket[b], 1);
+	atomic_fetch_sub(&mine->listener[s], 1);
 	atomic_fetch_sub(&mine->total, 1);
 	atomic_fetch_sub(&map->sum.bucket[b], 1);
+	atomic_fetch_sub(&map->sum.listener[s], 1);
 	atomic_fetch_sub(&map->sum.total, 1);
 }
 
@@ -176,6 +180,11 @@ ps_limits_worker_died(unsigned index)
 		n = atomic_exchange(&dead->bucket[b], 0);
 		if (n)
 			atomic_fetch_sub(&map->sum.bucket[b], n);
+	}
+	for (size_t s = 0; s < PS_LIMITS_LISTENERS; s++) {
+		n = atomic_exchange(&dead->listener[s], 0);
+		if (n)
+			atomic_fetch_sub(&map->sum.listener[s], n);
 	}
 	n = atomic_exchange(&dead->total, 0);
 	atomic_fetch_sub(&map->sum.total, n);

@@ -23,9 +23,25 @@ struct sockaddr;
  * early, never let one in over its limit. */
 #define PS_LIMITS_BUCKETS 4096
 
+/* Listeners are counted in this many slots, by name: two listeners in
+ * one slot share its count (stricter, never looser). */
+#define PS_LIMITS_LISTENERS 64
+
 /* What ps_limits_acquire refused on. */
-#define PS_LIMITS_TOTAL (-1) /* the server holds max_total connections */
-#define PS_LIMITS_PEER (-2)  /* this address holds max_per_ip */
+#define PS_LIMITS_TOTAL (-1)    /* the server holds max_total connections */
+#define PS_LIMITS_PEER (-2)     /* this address holds max_per_ip */
+#define PS_LIMITS_LISTENER (-3) /* the listener holds its max */
+
+/* What a new connection may not pass (0: no limit). */
+struct ps_limits_max {
+	size_t total;     /* the server's connections */
+	size_t per_ip;    /* the server's connections from one address */
+	size_t listener;  /* this listener's connections */
+	unsigned slot;    /* the listener's slot, ps_limits_slot(name) */
+};
+
+/* The counting slot of a listener name. */
+unsigned ps_limits_slot(const char *listener);
 
 /* In the master, before forking workers: map the shared counters (about
  * 8 MiB of address space; pages are touched only as buckets are used).
@@ -36,16 +52,16 @@ int ps_limits_init(struct ps_error *err);
  * worker's number, below PS_LIMITS_MAX_WORKERS). Returns 0 or PS_EINVAL. */
 int ps_limits_set_worker(unsigned index);
 
-/* Count one more connection from peer, unless that would pass max_total
- * connections in all or max_per_ip from peer's address (0: no limit).
- * Returns 0, PS_LIMITS_TOTAL or PS_LIMITS_PEER; a refused connection
- * counts for nothing. */
-int ps_limits_acquire(const struct sockaddr *peer, size_t max_total,
-		      size_t max_per_ip);
+/* Count one more connection from peer on listener max->slot, unless that
+ * would pass one of max's limits. Returns 0, PS_LIMITS_TOTAL,
+ * PS_LIMITS_LISTENER or PS_LIMITS_PEER; a refused connection counts for
+ * nothing. */
+int ps_limits_acquire(const struct sockaddr *peer,
+		      const struct ps_limits_max *max);
 
-/* The connection from peer that this worker acquired has closed. Without
- * a matching acquire in this worker it does nothing. */
-void ps_limits_release(const struct sockaddr *peer);
+/* The connection from peer on listener slot that this worker acquired has
+ * closed. Without a matching acquire in this worker it does nothing. */
+void ps_limits_release(const struct sockaddr *peer, unsigned slot);
 
 /* In the master, after reaping worker index and before forking its
  * replacement: forget the connections it held. A worker killed in the

@@ -196,23 +196,28 @@ listen_take(struct ps_listener *l, int fd, const struct sockaddr *sa,
 
 	/* Replies are whole lines written at once: do not hold them back. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	r = ps_limits_acquire(sa, l->max_conns, l->max_conns_per_ip);
+	r = ps_limits_acquire(sa, &l->limits);
 	if (r == PS_LIMITS_PEER)
 		ps_notice("connection refused: too many connections from %s "
 			  "limit=%zu listener=%s",
 			  ps_listen_addr_text(sa, peer, sizeof(peer)),
-			  l->max_conns_per_ip, l->name);
+			  l->limits.per_ip, l->name);
 	else if (r == PS_LIMITS_TOTAL)
 		ps_notice("connection refused: server connection limit "
 			  "reached peer=%s limit=%zu listener=%s",
 			  ps_listen_addr_text(sa, peer, sizeof(peer)),
-			  l->max_conns, l->name);
+			  l->limits.total, l->name);
+	else if (r == PS_LIMITS_LISTENER)
+		ps_notice("connection refused: listener connection limit "
+			  "reached peer=%s limit=%zu listener=%s",
+			  ps_listen_addr_text(sa, peer, sizeof(peer)),
+			  l->limits.listener, l->name);
 	if (r != 0) {
 		close(fd);
 		return;
 	}
 	if (!ps_conn_accept(accept_loop, l, fd, sa, salen))
-		ps_limits_release(sa);
+		ps_limits_release(sa, l->limits.slot);
 }
 
 static void listen_ready(struct ps_loop *loop, int fd, unsigned events,

@@ -50,6 +50,7 @@ main(int argc, char **argv)
 	int foreground = 0, test = 0, reference = 0, opt, code;
 	struct ps_error err = {""};
 	struct ps_config *cfg;
+	char cwd[4096], abs_path[8192];
 
 	while ((opt = getopt(argc, argv, "c:ftdVh")) != -1) {
 		switch (opt) {
@@ -68,6 +69,11 @@ main(int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return 1;
+	}
+	/* The daemon works in /, and SIGHUP reads the file again. */
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd, path);
+		path = abs_path;
 	}
 	cfg = load_config(path, test, &err);
 	if (!cfg) {

@@ -62,8 +62,7 @@ def test_listen_directive_outside_listen(poshtad):
 def test_good_config(poshtad, certs):
     text = poshtad.config(load=("echo", "echo_filter"), tls=True, listen={
         "e": {"prefix": quote("> "), "max_line": "2k",
-              "idle_timeout": "30s", "max_connections": "10",
-              "max_connections_per_ip": "5"},
+              "idle_timeout": "30s", "max_connections": "10"},
         "es": {"tls": "implicit"},
     }, body="echo {\n\tgreeting %s;\n}\n" % quote("hi # not a comment"))
     r = poshtad.check(text)

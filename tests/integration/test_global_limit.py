@@ -3,6 +3,7 @@ accepts: over it a client is closed at once, unanswered, and the log says
 why; a client leaving frees its place for the next, in any worker."""
 
 import os
+import signal
 import time
 
 from conftest import wait_for
@@ -56,11 +57,26 @@ def test_server_limit_across_workers(poshtad):
     assert len(poshtad.workers()) == 2
     clients = []
     try:
-        for i in range(3):
-            c = greeted(poshtad)
-            assert c is not None, "client %d refused under the limit" % i
+        # Both workers watch the listener, but one tends to win every
+        # accept: stop it for a moment so the other takes the second.
+        first = greeted(poshtad)
+        assert first is not None
+        clients.append(first)
+        busy = worker_of(poshtad, first)
+        assert busy in poshtad.workers()
+        os.kill(busy, signal.SIGSTOP)
+        try:
+            second = greeted(poshtad)
+        finally:
+            os.kill(busy, signal.SIGCONT)
+        assert second is not None, "second client refused under the limit"
+        clients.append(second)
+        assert worker_of(poshtad, second) not in (None, busy)
+        third = greeted(poshtad)
+        assert third is not None, "third client refused under the limit"
+        clients.append(third)
+        for i, c in enumerate(clients):
             c.command("client %d" % i, "client %d" % i)
-            clients.append(c)
 
         took = refused_at_once(poshtad)
         assert took < 2, "the fourth client waited %.1f s" % took
@@ -74,7 +90,7 @@ def test_server_limit_across_workers(poshtad):
         # turn checks that each releases its count (the counters are
         # shared memory, each worker keeps its own share).
         holders = [worker_of(poshtad, c) for c in clients]
-        assert all(holders), holders
+        assert all(holders) and len(set(holders)) == 2, holders
         for turn, pid in enumerate(sorted(set(holders))):
             i = next(i for i, c in enumerate(clients)
                      if worker_of(poshtad, c) == pid)
@@ -126,3 +142,53 @@ def test_per_ip_zero_means_no_limit(poshtad):
     finally:
         for c in clients:
             c.close()
+
+
+def test_server_limit_spans_listeners(poshtad):
+    """The top-level bound counts every listener's clients together."""
+    poshtad.start(workers=2, top=TOP, listen={"a": {}, "b": {}})
+    clients = []
+    try:
+        for name in ("a", "b", "a"):
+            c = poshtad.connect(name)
+            c.expect(GREETING)
+            clients.append(c)
+        for name in ("a", "b"):
+            with poshtad.connect(name) as c:
+                c.expect_eof(timeout=5)
+    finally:
+        for c in clients:
+            c.close()
+
+
+def test_listener_limit_counts_its_own_clients(poshtad):
+    """A listener's own max_connections bounds that listener's clients:
+    clients of another listener do not use up its places."""
+    poshtad.start(workers=1, listen={"one": {"max_connections": "1"},
+                                     "other": {}})
+    with poshtad.connect("other") as b, poshtad.connect("other") as b2:
+        b.expect(GREETING)
+        b2.expect(GREETING)
+        with poshtad.connect("one") as a:
+            try:
+                a.expect(GREETING)
+            except (EOFError, ConnectionResetError):
+                raise AssertionError(
+                    "listener 'one' (max_connections 1, no client yet) "
+                    "refused its first client while 'other' had two:\n"
+                    + poshtad.log()[-1000:]) from None
+            # Its own bound still holds.
+            with poshtad.connect("one") as a2:
+                a2.expect_eof(timeout=5)
+            poshtad.wait_log(r"listener connection limit reached .*"
+                             r"listener=one")
+
+
+def test_per_ip_limit_is_server_wide_only(poshtad):
+    """The per-address bound counts every listener, so a listen block
+    does not take it: the config check says where."""
+    r = poshtad.check(poshtad.config(
+        listen={"one": {"max_connections_per_ip": "1"}}))
+    assert r.returncode == 1
+    assert "unknown directive 'max_connections_per_ip'" in r.stderr
+    assert poshtad.conf_path + ":" in r.stderr

@@ -1015,7 +1015,7 @@ test_listen_accept_limits(void **state)
 	memcpy(&L.addr, &sin, sizeof(sin));
 	L.addrlen = sizeof(sin);
 	L.addr_text = "127.0.0.1:0";
-	L.max_conns_per_ip = 1;
+	L.limits.per_ip = 1;
 	assert_int_equal(ps_listen_bind(&L, &err), 0);
 	assert_true(fcntl(L.fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(L.fd, F_GETFD) & FD_CLOEXEC);
@@ -1052,6 +1052,14 @@ test_listen_accept_limits(void **state)
 
 /* Per-address assertions use a only, so that a and b sharing a bucket
  * (one chance in 4096) cannot make the test fail. */
+/* Acquire on listener slot 0 with no listener bound. */
+static int
+acquire(const struct sockaddr *peer, size_t total, size_t per_ip)
+{
+	struct ps_limits_max max = {.total = total, .per_ip = per_ip};
+	return ps_limits_acquire(peer, &max);
+}
+
 static void
 test_limits(void **state)
 {
@@ -1065,37 +1073,49 @@ test_limits(void **state)
 	inet_pton(AF_INET, "10.0.0.1", &a.sin_addr);
 	inet_pton(AF_INET, "10.0.0.2", &b.sin_addr);
 	inet_pton(AF_INET6, "::ffff:10.0.0.1", &mapped.sin6_addr);
-	assert_int_equal(ps_limits_acquire(pa, 3, 2), 0);
+	assert_int_equal(acquire(pa, 3, 2), 0);
 	/* The same client, written as IPv6. */
-	assert_int_equal(ps_limits_acquire((struct sockaddr *)&mapped, 3, 2),
+	assert_int_equal(acquire((struct sockaddr *)&mapped, 3, 2),
 			 0);
-	assert_int_equal(ps_limits_acquire(pa, 3, 2), PS_LIMITS_PEER);
-	assert_int_equal(ps_limits_acquire(pb, 3, 0), 0);
-	assert_int_equal(ps_limits_acquire(pb, 3, 0), PS_LIMITS_TOTAL);
-	assert_int_equal(ps_limits_acquire(pb, 0, 0), 0);
+	assert_int_equal(acquire(pa, 3, 2), PS_LIMITS_PEER);
+	assert_int_equal(acquire(pb, 3, 0), 0);
+	assert_int_equal(acquire(pb, 3, 0), PS_LIMITS_TOTAL);
+	assert_int_equal(acquire(pb, 0, 0), 0);
 	/* A worker that holds nothing releases nothing. */
 	assert_int_equal(ps_limits_set_worker(9), 0);
-	ps_limits_release(pa);
+	ps_limits_release(pa, 0);
 	assert_int_equal(ps_limits_set_worker(0), 0);
-	assert_int_equal(ps_limits_acquire(pa, 0, 2), PS_LIMITS_PEER);
-	ps_limits_release(pb);
-	ps_limits_release(pb);
-	assert_int_equal(ps_limits_acquire(pb, 3, 0), 0);
-	assert_int_equal(ps_limits_acquire(pb, 3, 0), PS_LIMITS_TOTAL);
-	ps_limits_release(pb);
+	assert_int_equal(acquire(pa, 0, 2), PS_LIMITS_PEER);
+	ps_limits_release(pb, 0);
+	ps_limits_release(pb, 0);
+	assert_int_equal(acquire(pb, 3, 0), 0);
+	assert_int_equal(acquire(pb, 3, 0), PS_LIMITS_TOTAL);
+	ps_limits_release(pb, 0);
 	/* Worker 7 dies holding two connections. */
 	assert_int_equal(ps_limits_set_worker(7), 0);
-	assert_int_equal(ps_limits_acquire(pb, 0, 0), 0);
-	assert_int_equal(ps_limits_acquire(pb, 0, 0), 0);
+	assert_int_equal(acquire(pb, 0, 0), 0);
+	assert_int_equal(acquire(pb, 0, 0), 0);
 	assert_int_equal(ps_limits_set_worker(0), 0);
-	assert_int_equal(ps_limits_acquire(pa, 4, 0), PS_LIMITS_TOTAL);
+	assert_int_equal(acquire(pa, 4, 0), PS_LIMITS_TOTAL);
 	ps_limits_worker_died(7);
-	assert_int_equal(ps_limits_acquire(pb, 3, 0), 0);
-	ps_limits_release(pb);
-	ps_limits_release(pa);
-	ps_limits_release(pa);
-	assert_int_equal(ps_limits_acquire(pa, 1, 1), 0);
-	ps_limits_release(pa);
+	assert_int_equal(acquire(pb, 3, 0), 0);
+	ps_limits_release(pb, 0);
+	ps_limits_release(pa, 0);
+	ps_limits_release(pa, 0);
+	assert_int_equal(acquire(pa, 1, 1), 0);
+	ps_limits_release(pa, 0);
+	/* A listener's own bound, beside the server's. */
+	{
+		struct ps_limits_max one = {.listener = 1, .slot = 5};
+		assert_int_equal(ps_limits_acquire(pa, &one), 0);
+		assert_int_equal(ps_limits_acquire(pb, &one),
+				 PS_LIMITS_LISTENER);
+		assert_int_equal(acquire(pb, 0, 0), 0);
+		ps_limits_release(pa, 5);
+		assert_int_equal(ps_limits_acquire(pb, &one), 0);
+		ps_limits_release(pb, 5);
+		ps_limits_release(pb, 0);
+	}
 	assert_int_equal(ps_limits_set_worker(PS_LIMITS_MAX_WORKERS),
 			 PS_EINVAL);
 }
