@@ -16,6 +16,8 @@
 #include "log.h"
 #include "loop.h"
 #include "module.h"
+#include "password.h"
+#include "sasl.h"
 #include "worker.h"
 
 static const struct ps_conf_section *
@@ -98,6 +100,14 @@ static const struct ps_api table = {
 	.conn_listener = ps_conn_listener,
 	.conn_conf = ps_conn_conf,
 	.conn_slot = ps_conn_slot,
+	.password_hash = ps_password_hash,
+	.password_verify = ps_password_verify,
+	.sasl_mechanisms = ps_sasl_mechanisms,
+	.sasl_start = ps_sasl_start,
+	.sasl_respond = ps_sasl_respond,
+	.sasl_user = ps_sasl_user,
+	.sasl_free = ps_sasl_free,
+	.auth_login = ps_auth_login,
 };
 
 const struct ps_api *

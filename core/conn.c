@@ -271,7 +271,7 @@ conn_finish(struct ps_conn *c, int clean)
 		conn_discard_unread(c->fd);
 	close(c->fd);
 	c->fd = -1;
-	ps_limits_release((struct sockaddr *)&c->peer_addr);
+	ps_limits_release((struct sockaddr *)&c->peer_addr, c->l->limits.slot);
 	ps_buf_free(&c->in);
 	ps_buf_free(&c->out);
 	ps_conn_release(c);
@@ -982,6 +982,18 @@ const struct ps_conf_section *
 ps_conn_conf(struct ps_conn *c)
 {
 	return c->l->conf;
+}
+
+struct ps_loop *
+ps_conn_loop(struct ps_conn *c)
+{
+	return c->loop;
+}
+
+int
+ps_conn_auth_plaintext(struct ps_conn *c)
+{
+	return c->l->auth_plaintext;
 }
 
 void **

@@ -90,6 +90,12 @@ const char *ps_conn_id(struct ps_conn *c);
 const char *ps_conn_peer(struct ps_conn *c);
 const char *ps_conn_listener(struct ps_conn *c);
 const struct ps_conf_section *ps_conn_conf(struct ps_conn *c);
+/* The loop the connection lives on (for the core's own timers and jobs
+ * about it, e.g. SASL). */
+struct ps_loop *ps_conn_loop(struct ps_conn *c);
+/* 1 when its listener accepts passwords in the clear without TLS
+ * (auth_plaintext allow). */
+int ps_conn_auth_plaintext(struct ps_conn *c);
 /* Slot i of the connection (one per loaded module, by module index). */
 void **ps_conn_slot(struct ps_conn *c, struct ps_module_ctx *m);
 

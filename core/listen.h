@@ -6,6 +6,8 @@
 #include <poshta/types.h>
 #include <sys/socket.h>
 
+#include "limits.h"
+
 struct ps_protocol;
 struct ps_tls_ctx;
 struct ps_conf_section;
@@ -33,8 +35,7 @@ struct ps_listener {
 	/* Limits, from the listen block or the top level. Connections are
 	 * counted server-wide (all workers, all listeners, see limits.h);
 	 * each listener compares the counts with its own bounds. */
-	size_t max_conns;        /* 0: unlimited */
-	size_t max_conns_per_ip; /* 0: unlimited */
+	struct ps_limits_max limits; /* server-wide and this listener's */
 	uint64_t idle_timeout_ms; /* 0: none */
 	size_t max_line;         /* 0: the protocol's or 8192 */
 	/* Reading stops while this much input is buffered (at least
@@ -44,6 +45,9 @@ struct ps_listener {
 	 * more input until the queue is down to out_low. 0: 256 KiB and a
 	 * quarter of out_high. */
 	size_t out_high, out_low;
+	/* auth_plaintext allow: passwords in the clear (SASL PLAIN, LOGIN,
+	 * plain logins) are accepted without TLS; 0 (tls): only over TLS. */
+	int auth_plaintext;
 	struct ps_listener *next;
 };
 

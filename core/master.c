@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "authfail.h"
 #include "bus.h"
 #include "config_core.h"
 #include "limits.h"
@@ -415,7 +416,8 @@ start(struct ps_config *cfg, int detach, struct ps_error *err)
 {
 	if (resolve_user(cfg, err) < 0 || prepare_state_dir(cfg, err) < 0 ||
 	    check_pid_file(cfg->pid_file, err) < 0 ||
-	    bind_listeners(cfg, NULL, err) < 0 || ps_limits_init(err) < 0)
+	    bind_listeners(cfg, NULL, err) < 0 || ps_limits_init(err) < 0 ||
+	    ps_authfail_init(err) < 0)
 		return PS_EFAIL;
 	if (detach && daemonize(err) < 0)
 		return PS_EFAIL;

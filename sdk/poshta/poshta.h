@@ -401,7 +401,7 @@ ps_sasl_mechanisms(struct ps_conn *c)
 
 /* Start mechanism mech (any case) with the base64 initial response
  * (RFC 4954 4, "=" for an empty one) or NULL. NULL only when out of
- * memory; every other outcome reaches fn. */
+ * memory; every other outcome reaches fn, in a later loop turn. */
 static inline struct ps_sasl *
 ps_sasl_start(struct ps_conn *c, const char *mech, const char *initial,
 	      ps_sasl_fn fn, void *arg)

@@ -7,10 +7,11 @@
  *   ps_sasl_respond(s, client_line, len)               -> fn again ...
  *   fn(s, PS_SASL_OK, NULL, arg)                       -> ps_sasl_user(s)
  *
- * fn always runs on the loop, possibly before ps_sasl_start returns;
- * verification runs on the thread pool, with the configured failure delay
- * and per-address and per-user failure limits. Free s with ps_sasl_free
- * once fn has reported a final status (or to abandon it). */
+ * fn always runs on the loop in a later turn, never inside ps_sasl_start,
+ * ps_sasl_respond or ps_auth_login, so fn may free s. Verification runs on
+ * the thread pool, with the configured failure delay and per-address and
+ * per-user failure limits. Free s with ps_sasl_free once fn has reported
+ * a final status, or at any time to abandon it. */
 #ifndef POSHTA_SASL_H
 #define POSHTA_SASL_H
 

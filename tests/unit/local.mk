@@ -1,6 +1,7 @@
 # cmocka unit tests, one per core file; each links the core library.
 UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
-	tests/unit/test_conn tests/unit/test_module tests/unit/test_hook
+	tests/unit/test_conn tests/unit/test_module tests/unit/test_hook \
+	tests/unit/test_sasl tests/unit/test_password
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -14,3 +15,7 @@ tests_unit_test_module_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_module_LDADD = $(UNIT_LIBS)
 tests_unit_test_hook_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_hook_LDADD = $(UNIT_LIBS)
+tests_unit_test_sasl_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_sasl_LDADD = $(UNIT_LIBS)
+tests_unit_test_password_CPPFLAGS = $(UNIT_CPP)
+tests_unit_test_password_LDADD = $(UNIT_LIBS)
