@@ -9,6 +9,7 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/check-config-reference tests/integration/run
 
 include tests/fuzz/local.mk
+include tests/storage/local.mk
 
 EXTRA_DIST += tests/integration tests/modules \
 	tests/check-config-reference

@@ -182,7 +182,9 @@ struct ps_storage_ops {
 	/* Change flags and keywords of the messages in set, each change
 	 * bumping the message's MODSEQ. With unchangedsince > 0 (RFC 7162
 	 * 3.1.3) a message whose MODSEQ is higher is left alone and reported
-	 * to refused; changed gets each message as it is afterwards. */
+	 * to refused; changed gets each message as it is afterwards. A
+	 * message that already is as asked keeps its MODSEQ and is not
+	 * reported. changed and refused may be NULL. */
 	int (*msg_store)(struct ps_mbox *mb, const struct ps_uid_range *set,
 			 size_t nset, enum ps_store_mode mode, unsigned flags,
 			 const char *const *keywords, size_t nkeywords,

@@ -1,0 +1,400 @@
+/* APPEND and MULTIAPPEND for storage_sqlite (RFC 3501 6.3.11, RFC 3502,
+ * RFC 4315 APPENDUID). Bytes go to an unlinked spool file while they
+ * arrive, so a slow client holds no lock; commit copies them into chunk
+ * rows in one BEGIN IMMEDIATE transaction, which is atomic and, with
+ * synchronous=FULL, durable when it returns. A crash leaves nothing. */
+#define _GNU_SOURCE /* mkostemp */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storage_sqlite.h"
+
+struct ss_append_msg {
+	unsigned flags;
+	char *keywords; /* as stored, or NULL */
+	int64_t date;
+	int tz;
+	uint64_t off, size; /* the body in the spool; its cache follows */
+	size_t cache_len;
+};
+
+struct ps_store_append {
+	struct ps_store_user *u;
+	struct ss_conn c;
+	int64_t mbox;
+	uint64_t usage; /* the user's octets when the append began */
+	uint64_t added; /* octets of the messages so far */
+	int fd;
+	uint64_t spool_len;
+	struct ss_append_msg *msgs;
+	size_t n, cap;
+	int open;   /* a message is between msg_begin and msg_end */
+	int failed; /* a call failed: nothing will be stored */
+	unsigned char buf[SS_CHUNK];
+};
+
+/* Any failure dooms the whole transaction (RFC 3502 3: if one message
+ * fails, none is appended). */
+static int
+ss_append_fail(struct ps_store_append *a, int r)
+{
+	if (r < 0)
+		a->failed = 1;
+	return r;
+}
+
+static int
+ss_append_state(struct ps_store_append *a, int open, struct ps_error *err)
+{
+	if (a->failed)
+		return ss_err(err, PS_ESTATE, "the append failed already");
+	if (a->open != open)
+		return ss_append_fail(a, ss_err(err, PS_ESTATE, open
+			? "no message is begun" : "a message is not ended"));
+	return 0;
+}
+
+static int
+ss_spool_open(struct ps_store_append *a, struct ps_error *err)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/.spool-XXXXXX", a->u->dir);
+	a->fd = mkostemp(path, O_CLOEXEC);
+	if (a->fd < 0)
+		return ss_err(err, PS_EIO, "spool %s: %s", path,
+			      strerror(errno));
+	/* Unlinked at once: whatever happens to this process, the spool
+	 * goes with its descriptor. */
+	unlink(path);
+	return 0;
+}
+
+static int
+ss_spool_write(struct ps_store_append *a, const void *data, size_t len,
+	       struct ps_error *err)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(a->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ss_err(err, PS_EIO, "spool: %s",
+				      strerror(errno));
+		p += n;
+		len -= (size_t)n;
+		a->spool_len += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int
+ss_spool_read(struct ps_store_append *a, uint64_t off, void *buf,
+	      size_t len, struct ps_error *err)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(a->fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ss_err(err, PS_EIO, "spool: %s",
+				      n ? strerror(errno) : "short read");
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The target must exist and hold messages now; commit checks again. */
+static int
+ss_append_target(struct ps_store_append *a, const char *name,
+		 struct ps_error *err)
+{
+	struct ss_mbox_row row;
+	int r = ss_read_begin(&a->c, err);
+
+	if (r < 0)
+		return r;
+	r = ss_mbox_get(&a->c, name, 0, 1, &row, err);
+	if (r == 0) {
+		a->mbox = row.id;
+		r = ss_usage(&a->c, &a->usage, NULL, err);
+	}
+	ss_read_end(&a->c);
+	return r;
+}
+
+int
+ss_append_begin(struct ps_store_user *u, const char *mailbox,
+		struct ps_store_append **a_r, struct ps_error *err)
+{
+	char canon[SS_NAME_MAX + 1];
+	struct ps_store_append *a;
+	int r = ss_name_canon(mailbox, canon, err);
+
+	*a_r = NULL;
+	if (r < 0)
+		return r;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return ss_err(err, PS_ENOMEM, "out of memory");
+	a->u = u;
+	a->fd = -1;
+	r = ss_conn_open(&a->c, u->file, err);
+	if (r == 0)
+		r = ss_append_target(a, canon, err);
+	if (r == 0)
+		r = ss_spool_open(a, err);
+	if (r < 0) {
+		ss_append_abort(a);
+		return r;
+	}
+	*a_r = a;
+	return 0;
+}
+
+static int
+ss_append_check(unsigned flags, const char *const *keywords,
+		size_t nkeywords, int tz, struct ps_error *err)
+{
+	if (flags & ~(PS_FLAGS_STORED | PS_FLAG_RECENT))
+		return ss_err(err, PS_EINVAL, "unknown flags 0x%x", flags);
+	/* RFC 3501 9, zone: +/-HHMM; a day's worth either way. */
+	if (tz <= -24 * 60 || tz >= 24 * 60)
+		return ss_err(err, PS_EINVAL, "time zone %d minutes", tz);
+	return ss_kw_check(keywords, nkeywords, err);
+}
+
+/* Keywords as stored: without repeats, joined. */
+static int
+ss_append_keywords(struct ss_append_msg *m, const char *const *keywords,
+		   size_t nkeywords, struct ps_error *err)
+{
+	struct ss_kw k = { .n = 0 };
+	const char *text;
+	int changed;
+	int r = ss_kw_apply(&k, PS_STORE_ADD, keywords, nkeywords, &changed,
+			    err);
+
+	text = r == 0 ? ss_kw_join(&k) : NULL;
+	if (text)
+		m->keywords = strdup(text);
+	if (r == 0 && k.n && !m->keywords)
+		r = ss_err(err, PS_ENOMEM, "out of memory");
+	ss_kw_free(&k);
+	return r;
+}
+
+int
+ss_append_msg_begin(struct ps_store_append *a, unsigned flags,
+		    const char *const *keywords, size_t nkeywords,
+		    int64_t internal_date, int internal_tz,
+		    struct ps_error *err)
+{
+	struct ss_append_msg *m;
+	int r = ss_append_state(a, 0, err);
+
+	if (r == 0)
+		r = ss_append_check(flags, keywords, nkeywords, internal_tz,
+				    err);
+	if (r == 0 && a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 4;
+
+		m = realloc(a->msgs, cap * sizeof(*m));
+		if (!m)
+			r = ss_err(err, PS_ENOMEM, "out of memory");
+		else {
+			a->msgs = m;
+			a->cap = cap;
+		}
+	}
+	if (r < 0)
+		return ss_append_fail(a, r);
+	m = &a->msgs[a->n++];
+	*m = (struct ss_append_msg){
+		.flags = flags & PS_FLAGS_STORED, .date = internal_date,
+		.tz = internal_tz, .off = a->spool_len,
+	};
+	a->open = 1;
+	return ss_append_fail(a, ss_append_keywords(m, keywords, nkeywords,
+						    err));
+}
+
+int
+ss_append_data(struct ps_store_append *a, const void *data, size_t len,
+	       struct ps_error *err)
+{
+	uint64_t quota = a->u->quota;
+	int r = ss_append_state(a, 1, err);
+
+	if (r < 0)
+		return r;
+	if (quota && a->usage + a->added + len > quota)
+		return ss_append_fail(a, ss_err(err, PS_STORE_EQUOTA,
+			"over quota: %llu octets", (unsigned long long)quota));
+	r = ss_spool_write(a, data, len, err);
+	a->msgs[a->n - 1].size += len;
+	a->added += len;
+	return ss_append_fail(a, r);
+}
+
+int
+ss_append_msg_end(struct ps_store_append *a, const void *cache,
+		  size_t cache_len, struct ps_error *err)
+{
+	int r = ss_append_state(a, 1, err);
+
+	if (r < 0)
+		return r;
+	if (cache_len > SS_CACHE_MAX)
+		return ss_append_fail(a, ss_err(err, PS_EINVAL, "a cache holds"
+						" at most %d bytes",
+						SS_CACHE_MAX));
+	r = cache ? ss_spool_write(a, cache, cache_len, err) : 0;
+	a->msgs[a->n - 1].cache_len = cache ? cache_len : 0;
+	a->open = 0;
+	return ss_append_fail(a, r);
+}
+
+/* A body row holding the message's cache. */
+static int
+ss_append_cache(struct ps_store_append *a, const struct ss_append_msg *m,
+		int64_t *body_r, struct ps_error *err)
+{
+	void *cache = NULL;
+	int r = 0;
+
+	if (m->cache_len) {
+		cache = malloc(m->cache_len);
+		r = cache ? ss_spool_read(a, m->off + m->size, cache,
+					  m->cache_len, err)
+			  : ss_err(err, PS_ENOMEM, "out of memory");
+	}
+	if (r == 0)
+		r = ss_exec(&a->c, err, "INSERT INTO body (cache) VALUES (?)",
+			    "b", cache, m->cache_len);
+	free(cache);
+	*body_r = sqlite3_last_insert_rowid(a->c.db);
+	return r < 0 ? r : 0;
+}
+
+/* The message's bytes, a chunk at a time. */
+static int
+ss_append_chunks(struct ps_store_append *a, const struct ss_append_msg *m,
+		 int64_t body, struct ps_error *err)
+{
+	sqlite3_stmt *st = ss_prep(&a->c, err, "INSERT INTO chunk (body_id,"
+				   " off, data) VALUES (?, ?, ?)", "");
+	int r = st ? 0 : PS_EIO;
+
+	for (uint64_t off = 0; r == 0 && off < m->size; off += SS_CHUNK) {
+		size_t n = m->size - off < SS_CHUNK ? (size_t)(m->size - off)
+						   : SS_CHUNK;
+
+		r = ss_spool_read(a, m->off + off, a->buf, n, err);
+		if (r == 0)
+			r = ss_rebind(&a->c, st, err, "iib", body,
+				      (int64_t)off, a->buf, n);
+		if (r == 0)
+			r = ss_step(&a->c, st, err);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+ss_append_one(struct ps_store_append *a, const struct ss_append_msg *m,
+	      uint32_t uid, uint64_t modseq, struct ps_error *err)
+{
+	int64_t body;
+	int r = ss_append_cache(a, m, &body, err);
+
+	if (r == 0)
+		r = ss_append_chunks(a, m, body, err);
+	if (r == 0)
+		r = ss_exec(&a->c, err, "INSERT INTO message (mailbox_id, uid,"
+			    " body_id, size, flags, keywords, internal_date,"
+			    " internal_tz, modseq) VALUES"
+			    " (?, ?, ?, ?, ?, ?, ?, ?, ?)", "iuiiusiii",
+			    a->mbox, uid, body, (int64_t)m->size, m->flags,
+			    m->keywords, m->date, (int64_t)m->tz,
+			    (int64_t)modseq);
+	return r < 0 ? r : 0;
+}
+
+/* The quota is checked again under the write lock: other sessions may
+ * have added mail since the append began. */
+static int
+ss_append_store(struct ps_store_append *a, struct ss_mbox_row *row,
+		uint32_t *first_r, struct ps_error *err)
+{
+	uint64_t used, modseq;
+	int r = ss_mbox_get(&a->c, NULL, a->mbox, 1, row, err);
+
+	if (r == 0)
+		r = ss_usage(&a->c, &used, NULL, err);
+	if (r == 0 && a->u->quota && used + a->added > a->u->quota)
+		r = ss_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",
+			   (unsigned long long)a->u->quota);
+	if (r == 0)
+		r = ss_mbox_bump(&a->c, a->mbox, &modseq, err);
+	if (r == 0)
+		r = ss_mbox_take_uids(&a->c, a->mbox, (uint32_t)a->n, first_r,
+				      err);
+	for (size_t i = 0; r == 0 && i < a->n; i++)
+		r = ss_append_one(a, &a->msgs[i], *first_r + (uint32_t)i,
+				  modseq, err);
+	return r;
+}
+
+int
+ss_append_commit(struct ps_store_append *a, uint32_t *uids_r,
+		 uint32_t *uidvalidity_r, struct ps_error *err)
+{
+	struct ss_mbox_row row;
+	uint32_t first = 0;
+	int r = ss_append_state(a, 0, err);
+
+	if (r == 0 && !a->n)
+		r = ss_err(err, PS_EINVAL, "no message to append");
+	if (r == 0)
+		r = ss_write_begin(&a->c, err);
+	if (r == 0) {
+		r = ss_append_store(a, &row, &first, err);
+		r = ss_write_end(&a->c, r, 1, err);
+	}
+	if (r == 0) {
+		for (size_t i = 0; uids_r && i < a->n; i++)
+			uids_r[i] = first + (uint32_t)i;
+		if (uidvalidity_r)
+			*uidvalidity_r = row.uidvalidity;
+		ss_notify(a->u, row.name);
+	}
+	ss_append_abort(a);
+	return r;
+}
+
+void
+ss_append_abort(struct ps_store_append *a)
+{
+	if (!a)
+		return;
+	ss_conn_close(&a->c);
+	if (a->fd >= 0)
+		close(a->fd);
+	for (size_t i = 0; i < a->n; i++)
+		free(a->msgs[i].keywords);
+	free(a->msgs);
+	free(a);
+}

@@ -1,0 +1,289 @@
+/* SQLite connections for storage_sqlite: opening with the pragmas that
+ * make a commit durable, transactions that callbacks may nest reads in,
+ * and statements prepared and bound in one call. Every change runs in a
+ * BEGIN IMMEDIATE transaction, so writers of one user queue on SQLite's
+ * busy timeout instead of racing for UIDs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "storage_sqlite.h"
+
+int
+ss_err(struct ps_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+ss_dberr(struct ss_conn *c, struct ps_error *err)
+{
+	int code = c->db ? sqlite3_errcode(c->db) : SQLITE_NOMEM;
+
+	if (code == SQLITE_NOMEM)
+		return ss_err(err, PS_ENOMEM, "sqlite: out of memory");
+	return ss_err(err, PS_EIO, "sqlite: %s", sqlite3_errmsg(c->db));
+}
+
+/* After a checkpoint, the WAL a big append grew shrinks back to this. */
+#define SS_WAL_KEEP (4 * 1024 * 1024)
+
+/* WAL lets readers work beside the one writer; synchronous=FULL syncs
+ * the WAL at every commit, which is what makes a change "durable when it
+ * returns" even if the machine loses power right after. */
+static int
+ss_conn_pragmas(struct ss_conn *c, struct ps_error *err)
+{
+	char sql[200];
+	sqlite3_stmt *st;
+	int wal;
+
+	st = ss_prep(c, err, "PRAGMA journal_mode = WAL", "");
+	if (!st)
+		return PS_EIO;
+	wal = ss_step(c, st, err) == 1 && sqlite3_column_text(st, 0) &&
+	      strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal)
+		return ss_err(err, PS_EIO, "sqlite: cannot use WAL for %s",
+			      sqlite3_db_filename(c->db, "main"));
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+		 "PRAGMA cache_size = -%lld; "
+		 "PRAGMA journal_size_limit = %d",
+		 ss_config.cache_kib, SS_WAL_KEEP);
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ss_dberr(c, err);
+	return 0;
+}
+
+/* One connection per handle, used by one thread at a time: SQLite's own
+ * mutexes would only add cost (NOMUTEX). */
+int
+ss_conn_open(struct ss_conn *c, const char *file, struct ps_error *err)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	int r;
+
+	c->depth = 0;
+	if (sqlite3_open_v2(file, &c->db, flags, NULL) != SQLITE_OK) {
+		r = ss_dberr(c, err);
+		ss_conn_close(c);
+		return r;
+	}
+	sqlite3_busy_timeout(c->db, ss_config.busy_ms);
+	r = ss_conn_pragmas(c, err);
+	if (r < 0)
+		ss_conn_close(c);
+	return r;
+}
+
+void
+ss_conn_close(struct ss_conn *c)
+{
+	sqlite3_close_v2(c->db);
+	c->db = NULL;
+}
+
+/* A snapshot for the reads of one call; a callback that reads through
+ * the same handle nests inside it. */
+int
+ss_read_begin(struct ss_conn *c, struct ps_error *err)
+{
+	if (c->depth++ == 0 &&
+	    sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		c->depth = 0;
+		return ss_dberr(c, err);
+	}
+	return 0;
+}
+
+void
+ss_read_end(struct ss_conn *c)
+{
+	if (--c->depth == 0 &&
+	    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Refuses a change inside a callback of the same handle, and a change
+ * to a store user_delete removed while the handle was open (it would
+ * vanish with the unlinked file). */
+int
+ss_write_begin(struct ss_conn *c, struct ps_error *err)
+{
+	int moved = 0;
+
+	if (c->depth)
+		return ss_err(err, PS_ESTATE, "a change cannot be made from a "
+			      "callback of the same handle");
+	if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED,
+				 &moved) == SQLITE_OK && moved)
+		return ss_err(err, PS_ENOENT, "the user's store was deleted");
+	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return ss_dberr(c, err);
+	c->depth = 1;
+	return 0;
+}
+
+/* Commit when r is 0 and something changed, else roll back; returns r,
+ * or the commit's error. */
+int
+ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
+{
+	c->depth = 0;
+	if (r == 0 && changed &&
+	    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		r = ss_dberr(c, err);
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* Bind fmt's parameters from 1 on: 'i' int64_t, 'u' unsigned, 's' text
+ * (NULL binds NULL), 'b' a blob as pointer and size_t (NULL binds NULL). */
+static int
+ss_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 1; *fmt && rc == SQLITE_OK; fmt++, i++) {
+		const void *p;
+		size_t len;
+
+		switch (*fmt) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'u':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, unsigned));
+			break;
+		case 's':
+			rc = sqlite3_bind_text(st, i, va_arg(ap, const char *),
+					       -1, SQLITE_STATIC);
+			break;
+		default:
+			p = va_arg(ap, const void *);
+			len = va_arg(ap, size_t);
+			rc = p ? sqlite3_bind_blob64(st, i, p, len,
+						     SQLITE_STATIC)
+			       : sqlite3_bind_null(st, i);
+			break;
+		}
+	}
+	return rc;
+}
+
+static sqlite3_stmt *
+ss_prepv(struct ss_conn *c, struct ps_error *err, const char *sql,
+	 const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		ss_dberr(c, err);
+		return NULL;
+	}
+	if (ss_bindv(st, fmt, ap) != SQLITE_OK) {
+		ss_dberr(c, err);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *
+ss_prep(struct ss_conn *c, struct ps_error *err, const char *sql,
+	const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = ss_prepv(c, err, sql, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* Reset st and bind new values, for a statement run in a loop. */
+int
+ss_rebind(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err,
+	  const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	sqlite3_reset(st);
+	va_start(ap, fmt);
+	rc = ss_bindv(st, fmt, ap);
+	va_end(ap);
+	return rc == SQLITE_OK ? 0 : ss_dberr(c, err);
+}
+
+/* 1: a row, 0: done, negative: an error (in err). */
+int
+ss_step(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	default:
+		return ss_dberr(c, err);
+	}
+}
+
+/* Run a statement to its end: the rows it gave (the first one's first
+ * column in *v_r, if given) or an error. */
+static int
+ss_runv(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
+	const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = ss_prepv(c, err, sql, fmt, ap);
+	int rows = 0, r;
+
+	if (!st)
+		return PS_EIO;
+	while ((r = ss_step(c, st, err)) == 1)
+		if (rows++ == 0 && v_r)
+			*v_r = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r < 0 ? r : rows;
+}
+
+/* Run a statement; the rows it changed or an error. */
+int
+ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
+	const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ss_runv(c, err, NULL, sql, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : sqlite3_changes(c->db);
+}
+
+/* The first column of a query's first row: 1 with *v_r set, 0 when there
+ * is no row, or an error. */
+int
+ss_query_int(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
+	     const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ss_runv(c, err, v_r, sql, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : r > 0;
+}

@@ -1,0 +1,222 @@
+/* storage_sqlite's internals shared by its files: the handles, the
+ * database helpers (db.c, schema.c), mailbox rows (mailbox.c) and the
+ * rules for names, keywords and UID sets (names.c, keywords.c, uidset.c).
+ * Every handle owns one SQLite connection, used by one thread at a time. */
+#ifndef SS_STORAGE_SQLITE_H
+#define SS_STORAGE_SQLITE_H
+
+#include <poshta/poshta.h>
+#include <sqlite3.h>
+
+#define SS_CHUNK (64 * 1024)         /* body rows: reads and writes stay
+				      * bounded whatever a message's size */
+#define SS_NAME_MAX 1000             /* bytes of a mailbox name */
+#define SS_KEYWORD_MAX 128           /* keywords on one message */
+#define SS_KEYWORD_LEN 255           /* bytes of one keyword */
+#define SS_CACHE_MAX (16 * 1024 * 1024) /* a message's cached structure */
+#define SS_DELIM '/'
+
+/* The module block, read in worker_init (module.c). */
+struct ss_config {
+	char *path;        /* folder of the users' databases */
+	int busy_ms;       /* how long a writer waits for another */
+	long long cache_kib;
+};
+extern struct ss_config ss_config;
+
+struct ss_conn {
+	sqlite3 *db;
+	unsigned depth; /* open transaction levels: callbacks may read */
+};
+
+struct ps_store_user {
+	struct ss_conn c;
+	char *name; /* lower case: the bus topic's suffix */
+	char *file; /* the database */
+	char *dir;  /* its folder, where append spools live */
+	uint64_t quota;
+};
+
+struct ps_mbox {
+	struct ss_conn c;
+	struct ps_store_user *u;
+	int64_t id;
+	unsigned mode; /* PS_OPEN_* */
+};
+
+/* A mailbox row as stored. */
+struct ss_mbox_row {
+	int64_t id;
+	char name[SS_NAME_MAX + 1];
+	uint32_t uidvalidity, uidnext, recent_uid, messages, unseen;
+	uint64_t modseq, bytes;
+	unsigned special_use;
+	int noselect;
+};
+
+/* A sorted, merged UID set; "all" backs the NULL set. */
+struct ss_uidset {
+	struct ps_uid_range *r;
+	size_t n;
+	struct ps_uid_range all;
+};
+
+/* A message's keywords: v points into split, the caller's strings, or
+ * both (while a STORE computes the new list). */
+struct ss_kw {
+	const char *v[2 * SS_KEYWORD_MAX];
+	size_t n;
+	char *split, *text;
+	size_t split_cap, text_cap;
+};
+
+/* db.c */
+int ss_err(struct ps_error *err, int code, const char *fmt, ...)
+	PS_PRINTF(3, 4);
+int ss_dberr(struct ss_conn *c, struct ps_error *err);
+int ss_conn_open(struct ss_conn *c, const char *file, struct ps_error *err);
+void ss_conn_close(struct ss_conn *c);
+int ss_read_begin(struct ss_conn *c, struct ps_error *err);
+void ss_read_end(struct ss_conn *c);
+int ss_write_begin(struct ss_conn *c, struct ps_error *err);
+int ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err);
+sqlite3_stmt *ss_prep(struct ss_conn *c, struct ps_error *err,
+		      const char *sql, const char *fmt, ...);
+int ss_rebind(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err,
+	      const char *fmt, ...);
+int ss_step(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err);
+int ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
+	    const char *fmt, ...);
+int ss_query_int(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
+		 const char *sql, const char *fmt, ...);
+
+/* schema.c */
+int ss_schema_migrate(struct ss_conn *c, struct ps_error *err);
+
+/* names.c */
+int ss_name_canon(const char *name, char *out, struct ps_error *err);
+int ss_name_parent(const char *name, size_t *len_r);
+int ss_user_path(const char *user, char **name_r, char **dir_r,
+		 char **file_r, struct ps_error *err);
+int ss_mkdirs(const char *dir, struct ps_error *err);
+
+/* keywords.c */
+int ss_kw_check(const char *const *kw, size_t n, struct ps_error *err);
+int ss_kw_load(struct ss_kw *k, const char *text);
+int ss_kw_apply(struct ss_kw *k, enum ps_store_mode mode,
+		const char *const *kw, size_t n, int *changed_r,
+		struct ps_error *err);
+const char *ss_kw_join(struct ss_kw *k);
+void ss_kw_free(struct ss_kw *k);
+
+/* uidset.c */
+int ss_uidset(const struct ps_uid_range *set, size_t nset,
+	      struct ss_uidset *s, struct ps_error *err);
+void ss_uidset_free(struct ss_uidset *s);
+
+/* mailbox.c: rows inside a caller's transaction */
+/* SQL for the names below name: those in [name + '/', name + '0'), '0'
+ * being the character after '/', so the unique index on name answers. */
+#define SS_CHILDREN_OF(n) "name > " n " || '/' AND name < " n " || '0'"
+int ss_mbox_get(struct ss_conn *c, const char *name, int64_t id,
+		int selectable, struct ss_mbox_row *r, struct ps_error *err);
+int ss_mbox_bump(struct ss_conn *c, int64_t id, uint64_t *modseq_r,
+		 struct ps_error *err);
+int ss_mbox_take_uids(struct ss_conn *c, int64_t id, uint32_t n,
+		      uint32_t *first_r, struct ps_error *err);
+int ss_mbox_insert(struct ss_conn *c, const char *name, unsigned special_use,
+		   int64_t *id_r, struct ps_error *err);
+int ss_mbox_parents(struct ss_conn *c, const char *name,
+		    struct ps_error *err);
+int ss_mbox_has_children(struct ss_conn *c, const char *name, int *yes_r,
+			 struct ps_error *err);
+int ss_usage(struct ss_conn *c, uint64_t *bytes_r, uint64_t *messages_r,
+	     struct ps_error *err);
+void ss_notify(const struct ps_store_user *u, const char *mailbox);
+
+/* select.c */
+int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
+int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
+		   size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
+		   struct ps_error *err);
+
+/* message.c */
+#define SS_MSG_SELECT                                                    \
+	"SELECT m.uid, m.flags, m.keywords, m.internal_date, "           \
+	"m.internal_tz, m.size, m.modseq, b.cache FROM message m "       \
+	"JOIN body b ON b.id = m.body_id "
+int ss_msg_row(sqlite3_stmt *st, struct ss_kw *kw, struct ps_msg *m);
+int ss_uid_each(struct ss_conn *c, sqlite3_stmt *st, ps_store_uid_fn fn,
+		void *arg, struct ps_error *err);
+
+/* expunge.c */
+int ss_expunge_range(struct ss_conn *c, int64_t mbox, uint32_t first,
+		     uint32_t last, int deleted_only, uint64_t modseq,
+		     size_t *n_r, struct ps_error *err);
+
+/* copy.c */
+int ss_copy_rows(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
+		 const struct ss_mbox_row *dst, int move, uint64_t quota,
+		 ps_store_uidmap_fn map, void *arg, size_t *n_r,
+		 struct ps_error *err);
+
+/* The storage calls, one file per family. */
+int ss_user_open(const char *user, uint64_t quota_bytes,
+		 struct ps_store_user **u_r, struct ps_error *err);
+void ss_user_close(struct ps_store_user *u);
+int ss_user_delete(const char *user, struct ps_error *err);
+int ss_quota_get(struct ps_store_user *u, uint64_t *bytes_r,
+		 uint64_t *messages_r, struct ps_error *err);
+int ss_mailbox_list(struct ps_store_user *u, ps_store_mailbox_fn fn,
+		    void *arg, struct ps_error *err);
+int ss_mailbox_create(struct ps_store_user *u, const char *name,
+		      unsigned special_use, struct ps_error *err);
+int ss_mailbox_subscribe(struct ps_store_user *u, const char *name,
+			 int subscribe, struct ps_error *err);
+int ss_mailbox_delete(struct ps_store_user *u, const char *name,
+		      struct ps_error *err);
+int ss_mailbox_rename(struct ps_store_user *u, const char *from,
+		      const char *to, struct ps_error *err);
+int ss_mailbox_status(struct ps_store_user *u, const char *name,
+		      struct ps_mailbox_status *st_r, struct ps_error *err);
+int ss_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
+		    struct ps_mbox **mb_r, struct ps_mailbox_status *st_r,
+		    uint32_t *first_recent_r, struct ps_error *err);
+void ss_mailbox_close(struct ps_mbox *mb);
+int ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set,
+		 size_t nset, ps_store_msg_fn fn, void *arg,
+		 struct ps_error *err);
+int ss_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
+		size_t len, size_t *got_r, struct ps_error *err);
+int ss_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
+		     size_t len, struct ps_error *err);
+int ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
+		     ps_store_msg_fn changed, ps_store_uid_fn expunged,
+		     void *arg, struct ps_error *err);
+int ss_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
+		 size_t nset, enum ps_store_mode mode, unsigned flags,
+		 const char *const *keywords, size_t nkeywords,
+		 uint64_t unchangedsince, ps_store_msg_fn changed,
+		 ps_store_uid_fn refused, void *arg, struct ps_error *err);
+int ss_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set,
+		size_t nset, const char *dest, int move,
+		ps_store_uidmap_fn map, void *arg,
+		uint32_t *dest_uidvalidity_r, struct ps_error *err);
+int ss_expunge(struct ps_mbox *mb, const struct ps_uid_range *set,
+	       size_t nset, ps_store_uid_fn removed, void *arg,
+	       struct ps_error *err);
+int ss_append_begin(struct ps_store_user *u, const char *mailbox,
+		    struct ps_store_append **a_r, struct ps_error *err);
+int ss_append_msg_begin(struct ps_store_append *a, unsigned flags,
+			const char *const *keywords, size_t nkeywords,
+			int64_t internal_date, int internal_tz,
+			struct ps_error *err);
+int ss_append_data(struct ps_store_append *a, const void *data, size_t len,
+		   struct ps_error *err);
+int ss_append_msg_end(struct ps_store_append *a, const void *cache,
+		      size_t cache_len, struct ps_error *err);
+int ss_append_commit(struct ps_store_append *a, uint32_t *uids_r,
+		     uint32_t *uidvalidity_r, struct ps_error *err);
+void ss_append_abort(struct ps_store_append *a);
+
+#endif
