@@ -1,9 +1,11 @@
 #!/bin/sh
 # Prepare the development state folder for "make run": a self-signed
-# certificate for localhost (once) and dev-state/poshta.conf made from
-# conf/dev.conf. Usage: dev-state.sh STATE_DIR SRCDIR MODULE_DIR
+# certificate for localhost (once), dev-state/poshta.conf made from
+# conf/dev.conf, and (once) the domain example.test with the user
+# demo@example.test, whose random password stays in dev-state/demo-password.
+# Usage: dev-state.sh STATE_DIR SRCDIR MODULE_DIR POSHTACTL
 set -eu
-state=$1 src=$2 modules=$3
+state=$1 src=$2 modules=$3 poshtactl=$4
 
 mkdir -p "$state"
 if [ ! -f "$state/cert.pem" ]; then
@@ -16,10 +18,28 @@ fi
 sed -e "s|@STATE_DIR@|$state|g" -e "s|@MODULE_DIR@|$modules|g" \
 	"$src/conf/dev.conf" >"$state/poshta.conf"
 
+ctl() { "$poshtactl" -c "$state/poshta.conf" "$@"; }
+if [ ! -s "$state/demo-password" ]; then
+	ctl domain list | grep -qx example.test || ctl domain add example.test
+	password=$(openssl rand -base64 12 | tr -d '/+=')
+	# A user kept from an earlier run gets the new password.
+	if ctl user list example.test | cut -f1 | grep -qx demo@example.test
+	then verb=passwd
+	else verb=add
+	fi
+	printf '%s\n' "$password" | ctl user $verb demo@example.test \
+		--password-stdin
+	(umask 077 && printf '%s\n' "$password" >"$state/demo-password.new")
+	mv "$state/demo-password.new" "$state/demo-password"
+fi
+password=$(cat "$state/demo-password")
+
 cat <<TXT
 Poshta development server, config $state/poshta.conf
   plain + STARTTLS:  nc 127.0.0.1 2007        (type lines; STARTTLS; QUIT)
   TLS required:      nc 127.0.0.1 2009
   implicit TLS:      openssl s_client -quiet -connect 127.0.0.1:2008 -CAfile $state/cert.pem
+  demo user:         demo@example.test, password $password (in $state/demo-password)
+  manage users:      $poshtactl -c $state/poshta.conf user list
 Stop with Ctrl-C.
 TXT

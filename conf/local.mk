@@ -6,7 +6,8 @@ EXTRA_DIST += conf/dev.conf conf/dev-state.sh
 DEV_STATE = $(abs_top_builddir)/dev-state
 run: all
 	@$(SHELL) $(top_srcdir)/conf/dev-state.sh $(DEV_STATE) \
-		$(abs_top_srcdir) $(abs_top_builddir)/modules/.staged
+		$(abs_top_srcdir) $(abs_top_builddir)/modules/.staged \
+		$(abs_top_builddir)/core/poshtactl
 	exec $(abs_top_builddir)/core/poshtad -f -c $(DEV_STATE)/poshta.conf
 clean-local: clean-dev-state
 clean-dev-state:

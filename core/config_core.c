@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authfail.h"
 #include "conf.h"
 #include "config_core.h"
 #include "listen.h"
@@ -25,16 +26,13 @@ static const char *const tls_modes[] = {
 	"none", "starttls", "required", "implicit", NULL,
 };
 static const char *const tls_versions[] = {"TLSv1.2", "TLSv1.3", NULL};
+static const char *const plaintext_modes[] = {"tls", "allow", NULL};
 
-#define LIMIT_DIRECTIVES(conns_def, per_ip_def)                             \
-	{"max_connections", PS_CONF_INT, 0, 0, 10000000, NULL, conns_def,    \
-	 "connections served at once, all workers together (0: no limit)"}, \
-	{"max_connections_per_ip", PS_CONF_INT, 0, 0, 10000000, NULL,       \
-	 per_ip_def, "connections from one client address at once (0: no " \
-	 "limit)"},                                                          \
+/* core/limits.c counts connections across workers: in all, per client
+ * address (top level only) and per listener. */
+#define IDLE_TIMEOUT(def)                                                   \
 	{"idle_timeout", PS_CONF_DURATION, 0, 1000, 86400000LL * 7, NULL,   \
-	 conns_def ? "5m" : NULL,                                           \
-	 "close a connection silent for this long"}
+	 def, "close a connection silent for this long"}
 
 static const struct ps_directive core_directives[] = {
 	{"workers", PS_CONF_INT, 0, 1, 256, NULL, NULL,
@@ -63,7 +61,23 @@ static const struct ps_directive core_directives[] = {
 	 "output queued per connection before its input is paused"},
 	{"input_buffer", PS_CONF_SIZE, 0, 4096, 1LL << 30, NULL, "256k",
 	 "input buffered per connection before reading stops"},
-	LIMIT_DIRECTIVES("10000", "100"),
+	{"max_connections", PS_CONF_INT, 0, 0, 10000000, NULL, "10000",
+	 "connections served at once, all workers and listeners together "
+	 "(0: no limit)"},
+	{"max_connections_per_ip", PS_CONF_INT, 0, 0, 10000000, NULL, "100",
+	 "connections from one client address at once, server-wide (0: no "
+	 "limit)"},
+	IDLE_TIMEOUT("5m"),
+	{"auth_failure_delay", PS_CONF_DURATION, 0, 0, 60000, NULL, "2s",
+	 "wait this long before answering a failed login"},
+	{"auth_max_failures_per_ip", PS_CONF_INT, 0, 0, 1000000, NULL, "10",
+	 "failed logins from one address (IPv6: one /64) within the window "
+	 "before its logins are refused (0: no limit)"},
+	{"auth_max_failures_per_user", PS_CONF_INT, 0, 0, 1000000, NULL, "20",
+	 "failed logins for one user name within the window before its "
+	 "logins are refused (0: no limit)"},
+	{"auth_failure_window", PS_CONF_DURATION, 0, 1000, 86400000LL * 7,
+	 NULL, "10m", "how long failures count, from the first one"},
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -91,7 +105,13 @@ static const struct ps_directive listen_directives[] = {
 	 "keys for this listener's certificates"},
 	{"max_line", PS_CONF_SIZE, 0, 64, 1 << 24, NULL, NULL,
 	 "longest command line (default: the protocol's)"},
-	LIMIT_DIRECTIVES(NULL, NULL),
+	{"auth_plaintext", PS_CONF_ENUM, 0, 0, 0, plaintext_modes, "tls",
+	 "passwords in the clear (PLAIN, LOGIN): only over TLS, or allow "
+	 "them without"},
+	{"max_connections", PS_CONF_INT, 0, 0, 10000000, NULL, NULL,
+	 "connections this listener serves at once, all workers together "
+	 "(0: no limit; the server's limit holds too)"},
+	IDLE_TIMEOUT(NULL),
 	{NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -179,6 +199,13 @@ resolve_top(struct ps_config *cfg, struct ps_error *err)
 	cfg->module_dir = str(s, "module_dir");
 	cfg->log_level = log_level_values[num(s, "log_level", 3)];
 	cfg->shutdown_timeout_ms = (uint64_t)num(s, "shutdown_timeout", 30000);
+	cfg->authfail = (struct ps_authfail_conf){
+		.delay_ms = (uint64_t)num(s, "auth_failure_delay", 2000),
+		.window_ms = (uint64_t)num(s, "auth_failure_window", 600000),
+		.max_per_ip = (unsigned)num(s, "auth_max_failures_per_ip", 10),
+		.max_per_user =
+			(unsigned)num(s, "auth_max_failures_per_user", 20),
+	};
 	cfg->pid_file = str(s, "pid_file") ? strdup(str(s, "pid_file")) :
 		join(cfg->state_dir, "poshtad.pid");
 	if (str(s, "hostname"))
@@ -308,6 +335,7 @@ make_tls(const struct ps_config *cfg, const struct ps_conf_section *s,
 	struct ps_tls_cert certs[16];
 	const char *ciphers = cfg->tls ? str(cfg->tls, "ciphers") : NULL;
 	const char *minv = cfg->tls ? str(cfg->tls, "min_version") : NULL;
+	struct ps_error why;
 
 	*out = NULL;
 	if (nc == 0 && nk == 0)
@@ -323,8 +351,8 @@ make_tls(const struct ps_config *cfg, const struct ps_conf_section *s,
 			ps_conf_section_get(s, "certificate", i)->str;
 		certs[i].key = ps_conf_section_get(s, "key", i)->str;
 	}
-	*out = ps_tls_ctx_new(certs, nc, ciphers, minv, err);
-	return *out ? 0 : PS_EFAIL;
+	*out = ps_tls_ctx_new(certs, nc, ciphers, minv, &why);
+	return *out ? 0 : node_error(err, where, why.msg, NULL);
 }
 
 /* The value of a child directive as written, before validation: which
@@ -343,16 +371,17 @@ listener_limits(struct ps_listener *l, const struct ps_config *cfg)
 {
 	const struct ps_conf_section *s = l->conf, *top = cfg->core;
 
-	l->max_conns = (size_t)num(s, "max_connections",
-				   num(top, "max_connections", 0));
-	l->max_conns_per_ip = (size_t)num(s, "max_connections_per_ip",
-					  num(top, "max_connections_per_ip", 0));
+	l->limits.total = (size_t)num(top, "max_connections", 0);
+	l->limits.per_ip = (size_t)num(top, "max_connections_per_ip", 0);
+	l->limits.listener = (size_t)num(s, "max_connections", 0);
+	l->limits.slot = ps_limits_slot(l->name);
 	l->idle_timeout_ms = (uint64_t)num(s, "idle_timeout",
 					   num(top, "idle_timeout", 300000));
 	l->max_line = (size_t)num(s, "max_line", 0);
 	l->max_input = (size_t)num(top, "input_buffer", 262144);
 	l->out_high = (size_t)num(top, "output_buffer", 262144);
 	l->out_low = l->out_high / 4;
+	l->auth_plaintext = num(s, "auth_plaintext", 0) == 1;
 }
 
 static int
@@ -513,6 +542,7 @@ ps_config_activate(struct ps_config *cfg)
 	for (size_t i = 0; i < cfg->nmodules; i++)
 		ps_module_set_section(ps_module_at(i), cfg->modules[i]);
 	ps_log_set_level(cfg->log_level);
+	ps_authfail_configure(&cfg->authfail);
 }
 
 void

@@ -11,6 +11,8 @@
 
 #include <poshta/types.h>
 #include <stdio.h>
+
+#include "authfail.h"
 #include <sys/types.h>
 
 struct ps_listener;
@@ -40,6 +42,7 @@ struct ps_config {
 	char *hostname;
 	enum ps_log_level log_level;
 	uint64_t shutdown_timeout_ms;
+	struct ps_authfail_conf authfail;
 	/* Set by the master from user/group: whom workers run as. */
 	int drop_privileges;
 	uid_t uid;

@@ -74,6 +74,14 @@ ps_iface_get(const char *kind, const char *name, void *buf, size_t bufsize)
 	return 0;
 }
 
+struct ps_module_ctx *
+ps_iface_owner(const char *kind, const char *name)
+{
+	const struct ps_iface *f = kind ? find(kind, name) : NULL;
+
+	return f ? f->owner : NULL;
+}
+
 void
 ps_ifaces_clear(void)
 {

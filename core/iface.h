@@ -8,6 +8,9 @@
 int ps_iface_publish(struct ps_module_ctx *m, const char *kind,
 		     const char *name, const void *table);
 int ps_iface_get(const char *kind, const char *name, void *buf, size_t bufsize);
+/* The module that published kind/name (name NULL: the first of that kind,
+ * the one ps_iface_get finds), or NULL. */
+struct ps_module_ctx *ps_iface_owner(const char *kind, const char *name);
 void ps_ifaces_clear(void);
 
 #endif

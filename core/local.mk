@@ -4,6 +4,8 @@ noinst_LTLIBRARIES += core/libpscore.la
 core_libpscore_la_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 core_libpscore_la_SOURCES = \
 	core/api.c core/api.h \
+	core/authfail.c core/authfail.h \
+	core/base64.c core/base64.h \
 	core/buf.c core/buf.h \
 	core/bus.c core/bus.h \
 	core/conf_parse.c core/conf_schema.c core/conf.h \
@@ -17,6 +19,9 @@ core_libpscore_la_SOURCES = \
 	core/loop.c core/loop.h \
 	core/master.c core/master.h \
 	core/module.c core/module.h \
+	core/password.c core/password.h \
+	core/sasl.c core/sasl_plain.c core/sasl.h \
+	core/shm.c core/shm.h \
 	core/sigwatch.c core/sigwatch.h \
 	core/tls.c core/tls.h \
 	core/worker.c core/worker.h
@@ -26,3 +31,13 @@ sbin_PROGRAMS += core/poshtad
 core_poshtad_SOURCES = core/main.c
 core_poshtad_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE
 core_poshtad_LDADD = core/libpscore.la
+
+# The administration tool: the same config reader and module loader as
+# poshtad, driving the auth and storage backends directly.
+sbin_PROGRAMS += core/poshtactl
+core_poshtactl_SOURCES = core/poshtactl.c core/ctl.h \
+	core/ctl_domains.c core/ctl_users.c core/ctl_store.c \
+	core/ctl_password.c core/ctl_mbox.c core/ctl_import.c \
+	core/ctl_export.c
+core_poshtactl_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE
+core_poshtactl_LDADD = core/libpscore.la

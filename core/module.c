@@ -259,15 +259,29 @@ ps_modules_unload(void)
 }
 
 int
+ps_module_worker_init(struct ps_module_ctx *m, struct ps_error *err)
+{
+	struct ps_error why = {""};
+
+	if (m->desc->worker_init && m->desc->worker_init(&why) < 0)
+		return ps_error_set(err, "module '%s': worker init failed: %s",
+				    m->name, why.msg);
+	return 0;
+}
+
+void
+ps_module_worker_exit(struct ps_module_ctx *m)
+{
+	if (m->desc->worker_exit)
+		m->desc->worker_exit();
+}
+
+int
 ps_modules_worker_init(struct ps_error *err)
 {
-	for (size_t i = 0; i < nmodules; i++) {
-		struct ps_module_ctx *m = modules[i];
-		struct ps_error why = {""};
-		if (m->desc->worker_init && m->desc->worker_init(&why) < 0)
-			return ps_error_set(err, "module '%s': worker init "
-					    "failed: %s", m->name, why.msg);
-	}
+	for (size_t i = 0; i < nmodules; i++)
+		if (ps_module_worker_init(modules[i], err) < 0)
+			return PS_EFAIL;
 	return 0;
 }
 
@@ -275,8 +289,7 @@ void
 ps_modules_worker_exit(void)
 {
 	for (size_t i = nmodules; i-- > 0;)
-		if (modules[i]->desc->worker_exit)
-			modules[i]->desc->worker_exit();
+		ps_module_worker_exit(modules[i]);
 }
 
 size_t

@@ -24,9 +24,14 @@ int ps_module_check(const struct ps_module *d, const char *name,
 int ps_modules_add_static(const struct ps_module *d, struct ps_error *err);
 /* deinit every module in reverse order and unload them. */
 void ps_modules_unload(void);
-/* worker_init / worker_exit of every module in load order. */
+/* worker_init / worker_exit of every module in load order (exit in
+ * reverse). */
 int ps_modules_worker_init(struct ps_error *err);
 void ps_modules_worker_exit(void);
+/* The same for one module (poshtactl starts only the backends it uses).
+ * The error names the module. */
+int ps_module_worker_init(struct ps_module_ctx *m, struct ps_error *err);
+void ps_module_worker_exit(struct ps_module_ctx *m);
 
 size_t ps_module_count(void);
 struct ps_module_ctx *ps_module_at(size_t index);

@@ -2,6 +2,9 @@
 # Module rule of thumb: LDFLAGS = -module $(MODULE_LDFLAGS) (automake wants
 # -module spelled out), no core sources, only the SDK headers.
 
+include modules/auth_sqlite/local.mk
+include modules/storage_sqlite/local.mk
+
 # Stage built modules in one folder so poshtad runs from the build tree.
 STAGED_MODULES += $(module_LTLIBRARIES)
 all-local: stage-modules

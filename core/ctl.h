@@ -1,0 +1,130 @@
+/* poshtactl's parts: the command line, configuration and backends
+ * (poshtactl.c), domains and aliases (ctl_domains.c), users
+ * (ctl_users.c), quota and mailboxes (ctl_store.c), passwords
+ * (ctl_password.c), and mbox files (ctl_mbox.c, ctl_import.c,
+ * ctl_export.c). A command returns the process's exit status. */
+#ifndef PS_CORE_CTL_H
+#define PS_CORE_CTL_H
+
+#include <poshta/auth.h>
+#include <poshta/storage.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit statuses. */
+#define CTL_OK 0
+#define CTL_FAIL 1
+#define CTL_USAGE 2
+
+/* One command, checked by the dispatcher and with its backends started. */
+struct ctl {
+	struct ps_auth_ops auth;     /* zeroed unless the command uses it */
+	struct ps_storage_ops store; /* likewise */
+	char **args;                 /* positional arguments */
+	int nargs;
+	int password_stdin;          /* --password-stdin */
+	int purge;                   /* --purge */
+	const char *mailbox;         /* --mailbox, else "INBOX" */
+	FILE *file;                  /* import's input, export's output */
+	const char *file_name;       /* for messages */
+};
+
+/* "poshtactl: " and the message on stderr; returns CTL_FAIL. */
+int ctl_fail(const char *fmt, ...) PS_PRINTF(1, 2);
+
+/* Room for element n of the array v of *cap elements of size bytes: v,
+ * or a larger copy (*cap updated), or NULL with v left as it was. */
+void *ctl_grow(void *v, size_t *cap, size_t n, size_t size);
+
+/* A backend's answer r as an exit status, saying why on failure. */
+int ctl_done(int r, const struct ps_error *err);
+
+/* A backend may lack an operation (a read-only one, or one built for an
+ * older table, which reads NULL): CTL_LACKS(c->auth, user_add) says so
+ * on stderr and is true. */
+#define CTL_LACKS(table, op) \
+	(!(table).op && ctl_fail("the backend has no " #op " operation"))
+
+/* ctl_domains.c */
+int ctl_domain_add(struct ctl *c);
+int ctl_domain_del(struct ctl *c);
+int ctl_domain_list(struct ctl *c);
+int ctl_alias_add(struct ctl *c);
+int ctl_alias_del(struct ctl *c);
+int ctl_alias_list(struct ctl *c);
+int ctl_alias_resolve(struct ctl *c);
+
+/* ctl_users.c */
+int ctl_user_add(struct ctl *c);
+int ctl_user_passwd(struct ctl *c);
+int ctl_user_del(struct ctl *c);
+int ctl_user_list(struct ctl *c);
+int ctl_user_enable(struct ctl *c);
+int ctl_user_disable(struct ctl *c);
+int ctl_user_verify(struct ctl *c);
+
+/* ctl_store.c */
+int ctl_quota_set(struct ctl *c);
+int ctl_quota_get(struct ctl *c);
+int ctl_mailbox_list(struct ctl *c);
+/* "1G", "512K" or bytes: the largest unit that divides n exactly. */
+void ctl_format_size(char buf[32], uint64_t n);
+/* Look address up (auth) and open its store; *u_r to user_close. The
+ * canonical name goes to name (PS_AUTH_NAME_MAX + 1 bytes). */
+int ctl_open_user(struct ctl *c, const char *address, char *name,
+		  struct ps_store_user **u_r);
+
+/* ctl_password.c: a new password, read as --password-stdin says (one
+ * line of stdin, or twice from the terminal with echo off), hashed with
+ * the core's ps_password_hash into hash (128 bytes or more). */
+int ctl_password_new(const struct ctl *c, char *hash, size_t len);
+#define CTL_PASSWORD_MAX 1024 /* bytes, with the line end */
+/* A password to check, read the same way but asked only once, into buf
+ * (wiped by the caller). */
+int ctl_password_read(const struct ctl *c, const char *prompt, char *buf,
+		      size_t len);
+
+/* ctl_mbox.c: what reading and writing mbox files (RFC 4155, the mboxrd
+ * variant) share. A line reader hands out pieces: a whole line with its
+ * LF, or CTL_LINE_PIECE bytes of a longer one (never splitting CR LF),
+ * or a last line without a line end; memory stays bounded whatever the
+ * input. */
+#define CTL_LINE_PIECE 65536
+typedef ssize_t (*ctl_read_fn)(void *src, void *buf, size_t len);
+struct ctl_lines {
+	ctl_read_fn read;   /* bytes read, 0 at the end, -1 on error */
+	void *src;
+	size_t start, end;
+	int eof;
+	int bol;            /* the next piece begins a line */
+	unsigned long line; /* the line the last piece belongs to, from 1 */
+	char buf[2 * CTL_LINE_PIECE];
+};
+struct ctl_lines *ctl_lines_new(ctl_read_fn read, void *src);
+/* Start again from the source's current position (a new message). */
+void ctl_lines_reset(struct ctl_lines *r);
+/* 1 with the next piece (bol: it begins a line), 0 at the end, -1 when
+ * read failed. The piece is valid until the next call. */
+int ctl_lines_next(struct ctl_lines *r, const char **p_r, size_t *len_r,
+		   int *bol_r);
+/* An empty line: LF or CR LF. */
+int ctl_mbox_blank(const char *p, size_t len);
+/* A line starting "From ", and one starting ">"* "From " (which mboxrd
+ * writes with one more '>'). */
+int ctl_mbox_from(const char *p, size_t len);
+int ctl_mbox_quoted(const char *p, size_t len);
+/* The date of a From_ line (UTC), or -1 when it does not parse. */
+int64_t ctl_mbox_from_date(const char *p, size_t len);
+/* "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n" for date. */
+void ctl_mbox_from_line(char buf[80], int64_t date);
+/* Whether a header line is Status: or X-Status:, adding the flags its
+ * letters stand for to *flags. */
+int ctl_mbox_status_header(const char *p, size_t len, unsigned *flags);
+/* The Status: and X-Status: lines for flags ("" when none apply). */
+void ctl_mbox_status_lines(char buf[64], unsigned flags);
+
+/* ctl_import.c, ctl_export.c */
+int ctl_import_mbox(struct ctl *c);
+int ctl_export_mbox(struct ctl *c);
+
+#endif
