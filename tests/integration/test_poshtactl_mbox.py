@@ -267,6 +267,13 @@ def test_quota_stops_import(ctl):
     assert mailbox(ctl, "alice@example.test")[0] == done
 
 
+def sanitized(program):
+    """True when program links AddressSanitizer's runtime."""
+    out = subprocess.run(["ldd", program], capture_output=True, text=True,
+                         timeout=30).stdout
+    return "libasan" in out
+
+
 def test_import_streams(ctl):
     """A 64 MiB message does not make poshtactl grow by 64 MiB."""
     src = os.path.join(ctl.root, "big.mbox")
@@ -285,6 +292,9 @@ def test_import_streams(ctl):
         POSHTACTL, "-c", ctl.conf, "import-mbox", "alice@example.test", src],
         capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert int(r.stdout) < 48 * 1024, "max RSS %s KiB" % r.stdout.strip()
+    # AddressSanitizer keeps freed memory in quarantine, so RSS there says
+    # nothing about streaming; the plain build checks the bound.
+    if not sanitized(POSHTACTL):
+        assert int(r.stdout) < 48 * 1024, "max RSS %s KiB" % r.stdout.strip()
     assert mailbox(ctl, "alice@example.test")[2] == 64 * 1024 * 1025 + len(
         b"Subject: big\r\n\r\n")
