@@ -78,6 +78,11 @@ class SDK:
         self.cflags = run(["pkg-config", "--cflags", "poshta-sdk"],
                           "pkg-config", env=self.env).split()
 
+        # The in-tree modules as installed (storage and auth backends).
+        for so in glob.glob(os.path.join(self.dest, "**", "poshta",
+                                          "modules", "*.so"), recursive=True):
+            shutil.copy(so, self.moduledir)
+
         # The example, built the way its README says, from a copy (the
         # source tree may be read-only under distcheck).
         echo = os.path.join(root, "echo")

@@ -17,14 +17,6 @@ POSHTACTL = os.path.join(BUILDDIR, "core", "poshtactl")
 STAGED = os.path.join(BUILDDIR, "modules", ".staged")
 
 
-def staged(module):
-    return os.path.exists(os.path.join(STAGED, module + ".so"))
-
-
-needs_storage = pytest.mark.skipif(not staged("storage_sqlite"),
-                                   reason="storage_sqlite is not built")
-
-
 class Ctl:
     """A config in a temporary folder and poshtactl runs against it."""
 
@@ -34,9 +26,7 @@ class Ctl:
         self.users_db = os.path.join(self.state, "users.db")
         self.conf = os.path.join(root, "poshta.conf")
         if load is None:
-            load = ["auth_sqlite"]
-            if staged("storage_sqlite"):
-                load.insert(0, "storage_sqlite")
+            load = ["storage_sqlite", "auth_sqlite"]
         self.write(load, body)
 
     def write(self, load, body=""):
@@ -304,7 +294,6 @@ def test_quota_set(ctl):
                                       bad), bad
 
 
-@needs_storage
 def test_quota_get_and_mailbox_list(ctl):
     ctl.add_user("alice@example.test")
     assert ctl.ok("quota", "get", "alice@example.test") == (
@@ -332,7 +321,6 @@ def test_quota_get_and_mailbox_list(ctl):
         "quota", "get", "ghost@example.test")
 
 
-@needs_storage
 def test_user_del_purge(ctl):
     mbox = os.path.join(ctl.root, "in.mbox")
     with open(mbox, "wb") as f:

@@ -16,9 +16,8 @@ import time
 
 import pytest
 
-from test_poshtactl import Ctl, needs_storage, POSHTACTL
+from test_poshtactl import Ctl, POSHTACTL
 
-pytestmark = needs_storage
 
 QUOTED = re.compile(rb">*From ")
 
