@@ -19,6 +19,7 @@ core_libpscore_la_SOURCES = \
 	core/loop.c core/loop.h \
 	core/master.c core/master.h \
 	core/module.c core/module.h \
+	core/privilege.c core/privilege.h \
 	core/password.c core/password.h \
 	core/sasl.c core/sasl_plain.c core/sasl.h \
 	core/shm.c core/shm.h \

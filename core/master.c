@@ -6,13 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +22,7 @@
 #include "loop.h"
 #include "master.h"
 #include "module.h"
+#include "privilege.h"
 #include "sigwatch.h"
 #include "worker.h"
 
@@ -190,34 +188,6 @@ signal_workers(int sig, int retire)
 		}
 }
 
-static int
-resolve_user(struct ps_config *cfg, struct ps_error *err)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	cfg->drop_privileges = 0;
-	if (!cfg->user) {
-		if (geteuid() == 0)
-			ps_warn("no 'user' in %s: workers run as root",
-				cfg->path);
-		return 0;
-	}
-	if (!(pw = getpwnam(cfg->user)))
-		return ps_error_set(err, "%s: user '%s' does not exist",
-				    cfg->path, cfg->user);
-	cfg->uid = pw->pw_uid;
-	cfg->gid = pw->pw_gid;
-	if (cfg->group) {
-		if (!(gr = getgrnam(cfg->group)))
-			return ps_error_set(err, "%s: group '%s' does not "
-					    "exist", cfg->path, cfg->group);
-		cfg->gid = gr->gr_gid;
-	}
-	cfg->drop_privileges = cfg->uid != geteuid() || cfg->gid != getegid();
-	return 0;
-}
-
 /* Take the bound sockets of old listeners at the same address, bind the
  * rest. On failure nothing of old is touched. */
 static int
@@ -236,19 +206,6 @@ bind_listeners(struct ps_config *cfg, struct ps_config *old,
 		if (l->fd < 0 && ps_listen_bind(l, err) < 0)
 			return PS_EFAIL;
 	}
-	return 0;
-}
-
-static int
-prepare_state_dir(const struct ps_config *cfg, struct ps_error *err)
-{
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST)
-		return ps_error_set(err, "state_dir %s: %s", cfg->state_dir,
-				    strerror(errno));
-	if (cfg->drop_privileges &&
-	    chown(cfg->state_dir, cfg->uid, cfg->gid) < 0)
-		return ps_error_set(err, "state_dir %s: chown: %s",
-				    cfg->state_dir, strerror(errno));
 	return 0;
 }
 
@@ -274,8 +231,8 @@ reload_config(struct ps_error *err)
 		ps_error_set(err, "%s: the load lines changed; restart "
 			     "poshtad to load or unload modules", cfg->path);
 	} else if (ps_config_finish(cfg, err) == 0 &&
-		   resolve_user(cfg, err) == 0 &&
-		   prepare_state_dir(cfg, err) == 0 &&
+		   ps_privilege_resolve(cfg, err) == 0 &&
+		   ps_privilege_state_dir(cfg, err) == 0 &&
 		   bind_listeners(cfg, config, err) == 0) {
 		return cfg;
 	}
@@ -414,7 +371,10 @@ daemonize(struct ps_error *err)
 static int
 start(struct ps_config *cfg, int detach, struct ps_error *err)
 {
-	if (resolve_user(cfg, err) < 0 || prepare_state_dir(cfg, err) < 0 ||
+	if (!cfg->user && geteuid() == 0)
+		ps_warn("no 'user' in %s: workers run as root", cfg->path);
+	if (ps_privilege_resolve(cfg, err) < 0 ||
+	    ps_privilege_state_dir(cfg, err) < 0 ||
 	    check_pid_file(cfg->pid_file, err) < 0 ||
 	    bind_listeners(cfg, NULL, err) < 0 || ps_limits_init(err) < 0 ||
 	    ps_authfail_init(err) < 0)

@@ -21,6 +21,7 @@
 #include "iface.h"
 #include "log.h"
 #include "module.h"
+#include "privilege.h"
 
 #define NEED_AUTH 0x01u
 #define NEED_STORE 0x02u
@@ -236,27 +237,12 @@ open_file(const struct command *cmd, struct ctl *c)
 static int
 become_user(void)
 {
-	struct passwd *pw;
-	struct group *gr = NULL;
-	gid_t gid;
+	struct ps_error err = {""};
 
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST)
-		return ctl_fail("state_dir %s: %s", cfg->state_dir,
-				strerror(errno));
-	if (!cfg->user || geteuid() != 0)
-		return CTL_OK;
-	if (!(pw = getpwnam(cfg->user)))
-		return ctl_fail("%s: user '%s' does not exist", cfg->path,
-				cfg->user);
-	if (cfg->group && !(gr = getgrnam(cfg->group)))
-		return ctl_fail("%s: group '%s' does not exist", cfg->path,
-				cfg->group);
-	gid = gr ? gr->gr_gid : pw->pw_gid;
-	if (chown(cfg->state_dir, pw->pw_uid, gid) < 0 ||
-	    setgroups(1, &gid) < 0 || setgid(gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		return ctl_fail("cannot become user %s: %s", cfg->user,
-				strerror(errno));
+	if ((geteuid() == 0 && ps_privilege_resolve(cfg, &err) < 0) ||
+	    ps_privilege_state_dir(cfg, &err) < 0 ||
+	    ps_privilege_drop(cfg, &err) < 0)
+		return ctl_fail("%s", err.msg);
 	return CTL_OK;
 }
 

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "module.h"
+#include "privilege.h"
 #include "sigwatch.h"
 #include "worker.h"
 
@@ -30,21 +30,6 @@ struct ps_loop *
 ps_worker_loop(void)
 {
 	return loop;
-}
-
-static int
-drop_privileges(const struct ps_config *cfg, struct ps_error *err)
-{
-	if (!cfg->drop_privileges)
-		return 0;
-	if (setgroups(1, &cfg->gid) < 0 || setgid(cfg->gid) < 0 ||
-	    setuid(cfg->uid) < 0)
-		return ps_error_set(err, "cannot become user %s: %s",
-				    cfg->user ? cfg->user : "?",
-				    strerror(errno));
-	/* Workers are not debuggable by other users, nor dump keys. */
-	prctl(PR_SET_DUMPABLE, 0);
-	return 0;
 }
 
 /* Checked every 200 ms while draining: exit when the last one is gone. */
@@ -127,7 +112,7 @@ setup_signals(struct ps_error *err)
 static int
 start(struct ps_config *cfg, unsigned slot, int bus_fd, struct ps_error *err)
 {
-	if (drop_privileges(cfg, err) < 0)
+	if (ps_privilege_drop(cfg, err) < 0)
 		return PS_EFAIL;
 	loop = ps_loop_new(cfg->threads, err);
 	if (!loop || setup_signals(err) < 0)
