@@ -40,15 +40,24 @@ static int
 ss_conn_pragmas(struct ss_conn *c, struct ps_error *err)
 {
 	char sql[200];
-	sqlite3_stmt *st;
-	int wal;
+	int wal = 0;
 
-	st = ss_prep(c, err, "PRAGMA journal_mode = WAL", "");
-	if (!st)
-		return PS_EIO;
-	wal = ss_step(c, st, err) == 1 && sqlite3_column_text(st, 0) &&
-	      strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-	sqlite3_finalize(st);
+	/* Two processes creating the same new database race for the switch
+	 * to WAL; the loser sees the old mode, without waiting on the busy
+	 * handler. Try again for as long as the busy timeout allows. */
+	for (long long waited = 0; !wal && waited <= ss_config.busy_ms;
+	     waited += 10) {
+		sqlite3_stmt *st = ss_prep(c, err, "PRAGMA journal_mode = WAL",
+					   "");
+		if (!st)
+			return PS_EIO;
+		wal = ss_step(c, st, err) == 1 && sqlite3_column_text(st, 0) &&
+		      strcmp((const char *)sqlite3_column_text(st, 0),
+			     "wal") == 0;
+		sqlite3_finalize(st);
+		if (!wal)
+			sqlite3_sleep(10);
+	}
 	if (!wal)
 		return ss_err(err, PS_EIO, "sqlite: cannot use WAL for %s",
 			      sqlite3_db_filename(c->db, "main"));
