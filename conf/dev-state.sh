@@ -39,6 +39,8 @@ Poshta development server, config $state/poshta.conf
   plain + STARTTLS:  nc 127.0.0.1 2007        (type lines; STARTTLS; QUIT)
   TLS required:      nc 127.0.0.1 2009
   implicit TLS:      openssl s_client -quiet -connect 127.0.0.1:2008 -CAfile $state/cert.pem
+  SMTP in (mx):      swaks --server 127.0.0.1:2525 --to demo@example.test
+  submission:        swaks --server 127.0.0.1:2587 --tls --auth-user demo@example.test --auth-password $password --from demo@example.test --to demo@example.test
   demo user:         demo@example.test, password $password (in $state/demo-password)
   manage users:      $poshtactl -c $state/poshta.conf user list
 Stop with Ctrl-C.

@@ -1,0 +1,322 @@
+/* Local delivery: the message, with its trace fields (RFC 5321 4.4) and
+ * the filters' fields in front, is appended to the INBOX of every local
+ * user its recipients reach, each user once, in parallel on the thread
+ * pool; every append is committed (durable) before the reply (6.1: the
+ * 250 takes responsibility for the message). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smtpd.h"
+
+#define DELIVER_CHUNK (64 * 1024)
+#define DELIVER_TRIES 3          /* a store may fail for a moment (a lock) */
+#define DELIVER_PAUSE_US 100000  /* before the second try, twice that
+				  * before the third */
+
+struct delivery;
+
+struct target {
+	struct delivery *d;
+	const char *user; /* the session's, which outlives the delivery */
+	uint64_t quota;
+	int result;
+	int tries;
+	struct ps_error err;
+};
+
+struct delivery {
+	struct smtp_session *s;
+	struct smtp_spool spool; /* taken over from the session */
+	char *head;              /* Return-Path, Received, filters' fields */
+	size_t head_len;
+	struct target *t;
+	size_t n, pending;
+	int graced;              /* the second round ran */
+	int64_t now;
+	int tz;
+};
+
+/* One user, on a pool thread: the same bytes for every user, read from
+ * the spool (pread: the threads share it safely). */
+static int
+append_message(struct delivery *d, struct ps_store_append *a,
+	       struct ps_error *err)
+{
+	const struct ps_storage_ops *st = &smtp_cfg.store;
+	char *buf = malloc(DELIVER_CHUNK);
+	uint64_t off = 0;
+	size_t got;
+	int r;
+
+	if (!buf)
+		return PS_ENOMEM;
+	r = st->append_msg_begin(a, 0, NULL, 0, d->now, d->tz, err);
+	if (r == 0)
+		r = st->append_data(a, d->head, d->head_len, err);
+	while (r == 0) {
+		if (smtp_spool_read(&d->spool, off, buf, DELIVER_CHUNK,
+				    &got) < 0) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "spool read failed");
+			r = PS_EIO;
+		} else if (got == 0) {
+			break;
+		} else {
+			r = st->append_data(a, buf, got, err);
+			off += got;
+		}
+	}
+	free(buf);
+	return r == 0 ? st->append_msg_end(a, NULL, 0, err) : r;
+}
+
+static int
+deliver_once(struct target *t)
+{
+	const struct ps_storage_ops *st = &smtp_cfg.store;
+	struct ps_store_append *a;
+	struct ps_store_user *u;
+	int r;
+
+	if ((r = st->user_open(t->user, t->quota, &u, &t->err)) < 0)
+		return r;
+	if ((r = st->append_begin(u, "INBOX", &a, &t->err)) == 0) {
+		if ((r = append_message(t->d, a, &t->err)) == 0)
+			r = st->append_commit(a, NULL, NULL, &t->err);
+		else
+			st->append_abort(a);
+	}
+	st->user_close(u);
+	return r;
+}
+
+/* On a pool thread, which may wait: an append is atomic, so trying
+ * again after a failure never stores the message twice, and a store that
+ * was busy for a moment does not cost the user the message. */
+static void
+deliver_work(void *arg)
+{
+	struct target *t = arg;
+
+	for (t->tries = 0; t->tries < DELIVER_TRIES;) {
+		if (t->tries > 0)
+			usleep((useconds_t)(DELIVER_PAUSE_US * t->tries));
+		t->tries++;
+		t->result = deliver_once(t);
+		if (t->result == 0 || t->result == PS_STORE_EQUOTA)
+			break;
+	}
+}
+
+static void deliver_done(void *arg);
+
+static void
+delivery_free(struct delivery *d)
+{
+	smtp_spool_reset(&d->spool);
+	free(d->head);
+	free(d->t);
+	free(d);
+}
+
+/* Log what did not go plainly; returns how many users got the message,
+ * and in *full_r how many were over quota. */
+static size_t
+deliver_report(struct delivery *d, size_t *full_r)
+{
+	struct smtp_session *s = d->s;
+	size_t ok = 0;
+
+	*full_r = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		struct target *t = &d->t[i];
+
+		if (t->result == 0) {
+			if (t->tries > 1)
+				ps_conn_log(s->conn, PS_LOG_NOTICE, "delivered "
+					    "after a retry id=%s user=%s "
+					    "tries=%d reason=\"%s\"",
+					    s->queue_id, t->user, t->tries,
+					    t->err.msg);
+			ok++;
+			continue;
+		}
+		*full_r += t->result == PS_STORE_EQUOTA;
+		ps_conn_log(s->conn, PS_LOG_WARN, "delivery failed id=%s "
+			    "user=%s error=%d reason=\"%s\" dsn=none",
+			    s->queue_id, t->user, t->result, t->err.msg);
+	}
+	return ok;
+}
+
+/* With DATA there is one reply for all recipients (RFC 5321 3.3): 250
+ * when any user got the message; 452 when it fit nobody's quota, so
+ * nobody has it. A user still without it (a storage failure) is logged:
+ * telling the sender (a DSN, RFC 3464) needs the outbound queue, which
+ * is the relay's job. */
+static void
+deliver_finish(struct delivery *d)
+{
+	struct smtp_session *s = d->s;
+	size_t full, ok = deliver_report(d, &full);
+
+	if (ok) {
+		ps_conn_log(s->conn, PS_LOG_INFO, "queued id=%s from=<%s> "
+			    "size=%llu rcpts=%zu users=%zu delivered=%zu",
+			    s->queue_id, s->mail.path.addr,
+			    (unsigned long long)d->spool.size, s->nrcpts, d->n,
+			    ok);
+		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->queue_id);
+		s->errors = 0;
+		smtp_hook_queued(s, d->spool.size);
+	} else if (full == d->n) {
+		smtp_reply(s, "452 4.2.2 Mailbox full");
+	} else {
+		smtp_reply(s, "451 4.3.0 Local delivery failed, try again "
+			   "later");
+	}
+	smtp_txn_reset(s);
+	delivery_free(d);
+	smtp_unwait(s);
+}
+
+/* RFC 5321 6.1: an accepted message must not be lost. RCPT found room
+ * for every user; one the message then does not fit, while others got
+ * it, gets it past its quota (as Dovecot's quota_grace does) rather than
+ * not at all, since there is no bounce yet. Returns 1 when a second
+ * round runs. */
+static int
+deliver_grace(struct delivery *d)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		ok += d->t[i].result == 0;
+	if (d->graced || ok == 0 || ok == d->n)
+		return 0;
+	d->graced = 1;
+	for (size_t i = 0; i < d->n; i++) {
+		struct target *t = &d->t[i];
+
+		if (t->result != PS_STORE_EQUOTA)
+			continue;
+		ps_conn_log(d->s->conn, PS_LOG_NOTICE, "over quota after RCPT, "
+			    "delivered past it id=%s user=%s quota=%llu",
+			    d->s->queue_id, t->user,
+			    (unsigned long long)t->quota);
+		t->quota = 0;
+		t->result = PS_ENOMEM;
+		if (ps_job_submit(deliver_work, deliver_done, t) == 0)
+			d->pending++;
+	}
+	return d->pending > 0;
+}
+
+static void
+deliver_done(void *arg)
+{
+	struct target *t = arg;
+	struct delivery *d = t->d;
+
+	if (--d->pending == 0 && !deliver_grace(d))
+		deliver_finish(d);
+}
+
+/* Each user once, whichever recipients (aliases) led to it. */
+static int
+collect_users(struct smtp_session *s, struct delivery *d)
+{
+	size_t max = 0;
+
+	for (size_t i = 0; i < s->nrcpts; i++)
+		max += s->rcpts[i].nusers;
+	if (!(d->t = calloc(max ? max : 1, sizeof(*d->t))))
+		return PS_ENOMEM;
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		const struct smtp_rcpt_entry *e = &s->rcpts[i];
+
+		for (size_t k = 0; k < e->nusers; k++) {
+			size_t j = 0;
+
+			while (j < d->n && strcmp(d->t[j].user, e->users[k]))
+				j++;
+			if (j < d->n)
+				continue;
+			d->t[d->n++] = (struct target){
+				.d = d, .user = e->users[k],
+				.quota = e->quotas[k]};
+		}
+	}
+	return 0;
+}
+
+static int
+build_head(struct smtp_session *s, struct delivery *d)
+{
+	struct tm tm;
+	time_t now = time(NULL);
+	struct smtp_trace t = {
+		.sender = s->mail.path.addr,
+		.helo = s->helo,
+		.client_ip = ps_conn_peer(s->conn),
+		.hostname = smtp_cfg.hostname,
+		.with = smtp_trace_with(s->esmtp, s->mail.smtputf8,
+					(ps_conn_tls(s->conn) &
+					 PS_TLS_ACTIVE) != 0, s->user[0]),
+		.tls_info = ps_conn_tls_info(s->conn),
+		.user = s->user[0] ? s->user : NULL,
+		.id = s->queue_id,
+		.rcpt = s->nrcpts == 1 ? s->rcpts[0].addr : NULL,
+		.now = now,
+	};
+	char *head;
+
+	localtime_r(&now, &tm);
+	t.tz_minutes = (int)(tm.tm_gmtoff / 60);
+	d->now = now;
+	d->tz = t.tz_minutes;
+	if (!(head = smtp_trace_headers(&t, &d->head_len)))
+		return PS_ENOMEM;
+	d->head = realloc(head, d->head_len + s->added_len + 1);
+	if (!d->head) {
+		free(head);
+		return PS_ENOMEM;
+	}
+	if (s->added_len)
+		memcpy(d->head + d->head_len, s->added, s->added_len);
+	d->head_len += s->added_len;
+	return 0;
+}
+
+void
+smtp_deliver(struct smtp_session *s)
+{
+	struct delivery *d = calloc(1, sizeof(*d));
+
+	if (d)
+		smtp_spool_init(&d->spool, smtp_cfg.state_dir);
+	if (!d || !smtp_cfg.have_store || collect_users(s, d) < 0 ||
+	    build_head(s, d) < 0) {
+		if (d)
+			delivery_free(d);
+		smtp_reply(s, "451 4.3.0 Local delivery failed, try again "
+			   "later");
+		smtp_txn_reset(s);
+		return;
+	}
+	d->s = s;
+	d->spool = s->spool;
+	smtp_spool_init(&s->spool, smtp_cfg.state_dir);
+	d->pending = d->n;
+	smtp_wait(s);
+	for (size_t i = 0; i < d->n; i++) {
+		d->t[i].result = PS_ENOMEM;
+		if (ps_job_submit(deliver_work, deliver_done, &d->t[i]) < 0)
+			d->pending--;
+	}
+	if (d->pending == 0)
+		deliver_finish(d);
+}
