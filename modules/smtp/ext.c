@@ -13,7 +13,9 @@
 #define EXT_VERB_MAX 32
 #define EXT_KEYWORD_MAX 500
 
-static char *keywords[EXT_MAX];
+/* Fixed storage: what modules add lives as long as the process, with
+ * nothing to free at exit. */
+static char keywords[EXT_MAX][EXT_KEYWORD_MAX + 1];
 static size_t nkeywords;
 
 static struct {
@@ -70,9 +72,9 @@ ext_add_keyword(const char *kw)
 			return PS_EINVAL;
 	if (keyword_known(kw, n))
 		return PS_EEXIST;
-	if (nkeywords == EXT_MAX || !(keywords[nkeywords] = strdup(kw)))
+	if (nkeywords == EXT_MAX)
 		return PS_ENOMEM;
-	nkeywords++;
+	memcpy(keywords[nkeywords++], kw, len + 1);
 	return 0;
 }
 
