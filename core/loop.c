@@ -77,9 +77,9 @@ struct ps_loop {
 	int efd;      /* pool threads signal finished jobs here */
 	pthread_t *threads;
 	unsigned nthreads;
-	pthread_mutex_t mu; /* guards todo, done and quit */
+	pthread_mutex_t mu; /* guards waiting, done and quit */
 	pthread_cond_t cv;
-	struct loop_jobq todo;
+	struct loop_jobq waiting;
 	struct loop_jobq done;
 	int quit;
 	struct epoll_event events[LOOP_MAX_EVENTS];
@@ -467,13 +467,13 @@ pool_take(struct ps_loop *l)
 	struct loop_job *j = NULL;
 
 	pthread_mutex_lock(&l->mu);
-	while (!l->quit && !l->todo.head)
+	while (!l->quit && !l->waiting.head)
 		pthread_cond_wait(&l->cv, &l->mu);
 	if (!l->quit) {
-		j = l->todo.head;
-		l->todo.head = j->next;
-		if (!l->todo.head)
-			l->todo.tail = NULL;
+		j = l->waiting.head;
+		l->waiting.head = j->next;
+		if (!l->waiting.head)
+			l->waiting.tail = NULL;
 	}
 	pthread_mutex_unlock(&l->mu);
 	return j;
@@ -557,7 +557,7 @@ pool_stop(struct ps_loop *l)
 
 	pthread_mutex_lock(&l->mu);
 	l->quit = 1;
-	dropped = jobq_take(&l->todo);
+	dropped = jobq_take(&l->waiting);
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	for (i = 0; i < l->nthreads; i++)
@@ -589,7 +589,7 @@ ps_loop_submit(struct ps_loop *l, ps_loop_fn *work, ps_loop_fn *done,
 		return 0;
 	}
 	pthread_mutex_lock(&l->mu);
-	jobq_push(&l->todo, j);
+	jobq_push(&l->waiting, j);
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	return 0;
