@@ -2,7 +2,8 @@
  * RFC 4315 APPENDUID). Bytes go to an unlinked spool file while they
  * arrive, so a slow client holds no lock; commit copies them into chunk
  * rows in one BEGIN IMMEDIATE transaction, which is atomic and, with
- * synchronous=FULL, durable when it returns. A crash leaves nothing. */
+ * synchronous=FULL, durable when it returns; concurrent commits to one
+ * user share that transaction (group.c). A crash leaves nothing. */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
@@ -269,8 +270,9 @@ ss_append_msg_end(struct ps_store_append *a, const void *cache,
 
 /* A body row holding the message's cache. */
 static int
-ss_append_cache(struct ps_store_append *a, const struct ss_append_msg *m,
-		int64_t *body_r, struct ps_error *err)
+ss_append_cache(struct ps_store_append *a, struct ss_conn *c,
+		const struct ss_append_msg *m, int64_t *body_r,
+		struct ps_error *err)
 {
 	void *cache = NULL;
 	int r = 0;
@@ -282,19 +284,20 @@ ss_append_cache(struct ps_store_append *a, const struct ss_append_msg *m,
 			  : ss_err(err, PS_ENOMEM, "out of memory");
 	}
 	if (r == 0)
-		r = ss_exec(&a->c, err, "INSERT INTO body (cache) VALUES (?)",
+		r = ss_exec(c, err, "INSERT INTO body (cache) VALUES (?)",
 			    "b", cache, m->cache_len);
 	free(cache);
-	*body_r = sqlite3_last_insert_rowid(a->c.db);
+	*body_r = sqlite3_last_insert_rowid(c->db);
 	return r < 0 ? r : 0;
 }
 
 /* The message's bytes, a chunk at a time. */
 static int
-ss_append_chunks(struct ps_store_append *a, const struct ss_append_msg *m,
-		 int64_t body, struct ps_error *err)
+ss_append_chunks(struct ps_store_append *a, struct ss_conn *c,
+		 const struct ss_append_msg *m, int64_t body,
+		 struct ps_error *err)
 {
-	sqlite3_stmt *st = ss_prep(&a->c, err, "INSERT INTO chunk (body_id,"
+	sqlite3_stmt *st = ss_prep(c, err, "INSERT INTO chunk (body_id,"
 				   " off, data) VALUES (?, ?, ?)", "");
 	int r = st ? 0 : PS_EIO;
 
@@ -304,26 +307,27 @@ ss_append_chunks(struct ps_store_append *a, const struct ss_append_msg *m,
 
 		r = ss_spool_read(a, m->off + off, a->buf, n, err);
 		if (r == 0)
-			r = ss_rebind(&a->c, st, err, "iib", body,
+			r = ss_rebind(c, st, err, "iib", body,
 				      (int64_t)off, a->buf, n);
 		if (r == 0)
-			r = ss_step(&a->c, st, err);
+			r = ss_step(c, st, err);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
 static int
-ss_append_one(struct ps_store_append *a, const struct ss_append_msg *m,
-	      uint32_t uid, uint64_t modseq, struct ps_error *err)
+ss_append_one(struct ps_store_append *a, struct ss_conn *c,
+	      const struct ss_append_msg *m, uint32_t uid, uint64_t modseq,
+	      struct ps_error *err)
 {
 	int64_t body;
-	int r = ss_append_cache(a, m, &body, err);
+	int r = ss_append_cache(a, c, m, &body, err);
 
 	if (r == 0)
-		r = ss_append_chunks(a, m, body, err);
+		r = ss_append_chunks(a, c, m, body, err);
 	if (r == 0)
-		r = ss_exec(&a->c, err, "INSERT INTO message (mailbox_id, uid,"
+		r = ss_exec(c, err, "INSERT INTO message (mailbox_id, uid,"
 			    " body_id, size, flags, keywords, internal_date,"
 			    " internal_tz, modseq) VALUES"
 			    " (?, ?, ?, ?, ?, ?, ?, ?, ?)", "iuiiusiii",
@@ -333,27 +337,36 @@ ss_append_one(struct ps_store_append *a, const struct ss_append_msg *m,
 	return r < 0 ? r : 0;
 }
 
-/* The quota is checked again under the write lock: other sessions may
- * have added mail since the append began. */
+/* What a commit reports back. */
+struct ss_append_done {
+	struct ps_store_append *a;
+	struct ss_mbox_row row;
+	uint32_t first;
+};
+
+/* The append's part of a group commit, on the leader's connection c. The
+ * quota is checked again under the write lock: other sessions may have
+ * added mail since the append began. */
 static int
-ss_append_store(struct ps_store_append *a, struct ss_mbox_row *row,
-		uint32_t *first_r, struct ps_error *err)
+ss_append_store(void *arg, struct ss_conn *c, struct ps_error *err)
 {
+	struct ss_append_done *d = arg;
+	struct ps_store_append *a = d->a;
 	uint64_t used, modseq;
-	int r = ss_mbox_get(&a->c, NULL, a->mbox, 1, row, err);
+	int r = ss_mbox_get(c, NULL, a->mbox, 1, &d->row, err);
 
 	if (r == 0)
-		r = ss_usage(&a->c, &used, NULL, err);
+		r = ss_usage(c, &used, NULL, err);
 	if (r == 0 && a->u->quota && used + a->added > a->u->quota)
 		r = ss_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",
 			   (unsigned long long)a->u->quota);
 	if (r == 0)
-		r = ss_mbox_bump(&a->c, a->mbox, &modseq, err);
+		r = ss_mbox_bump(c, a->mbox, &modseq, err);
 	if (r == 0)
-		r = ss_mbox_take_uids(&a->c, a->mbox, (uint32_t)a->n, first_r,
+		r = ss_mbox_take_uids(c, a->mbox, (uint32_t)a->n, &d->first,
 				      err);
 	for (size_t i = 0; r == 0 && i < a->n; i++)
-		r = ss_append_one(a, &a->msgs[i], *first_r + (uint32_t)i,
+		r = ss_append_one(a, c, &a->msgs[i], d->first + (uint32_t)i,
 				  modseq, err);
 	return r;
 }
@@ -362,24 +375,19 @@ int
 ss_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		 uint32_t *uidvalidity_r, struct ps_error *err)
 {
-	struct ss_mbox_row row;
-	uint32_t first = 0;
+	struct ss_append_done d = { .a = a };
 	int r = ss_append_state(a, 0, err);
 
 	if (r == 0 && !a->n)
 		r = ss_err(err, PS_EINVAL, "no message to append");
 	if (r == 0)
-		r = ss_write_begin(&a->c, err);
-	if (r == 0) {
-		r = ss_append_store(a, &row, &first, err);
-		r = ss_write_end(&a->c, r, 1, err);
-	}
+		r = ss_group_commit(&a->c, ss_append_store, &d, err);
 	if (r == 0) {
 		for (size_t i = 0; uids_r && i < a->n; i++)
-			uids_r[i] = first + (uint32_t)i;
+			uids_r[i] = d.first + (uint32_t)i;
 		if (uidvalidity_r)
-			*uidvalidity_r = row.uidvalidity;
-		ss_notify(a->u, row.name);
+			*uidvalidity_r = d.row.uidvalidity;
+		ss_notify(a->u, d.row.name);
 	}
 	ss_append_abort(a);
 	return r;

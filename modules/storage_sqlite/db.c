@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "storage_sqlite.h"
 
@@ -71,6 +72,24 @@ ss_conn_pragmas(struct ss_conn *c, struct ps_error *err)
 	return 0;
 }
 
+/* Wait for another process's transaction on the same database. SQLite's
+ * own handler sleeps in steps of up to 100 ms; a commit takes a few ms,
+ * so this one polls every quarter of a millisecond at first, then every
+ * two, until busy_timeout has passed (count is how often it was called
+ * for this lock). */
+static int
+ss_busy(void *arg, int count)
+{
+	long long waited = count < 20 ? count * 250LL
+				      : 5000LL + (count - 20) * 2000LL;
+
+	(void)arg;
+	if (waited >= ss_config.busy_ms * 1000LL)
+		return 0;
+	usleep(count < 20 ? 250 : 2000);
+	return 1;
+}
+
 /* One connection per handle, used by one thread at a time: SQLite's own
  * mutexes would only add cost (NOMUTEX). */
 int
@@ -81,22 +100,33 @@ ss_conn_open(struct ss_conn *c, const char *file, struct ps_error *err)
 	int r;
 
 	c->depth = 0;
-	if (sqlite3_open_v2(file, &c->db, flags, NULL) != SQLITE_OK) {
+	c->file = file;
+	c->db = ss_pool_take(file);
+	if (c->db)
+		return 0;
+	/* A new connection: ss_user_open made the database first. */
+	if (sqlite3_open_v2(file, &c->db, flags, NULL) != SQLITE_OK)
 		r = ss_dberr(c, err);
-		ss_conn_close(c);
-		return r;
+	else {
+		sqlite3_busy_handler(c->db, ss_busy, NULL);
+		r = ss_conn_pragmas(c, err);
 	}
-	sqlite3_busy_timeout(c->db, ss_config.busy_ms);
-	r = ss_conn_pragmas(c, err);
-	if (r < 0)
-		ss_conn_close(c);
+	if (r < 0) {
+		/* Half set up: closed, never pooled. */
+		sqlite3_close_v2(c->db);
+		c->db = NULL;
+	}
 	return r;
 }
 
+/* A connection left without a transaction goes back to the pool. */
 void
 ss_conn_close(struct ss_conn *c)
 {
-	sqlite3_close_v2(c->db);
+	if (c->db && c->file && !c->depth && sqlite3_get_autocommit(c->db))
+		ss_pool_put(c->file, c->db);
+	else
+		sqlite3_close_v2(c->db);
 	c->db = NULL;
 }
 

@@ -5,6 +5,7 @@ module_LTLIBRARIES += modules/storage_sqlite/storage_sqlite.la
 modules_storage_sqlite_storage_sqlite_la_SOURCES = \
 	modules/storage_sqlite/storage_sqlite.h \
 	modules/storage_sqlite/module.c modules/storage_sqlite/db.c \
+	modules/storage_sqlite/pool.c modules/storage_sqlite/group.c \
 	modules/storage_sqlite/schema.c modules/storage_sqlite/names.c \
 	modules/storage_sqlite/keywords.c modules/storage_sqlite/uidset.c \
 	modules/storage_sqlite/user.c modules/storage_sqlite/mailbox.c \

@@ -21,6 +21,10 @@ static const struct ps_directive ss_directives[] = {
 	{ .name = "cache_size", .type = PS_CONF_SIZE, .min = 64 * 1024,
 	  .max = 1LL << 30, .def = "2m",
 	  .help = "SQLite page cache of each open user, mailbox or append" },
+	{ .name = "idle_connections", .type = PS_CONF_INT, .min = 0,
+	  .max = 4096, .def = "32",
+	  .help = "database connections each worker keeps open between "
+		  "handles, so a delivery or a login does not reopen them" },
 	{ .name = NULL },
 };
 
@@ -62,6 +66,11 @@ ss_init(struct ps_error *err)
 {
 	int r = ps_conf_register(PS_SCOPE_MODULE, ss_directives);
 
+	/* Memory statistics take one process-wide mutex at every allocation,
+	 * which the pool threads of a busy worker then queue on. SQLite
+	 * accepts this only before its first use (else: SQLITE_MISUSE, and
+	 * the statistics stay on, which is harmless). */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (r < 0)
 		return ss_err(err, r, "cannot declare directives (%d)", r);
 	r = ps_iface_publish(PS_STORAGE_KIND, "sqlite", &ss_ops);
@@ -104,12 +113,14 @@ ss_worker_init(struct ps_error *err)
 		return ss_err(err, PS_ENOMEM, "no path for the mail store");
 	ss_config.busy_ms = (int)ps_conf_num(s, "busy_timeout");
 	ss_config.cache_kib = ps_conf_num(s, "cache_size") / 1024;
+	ss_config.idle_max = (unsigned)ps_conf_num(s, "idle_connections");
 	return 0;
 }
 
 static void
 ss_worker_exit(void)
 {
+	ss_pool_forget(NULL);
 	free(ss_config.path);
 	ss_config.path = NULL;
 }

@@ -21,11 +21,13 @@ struct ss_config {
 	char *path;        /* folder of the users' databases */
 	int busy_ms;       /* how long a writer waits for another */
 	long long cache_kib;
+	unsigned idle_max; /* idle connections kept (pool.c) */
 };
 extern struct ss_config ss_config;
 
 struct ss_conn {
 	sqlite3 *db;
+	const char *file; /* the handle's user's database */
 	unsigned depth; /* open transaction levels: callbacks may read */
 };
 
@@ -89,6 +91,17 @@ int ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
 	    const char *fmt, ...);
 int ss_query_int(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
 		 const char *sql, const char *fmt, ...);
+
+/* group.c: fn makes one change on c, inside a shared transaction. */
+typedef int (*ss_group_fn)(void *arg, struct ss_conn *c,
+			   struct ps_error *err);
+int ss_group_commit(struct ss_conn *c, ss_group_fn fn, void *arg,
+		    struct ps_error *err);
+
+/* pool.c */
+sqlite3 *ss_pool_take(const char *file);
+void ss_pool_put(const char *file, sqlite3 *db);
+void ss_pool_forget(const char *file);
 
 /* schema.c */
 int ss_schema_migrate(struct ss_conn *c, struct ps_error *err);

@@ -31,12 +31,20 @@ ss_user_open(const char *user, uint64_t quota_bytes,
 		return ss_err(err, PS_ENOMEM, "out of memory");
 	u->quota = quota_bytes;
 	r = ss_user_path(user, &u->name, &u->dir, &u->file, err);
-	if (r == 0)
+	/* A pooled connection's database exists and is migrated. */
+	if (r == 0 && !(u->c.db = ss_pool_take(u->file))) {
 		r = ss_mkdirs(u->dir, err);
-	if (r == 0)
-		r = ss_conn_open(&u->c, u->file, err);
-	if (r == 0)
-		r = ss_schema_migrate(&u->c, err);
+		if (r == 0)
+			r = ss_conn_open(&u->c, u->file, err);
+		if (r == 0)
+			r = ss_schema_migrate(&u->c, err);
+	}
+	u->c.file = u->file;
+	if (r < 0 && u->c.db) {
+		/* Perhaps not migrated: never pooled. */
+		sqlite3_close_v2(u->c.db);
+		u->c.db = NULL;
+	}
 	if (r < 0) {
 		ss_user_free(u);
 		return r;
@@ -76,6 +84,7 @@ ss_user_delete(const char *user, struct ps_error *err)
 
 	if (r < 0)
 		return r;
+	ss_pool_forget(file);
 	r = ss_unlink(file, "", err);
 	if (r == 0)
 		r = ss_unlink(file, "-wal", err);

@@ -86,6 +86,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_user_delete),
 		cmocka_unit_test(st_test_restart),
 		cmocka_unit_test(st_test_concurrent),
+		cmocka_unit_test(st_test_threads),
 		cmocka_unit_test(st_test_crash_before_commit),
 		cmocka_unit_test(st_test_crash_after_commit),
 		cmocka_unit_test(st_test_crash_during_commit),

@@ -91,6 +91,7 @@ void st_test_quota(void **state);
 void st_test_user_delete(void **state);
 void st_test_restart(void **state);
 void st_test_concurrent(void **state);
+void st_test_threads(void **state);
 void st_test_crash_before_commit(void **state);
 void st_test_crash_after_commit(void **state);
 void st_test_crash_during_commit(void **state);
