@@ -11,7 +11,7 @@ TESTS += $(UNIT_TESTS) tests/check-config-reference tests/integration/run
 include tests/fuzz/local.mk
 include tests/storage/local.mk
 
-EXTRA_DIST += tests/integration tests/modules \
+EXTRA_DIST += tests/integration tests/modules tests/bench \
 	tests/check-config-reference
 TESTS_ENVIRONMENT = \
 	POSHTA_TOP_SRCDIR='$(abs_top_srcdir)' \
