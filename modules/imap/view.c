@@ -1,0 +1,612 @@
+/* The selected mailbox: SELECT and EXAMINE (RFC 9051 6.3.2-6.3.3), CLOSE
+ * (6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2), and the view that maps
+ * message sequence numbers to UIDs. What other sessions, SMTP delivery
+ * and this session change reaches the client as untagged EXISTS, RECENT,
+ * EXPUNGE and FETCH responses (7.3-7.5), learnt from the store's
+ * changes_since; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during
+ * FETCH, STORE and SEARCH, and between commands). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imapd.h"
+#include "quote.h"
+
+#define IMAP_KEYWORDS_MAX 256 /* listed in FLAGS at SELECT */
+
+void
+imap_view_free(struct imap_view *v)
+{
+	if (!v)
+		return;
+	if (v->mb)
+		imap_cfg.store.mailbox_close(v->mb);
+	free(v->name);
+	free(v->uids);
+	imap_seqset_free(&v->expunged);
+	imap_seqset_free(&v->saved);
+	free(v);
+}
+
+int
+imap_view_add(struct imap_view *v, uint32_t uid)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		uint32_t *p = realloc(v->uids, cap * sizeof(*p));
+
+		if (!p)
+			return PS_ENOMEM;
+		v->uids = p;
+		v->cap = cap;
+	}
+	v->uids[v->n++] = uid;
+	if (uid >= v->uidnext)
+		v->uidnext = uid + 1;
+	return 0;
+}
+
+/* The sequence number of uid, or 0 when the view does not hold it. */
+uint32_t
+imap_view_seq(const struct imap_view *v, uint32_t uid)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->n && v->uids[lo] == uid ? (uint32_t)lo + 1 : 0;
+}
+
+static uint32_t
+view_recent(const struct imap_view *v)
+{
+	uint32_t n = 0;
+
+	for (size_t i = v->n; i > 0 && v->uids[i - 1] >= v->first_recent; i--)
+		n++;
+	return n;
+}
+
+/* ---- Flags as IMAP writes them ---------------------------------------- */
+
+static void
+add_flags(struct imap_buf *b, const struct ps_msg *m, int recent)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{PS_FLAG_SEEN, "\\Seen"}, {PS_FLAG_ANSWERED, "\\Answered"},
+		{PS_FLAG_FLAGGED, "\\Flagged"}, {PS_FLAG_DELETED, "\\Deleted"},
+		{PS_FLAG_DRAFT, "\\Draft"},
+	};
+	size_t start = b->len;
+
+	imap_buf_addc(b, '(');
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (m->flags & names[i].bit) {
+			if (b->len > start + 1)
+				imap_buf_addc(b, ' ');
+			imap_buf_adds(b, names[i].name);
+		}
+	if (recent) {
+		if (b->len > start + 1)
+			imap_buf_addc(b, ' ');
+		imap_buf_adds(b, "\\Recent");
+	}
+	for (size_t i = 0; i < m->nkeywords; i++) {
+		if (b->len > start + 1)
+			imap_buf_addc(b, ' ');
+		imap_buf_adds(b, m->keywords[i]);
+	}
+	imap_buf_addc(b, ')');
+}
+
+/* ---- Learning of changes ---------------------------------------------- */
+
+struct sync {
+	struct imap_session *s;
+	struct imap_view *v;
+	struct imap_buf fetches; /* FETCH lines for known messages */
+	uint32_t last_known;     /* the view's highest UID before */
+	uint64_t modseq;
+	int error;
+};
+
+static int
+sync_changed(const struct ps_msg *m, void *arg)
+{
+	struct sync *y = arg;
+	struct imap_view *v = y->v;
+	uint32_t seq;
+
+	if (m->modseq > y->modseq)
+		y->modseq = m->modseq;
+	if (m->uid > y->last_known) {
+		/* New: announced by EXISTS, its flags fetched by the client.
+		 * One the client was told was expunged never comes back. */
+		if (!imap_seqset_contains(&v->expunged, m->uid) &&
+		    imap_view_add(v, m->uid) < 0)
+			y->error = 1;
+		return 0;
+	}
+	seq = imap_view_seq(v, m->uid);
+	if (!seq || imap_seqset_contains(&v->expunged, m->uid))
+		return 0;
+	imap_buf_adds(&y->fetches, "* ");
+	imap_buf_addu64(&y->fetches, seq);
+	imap_buf_adds(&y->fetches, " FETCH (FLAGS ");
+	add_flags(&y->fetches, m, m->uid >= v->first_recent);
+	if (y->s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
+		imap_buf_adds(&y->fetches, " MODSEQ (");
+		imap_buf_addu64(&y->fetches, m->modseq);
+		imap_buf_addc(&y->fetches, ')');
+	}
+	if (y->s->uid) {
+		/* RFC 9051 6.4.9: during a UID command, unsolicited FETCH
+		 * responses carry the UID too. */
+		imap_buf_adds(&y->fetches, " UID ");
+		imap_buf_addu64(&y->fetches, m->uid);
+	}
+	imap_buf_adds(&y->fetches, ")\r\n");
+	return 0;
+}
+
+static int
+sync_expunged(uint32_t uid, void *arg)
+{
+	struct sync *y = arg;
+
+	if (imap_view_seq(y->v, uid) &&
+	    imap_seqset_add(&y->v->expunged, uid, uid) < 0)
+		y->error = 1;
+	return 0;
+}
+
+int
+imap_expunge_ok(const struct imap_session *s)
+{
+	return s->uid || (strcmp(s->cmd, "FETCH") != 0 &&
+			  strcmp(s->cmd, "STORE") != 0 &&
+			  strcmp(s->cmd, "SEARCH") != 0);
+}
+
+/* RFC 9051 7.5.1: each EXPUNGE names the message's number at the moment
+ * it is sent, so they go from the highest number down. */
+void
+imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out)
+{
+	struct imap_view *v = s->view;
+	size_t kept = 0;
+
+	if (!v || !v->expunged.n)
+		return;
+	imap_seqset_normalize(&v->expunged);
+	for (size_t i = v->n; i > 0; i--)
+		if (imap_seqset_contains(&v->expunged, v->uids[i - 1])) {
+			imap_buf_adds(out, "* ");
+			imap_buf_addu64(out, i);
+			imap_buf_adds(out, " EXPUNGE\r\n");
+		}
+	for (size_t i = 0; i < v->n; i++)
+		if (!imap_seqset_contains(&v->expunged, v->uids[i]))
+			v->uids[kept++] = v->uids[i];
+	v->n = kept;
+	imap_seqset_clear(&v->expunged);
+}
+
+/* On the pool. Order matters: EXPUNGEs (when allowed) renumber, then
+ * EXISTS announces the new messages, then the FETCHes use the numbers
+ * the client now has. */
+int
+imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
+	       struct ps_error *err)
+{
+	struct imap_view *v = s->view;
+	struct sync y = {.s = s, .v = v};
+	size_t before = v->n;
+	int r;
+
+	y.last_known = v->n ? v->uids[v->n - 1] : 0;
+	y.modseq = v->modseq;
+	imap_buf_init(&y.fetches, (size_t)-1);
+	r = imap_cfg.store.changes_since(v->mb, v->modseq, sync_changed,
+					 sync_expunged, &y, err);
+	if (r == 0 && y.error)
+		r = PS_ENOMEM;
+	if (r == 0) {
+		size_t added = v->n - before;
+
+		v->modseq = y.modseq;
+		if (expunge_ok)
+			imap_view_flush_expunged(s, out);
+		if (added) {
+			imap_buf_adds(out, "* ");
+			imap_buf_addu64(out, v->n);
+			imap_buf_adds(out, " EXISTS\r\n");
+			if (!(s->enabled & IMAP_EN_REV2)) {
+				imap_buf_adds(out, "* ");
+				imap_buf_addu64(out, view_recent(v));
+				imap_buf_adds(out, " RECENT\r\n");
+			}
+		}
+		imap_buf_add(out, y.fetches.data, y.fetches.len);
+	}
+	imap_buf_free(&y.fetches);
+	return r;
+}
+
+/* The bus said a mailbox of this user changed. */
+void
+imap_view_changed(struct imap_session *s, const char *mailbox)
+{
+	if (!s->view || strcmp(s->view->name, mailbox) != 0)
+		return;
+	s->view->dirty = 1;
+	if (s->idling)
+		imap_idle_wake(s);
+}
+
+/* ---- Sequence sets ------------------------------------------------------ */
+
+/* A seq range a:b of the view as UIDs: one range, since UIDs only grow
+ * and a gap is a message gone for good. */
+static int
+seq_to_uids(const struct imap_view *v, const struct imap_seqset *seqs,
+	    struct imap_seqset *uids)
+{
+	for (size_t i = 0; i < seqs->n; i++)
+		if (imap_seqset_add(uids, v->uids[seqs->r[i].first - 1],
+				    v->uids[seqs->r[i].last - 1]) < 0)
+			return -1;
+	imap_seqset_normalize(uids);
+	return 0;
+}
+
+/* UIDs past the last one the client was told of are not its business
+ * yet (RFC 9051 2.3.1.1: "*" is the highest UID in the mailbox as the
+ * client knows it). */
+static void
+uids_clip(const struct imap_view *v, struct imap_seqset *uids)
+{
+	uint32_t last = v->n ? v->uids[v->n - 1] : 0;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < uids->n; i++) {
+		if (uids->r[i].first > last)
+			continue;
+		if (uids->r[i].last > last)
+			uids->r[i].last = last;
+		uids->r[kept++] = uids->r[i];
+	}
+	uids->n = kept;
+}
+
+static int
+set_copy(struct imap_seqset *to, const struct imap_seqset *from)
+{
+	imap_seqset_clear(to);
+	for (size_t i = 0; i < from->n; i++)
+		if (imap_seqset_add(to, from->r[i].first, from->r[i].last) < 0)
+			return -1;
+	imap_seqset_normalize(to);
+	return 0;
+}
+
+int
+imap_view_set(struct imap_session *s, const struct imap_arg *a, int uid,
+	      struct imap_seqset *uids_r)
+{
+	struct imap_view *v = s->view;
+	struct imap_seqset seqs;
+	const char *text;
+	size_t len;
+	uint32_t star = uid ? (v->n ? v->uids[v->n - 1] : 0)
+			    : (uint32_t)v->n;
+	int r;
+
+	imap_seqset_clear(uids_r);
+	if (imap_arg_get_word(a, &text, &len) < 0) {
+		imap_bad(s, "Invalid sequence set");
+		return -1;
+	}
+	imap_seqset_init(&seqs);
+	r = imap_seqset_parse(uid ? uids_r : &seqs, text, len, star, 1024);
+	if (r == IMAP_SEQSET_SAVED) {
+		/* RFC 5182 2.1: "$" is the last SEARCH result, as UIDs. */
+		r = set_copy(uids_r, &v->saved);
+	} else if (r == 0 && !uid) {
+		if (imap_seqset_last(&seqs) > v->n) {
+			imap_seqset_free(&seqs);
+			imap_bad(s, "Invalid message sequence number");
+			return -1;
+		}
+		r = seq_to_uids(v, &seqs, uids_r);
+	}
+	imap_seqset_free(&seqs);
+	if (r < 0) {
+		imap_bad(s, r == IMAP_SEQSET_ENOMEM ? "Out of memory"
+						    : "Invalid sequence set");
+		return -1;
+	}
+	uids_clip(v, uids_r);
+	return 0;
+}
+
+/* ---- SELECT and EXAMINE -------------------------------------------------- */
+
+struct select {
+	char name[IMAP_NAME_MAX + 1];
+	unsigned mode;
+	struct imap_view *v;
+	struct ps_mailbox_status st;
+	uint32_t first_unseen;   /* sequence number, 0: none */
+	struct imap_buf keywords; /* " kw1 kw2" */
+	size_t nkeywords;
+};
+
+static void
+keyword_note(struct select *x, const char *kw)
+{
+	const char *p = imap_buf_str(&x->keywords);
+	size_t len = strlen(kw);
+
+	while ((p = strstr(p, kw)))
+		if (p[-1] == ' ' && (p[len] == ' ' || p[len] == '\0'))
+			return;
+		else
+			p += len;
+	if (x->nkeywords++ < IMAP_KEYWORDS_MAX) {
+		imap_buf_addc(&x->keywords, ' ');
+		imap_buf_adds(&x->keywords, kw);
+	}
+}
+
+static int
+select_msg(const struct ps_msg *m, void *arg)
+{
+	struct select *x = arg;
+
+	if (imap_view_add(x->v, m->uid) < 0)
+		return PS_ENOMEM;
+	if (!x->first_unseen && !(m->flags & PS_FLAG_SEEN))
+		x->first_unseen = (uint32_t)x->v->n;
+	for (size_t i = 0; i < m->nkeywords; i++)
+		keyword_note(x, m->keywords[i]);
+	return 0;
+}
+
+static void
+select_work(struct imap_job *j)
+{
+	struct select *x = j->arg;
+	struct imap_view *v = x->v;
+	int r;
+
+	r = imap_cfg.store.mailbox_open(j->s->store, x->name, x->mode, &v->mb,
+					&x->st, &v->first_recent, &j->err);
+	if (r == 0)
+		r = imap_cfg.store.msg_fetch(v->mb, NULL, 0, select_msg, x,
+					     &j->err);
+	j->result = r;
+}
+
+/* RFC 9051 7.3.1, 7.2.6 and 7.1: what the client must know of the
+ * mailbox before the tagged OK. */
+static void
+select_report(struct imap_session *s, struct select *x)
+{
+	struct imap_view *v = x->v;
+	const char *sys = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+	imap_printf(s, "* FLAGS (%s%s)\r\n", sys, imap_buf_str(&x->keywords));
+	if (v->readonly)
+		imap_printf(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+	else
+		imap_printf(s, "* OK [PERMANENTFLAGS (%s%s \\*)] Flags "
+			    "permitted\r\n", sys, imap_buf_str(&x->keywords));
+	imap_printf(s, "* %zu EXISTS\r\n", v->n);
+	if (!(s->enabled & IMAP_EN_REV2)) {
+		imap_printf(s, "* %u RECENT\r\n", view_recent(v));
+		if (x->first_unseen)
+			imap_printf(s, "* OK [UNSEEN %u] First unseen\r\n",
+				    x->first_unseen);
+	}
+	imap_printf(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n",
+		    v->uidvalidity);
+	imap_printf(s, "* OK [UIDNEXT %u] Predicted next UID\r\n",
+		    v->uidnext);
+	if (s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC))
+		imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+			    (unsigned long long)v->modseq);
+}
+
+static void
+select_done(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	struct select *x = j->arg;
+	struct imap_view *v = x->v;
+
+	if (j->result < 0 || s->closed) {
+		imap_view_free(v);
+		if (!s->closed)
+			imap_store_error(s, j->result, &j->err);
+	} else {
+		v->uidvalidity = x->st.uidvalidity;
+		if (x->st.uidnext > v->uidnext)
+			v->uidnext = x->st.uidnext;
+		v->modseq = x->st.highestmodseq;
+		v->readonly = (x->mode & PS_OPEN_READONLY) != 0;
+		s->view = v;
+		s->state = IMAP_SELECTED;
+		select_report(s, x);
+		imap_tagged(s, "OK", v->readonly ? "READ-ONLY" : "READ-WRITE",
+			    "%s completed", s->cmd);
+	}
+	imap_buf_free(&x->keywords);
+	free(x);
+}
+
+/* RFC 9051 6.3.2: a SELECT while selected closes the current mailbox
+ * first, without expunging, even when the new one fails; IMAP4rev2 and
+ * QRESYNC clients are told so with [CLOSED]. */
+static void
+deselect(struct imap_session *s)
+{
+	if (!s->view)
+		return;
+	imap_view_free(s->view);
+	s->view = NULL;
+	s->state = IMAP_AUTH;
+	if (s->enabled & (IMAP_EN_REV2 | IMAP_EN_QRESYNC))
+		imap_printf(s, "* OK [CLOSED] Previous mailbox closed\r\n");
+}
+
+int
+imap_cmd_select(struct imap_session *s)
+{
+	struct select *x;
+	struct imap_job *j;
+
+	if (s->nargs != 1)
+		return imap_bad(s, "SELECT and EXAMINE take a mailbox name");
+	deselect(s);
+	if (!(x = calloc(1, sizeof(*x))) ||
+	    !(x->v = calloc(1, sizeof(*x->v)))) {
+		free(x);
+		return imap_no(s, "UNAVAILABLE", "Out of memory");
+	}
+	imap_buf_init(&x->keywords, (size_t)-1);
+	imap_seqset_init(&x->v->expunged);
+	imap_seqset_init(&x->v->saved);
+	if (imap_name_in(s, &s->args[0], x->name, sizeof(x->name)) < 0 ||
+	    !(x->v->name = strdup(x->name)) ||
+	    !(j = imap_job_new(s, select_work, select_done, x))) {
+		if (s->in_command)
+			imap_no(s, "UNAVAILABLE", "Out of memory");
+		imap_view_free(x->v);
+		imap_buf_free(&x->keywords);
+		free(x);
+		return 0;
+	}
+	x->mode = strcmp(s->cmd, "EXAMINE") == 0 ? PS_OPEN_READONLY : 0;
+	if (imap_job_start(s, j) < 0) {
+		j->result = PS_ENOMEM;
+		select_done(j);
+		imap_job_free(j);
+	}
+	return 0;
+}
+
+/* ---- CLOSE, UNSELECT, NOOP --------------------------------------------- */
+
+static int
+expunge_quietly(uint32_t uid, void *arg)
+{
+	(void)uid;
+	(void)arg;
+	return 0;
+}
+
+/* RFC 9051 6.4.1: CLOSE expunges (unless read-only) without EXPUNGE
+ * responses. */
+static void
+close_work(struct imap_job *j)
+{
+	struct imap_view *v = j->s->view;
+
+	if (!v->readonly)
+		j->result = imap_cfg.store.expunge(v->mb, NULL, 0,
+						   expunge_quietly, NULL,
+						   &j->err);
+}
+
+static void
+close_done(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+
+	imap_view_free(s->view);
+	s->view = NULL;
+	s->state = IMAP_AUTH;
+	if (j->result < 0)
+		imap_store_error(s, j->result, &j->err);
+	else
+		imap_ok(s, "Close completed");
+}
+
+int
+imap_cmd_close(struct imap_session *s)
+{
+	struct imap_job *j;
+
+	if (s->nargs)
+		return imap_bad(s, "CLOSE takes no arguments");
+	if (!(j = imap_job_new(s, close_work, close_done, NULL)))
+		return imap_no(s, "UNAVAILABLE", "Out of memory");
+	if (imap_job_start(s, j) < 0) {
+		imap_job_free(j);
+		return imap_no(s, "UNAVAILABLE", "Out of memory");
+	}
+	return 0;
+}
+
+int
+imap_cmd_unselect(struct imap_session *s)
+{
+	if (s->nargs)
+		return imap_bad(s, "UNSELECT takes no arguments");
+	imap_view_free(s->view);
+	s->view = NULL;
+	s->state = IMAP_AUTH;
+	return imap_ok(s, "Unselect completed");
+}
+
+/* A sync as a command's whole work: NOOP, and IDLE's wake-ups. */
+static void
+sync_work(struct imap_job *j)
+{
+	j->result = imap_view_sync(j->s, &j->out, 1, &j->err);
+}
+
+static void
+noop_done(struct imap_job *j)
+{
+	if (j->result < 0)
+		imap_store_error(j->s, j->result, &j->err);
+	else
+		imap_ok(j->s, "NOOP completed");
+}
+
+int
+imap_sync_start(struct imap_session *s, void (*done)(struct imap_job *j))
+{
+	struct imap_job *j = imap_job_new(s, sync_work, done, NULL);
+
+	s->view->dirty = 0;
+	if (!j || imap_job_start(s, j) < 0) {
+		imap_job_free(j);
+		return PS_ENOMEM;
+	}
+	return 0;
+}
+
+/* RFC 9051 6.1.2: the way to poll for changes. */
+int
+imap_cmd_noop(struct imap_session *s)
+{
+	if (s->nargs)
+		return imap_bad(s, "NOOP takes no arguments");
+	if (!s->view)
+		return imap_ok(s, "NOOP completed");
+	if (imap_sync_start(s, noop_done) < 0)
+		return imap_no(s, "UNAVAILABLE", "Out of memory");
+	return 0;
+}
