@@ -25,6 +25,9 @@ static const char *const imap_extensions[] = {
 	"LIST-EXTENDED", /* RFC 5258 */
 	"LIST-STATUS", /* RFC 5819 */
 	"STATUS=SIZE", /* RFC 8438 */
+	"CONDSTORE",   /* RFC 7162 */
+	"QRESYNC",
+	"UTF8=ACCEPT", /* RFC 6855 */
 	NULL,
 };
 
@@ -101,14 +104,18 @@ imap_cmd_capability(struct imap_session *s)
 }
 
 /* RFC 5161 3.1: each capability this command enabled is listed once in
- * ENABLED; unknown ones and those enabled before are not an error. */
+ * ENABLED; unknown ones and those enabled before are not an error.
+ * QRESYNC brings CONDSTORE with it (RFC 7162 3.2.3). */
 int
 imap_cmd_enable(struct imap_session *s)
 {
 	static const struct {
 		const char *name;
-		unsigned bit;
+		unsigned bits;
 	} known[] = {
+		{"CONDSTORE", IMAP_EN_CONDSTORE},
+		{"QRESYNC", IMAP_EN_QRESYNC | IMAP_EN_CONDSTORE},
+		{"UTF8=ACCEPT", IMAP_EN_UTF8},
 		{"IMAP4rev2", IMAP_EN_REV2},
 	};
 	struct imap_buf b;
@@ -124,11 +131,14 @@ imap_cmd_enable(struct imap_session *s)
 		}
 		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
 			if (strcasecmp(w, known[k].name) == 0 &&
-			    !(s->enabled & known[k].bit)) {
-				s->enabled |= known[k].bit;
+			    (s->enabled & known[k].bits) != known[k].bits) {
+				s->enabled |= known[k].bits;
 				add_word(&b, known[k].name);
 			}
 	}
+	/* From the next command on, quoted strings may carry UTF-8. */
+	if (s->enabled & IMAP_EN_ANY_UTF8)
+		imap_parser_set_flags(s->parser, IMAP_PARSE_UTF8);
 	imap_printf(s, "* ENABLED%s\r\n", imap_buf_str(&b));
 	imap_buf_free(&b);
 	return imap_ok(s, "Enabled");

@@ -52,6 +52,9 @@ enum imap_state {
 #define IMAP_EN_QRESYNC 0x2   /* RFC 7162 3.2, implies CONDSTORE */
 #define IMAP_EN_UTF8 0x4      /* UTF8=ACCEPT, RFC 6855 */
 #define IMAP_EN_REV2 0x8      /* IMAP4rev2, RFC 9051 */
+/* UTF-8 in quoted strings and mailbox names: UTF8=ACCEPT, and IMAP4rev2
+ * (RFC 9051 5.1: its mailbox names are UTF-8, never mUTF-7). */
+#define IMAP_EN_ANY_UTF8 (IMAP_EN_UTF8 | IMAP_EN_REV2)
 
 /* The selected mailbox as this session sees it: message sequence
  * numbers are positions in uids (RFC 9051 2.3.1.2). Changes by others
@@ -193,8 +196,14 @@ int imap_name_in(struct imap_session *s, const struct imap_arg *a,
 int imap_name_out(const struct imap_session *s, const char *name,
 		  struct imap_buf *b);
 
-/* ---- view.c: SELECT, EXAMINE, CLOSE, UNSELECT, and change reports ---- */
+/* ---- select.c: SELECT, EXAMINE -------------------------------------- */
 int imap_cmd_select(struct imap_session *s);
+
+/* ---- view.c: the view, change reports, CLOSE, UNSELECT, NOOP -------- */
+/* "(\Seen \Flagged kw)" for m; recent adds \Recent. */
+void imap_flags_out(struct imap_buf *b, const struct ps_msg *m, int recent);
+/* How many messages of the view are \Recent for this session. */
+uint32_t imap_view_recent(const struct imap_view *v);
 int imap_cmd_close(struct imap_session *s);
 int imap_cmd_unselect(struct imap_session *s);
 int imap_cmd_noop(struct imap_session *s);

@@ -37,7 +37,7 @@ imap_name_in(struct imap_session *s, const struct imap_arg *a, char *out,
 		imap_no(s, "CANNOT", "Invalid mailbox name");
 		return -1;
 	}
-	if (s->enabled & IMAP_EN_UTF8) {
+	if (s->enabled & IMAP_EN_ANY_UTF8) {
 		if (!imap_utf8_valid(name, len) || len >= outsize) {
 			imap_no(s, "CANNOT", "Invalid mailbox name");
 			return -1;
@@ -66,7 +66,7 @@ imap_name_out(const struct imap_session *s, const char *name,
 	struct imap_buf enc;
 	int r;
 
-	if (s->enabled & IMAP_EN_UTF8)
+	if (s->enabled & IMAP_EN_ANY_UTF8)
 		return imap_quote_astring(b, name, strlen(name),
 					  IMAP_QUOTE_UTF8);
 	imap_buf_init(&enc, 4 * IMAP_NAME_MAX);

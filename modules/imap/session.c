@@ -124,7 +124,7 @@ imap_store_error(struct imap_session *s, int r, const struct ps_error *err)
 unsigned
 imap_quote_flags(const struct imap_session *s)
 {
-	return s->enabled & IMAP_EN_UTF8 ? IMAP_QUOTE_UTF8 : 0;
+	return s->enabled & IMAP_EN_ANY_UTF8 ? IMAP_QUOTE_UTF8 : 0;
 }
 
 /* ---- Asynchronous steps ----------------------------------------------- */

@@ -1,6 +1,5 @@
-/* The selected mailbox: SELECT and EXAMINE (RFC 9051 6.3.2-6.3.3), CLOSE
- * (6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2), and the view that maps
- * message sequence numbers to UIDs. What other sessions, SMTP delivery
+/* The selected mailbox's view, which maps message sequence numbers to
+ * UIDs, and CLOSE (RFC 9051 6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2). What other sessions, SMTP delivery
  * and this session change reaches the client as untagged EXISTS, RECENT,
  * EXPUNGE and FETCH responses (7.3-7.5), learnt from the store's
  * changes_since; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during
@@ -11,8 +10,6 @@
 
 #include "imapd.h"
 #include "quote.h"
-
-#define IMAP_KEYWORDS_MAX 256 /* listed in FLAGS at SELECT */
 
 void
 imap_view_free(struct imap_view *v)
@@ -63,8 +60,8 @@ imap_view_seq(const struct imap_view *v, uint32_t uid)
 	return lo < v->n && v->uids[lo] == uid ? (uint32_t)lo + 1 : 0;
 }
 
-static uint32_t
-view_recent(const struct imap_view *v)
+uint32_t
+imap_view_recent(const struct imap_view *v)
 {
 	uint32_t n = 0;
 
@@ -75,8 +72,8 @@ view_recent(const struct imap_view *v)
 
 /* ---- Flags as IMAP writes them ---------------------------------------- */
 
-static void
-add_flags(struct imap_buf *b, const struct ps_msg *m, int recent)
+void
+imap_flags_out(struct imap_buf *b, const struct ps_msg *m, int recent)
 {
 	static const struct {
 		unsigned bit;
@@ -142,7 +139,7 @@ sync_changed(const struct ps_msg *m, void *arg)
 	imap_buf_adds(&y->fetches, "* ");
 	imap_buf_addu64(&y->fetches, seq);
 	imap_buf_adds(&y->fetches, " FETCH (FLAGS ");
-	add_flags(&y->fetches, m, m->uid >= v->first_recent);
+	imap_flags_out(&y->fetches, m, m->uid >= v->first_recent);
 	if (y->s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
 		imap_buf_adds(&y->fetches, " MODSEQ (");
 		imap_buf_addu64(&y->fetches, m->modseq);
@@ -178,7 +175,8 @@ imap_expunge_ok(const struct imap_session *s)
 }
 
 /* RFC 9051 7.5.1: each EXPUNGE names the message's number at the moment
- * it is sent, so they go from the highest number down. */
+ * it is sent, so they go from the highest number down. A QRESYNC client
+ * gets one VANISHED with the UIDs instead (RFC 7162 3.2.10). */
 void
 imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out)
 {
@@ -188,7 +186,12 @@ imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out)
 	if (!v || !v->expunged.n)
 		return;
 	imap_seqset_normalize(&v->expunged);
-	for (size_t i = v->n; i > 0; i--)
+	if (s->enabled & IMAP_EN_QRESYNC) {
+		imap_buf_adds(out, "* VANISHED ");
+		imap_seqset_format(&v->expunged, out);
+		imap_buf_adds(out, "\r\n");
+	}
+	for (size_t i = v->n; i > 0 && !(s->enabled & IMAP_EN_QRESYNC); i--)
 		if (imap_seqset_contains(&v->expunged, v->uids[i - 1])) {
 			imap_buf_adds(out, "* ");
 			imap_buf_addu64(out, i);
@@ -232,7 +235,7 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 			imap_buf_adds(out, " EXISTS\r\n");
 			if (!(s->enabled & IMAP_EN_REV2)) {
 				imap_buf_adds(out, "* ");
-				imap_buf_addu64(out, view_recent(v));
+				imap_buf_addu64(out, imap_view_recent(v));
 				imap_buf_adds(out, " RECENT\r\n");
 			}
 		}
@@ -336,172 +339,6 @@ imap_view_set(struct imap_session *s, const struct imap_arg *a, int uid,
 		return -1;
 	}
 	uids_clip(v, uids_r);
-	return 0;
-}
-
-/* ---- SELECT and EXAMINE -------------------------------------------------- */
-
-struct select {
-	char name[IMAP_NAME_MAX + 1];
-	unsigned mode;
-	struct imap_view *v;
-	struct ps_mailbox_status st;
-	uint32_t first_unseen;   /* sequence number, 0: none */
-	struct imap_buf keywords; /* " kw1 kw2" */
-	size_t nkeywords;
-};
-
-static void
-keyword_note(struct select *x, const char *kw)
-{
-	const char *p = imap_buf_str(&x->keywords);
-	size_t len = strlen(kw);
-
-	while ((p = strstr(p, kw)))
-		if (p[-1] == ' ' && (p[len] == ' ' || p[len] == '\0'))
-			return;
-		else
-			p += len;
-	if (x->nkeywords++ < IMAP_KEYWORDS_MAX) {
-		imap_buf_addc(&x->keywords, ' ');
-		imap_buf_adds(&x->keywords, kw);
-	}
-}
-
-static int
-select_msg(const struct ps_msg *m, void *arg)
-{
-	struct select *x = arg;
-
-	if (imap_view_add(x->v, m->uid) < 0)
-		return PS_ENOMEM;
-	if (!x->first_unseen && !(m->flags & PS_FLAG_SEEN))
-		x->first_unseen = (uint32_t)x->v->n;
-	for (size_t i = 0; i < m->nkeywords; i++)
-		keyword_note(x, m->keywords[i]);
-	return 0;
-}
-
-static void
-select_work(struct imap_job *j)
-{
-	struct select *x = j->arg;
-	struct imap_view *v = x->v;
-	int r;
-
-	r = imap_cfg.store.mailbox_open(j->s->store, x->name, x->mode, &v->mb,
-					&x->st, &v->first_recent, &j->err);
-	if (r == 0)
-		r = imap_cfg.store.msg_fetch(v->mb, NULL, 0, select_msg, x,
-					     &j->err);
-	j->result = r;
-}
-
-/* RFC 9051 7.3.1, 7.2.6 and 7.1: what the client must know of the
- * mailbox before the tagged OK. */
-static void
-select_report(struct imap_session *s, struct select *x)
-{
-	struct imap_view *v = x->v;
-	const char *sys = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-
-	imap_printf(s, "* FLAGS (%s%s)\r\n", sys, imap_buf_str(&x->keywords));
-	if (v->readonly)
-		imap_printf(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
-	else
-		imap_printf(s, "* OK [PERMANENTFLAGS (%s%s \\*)] Flags "
-			    "permitted\r\n", sys, imap_buf_str(&x->keywords));
-	imap_printf(s, "* %zu EXISTS\r\n", v->n);
-	if (!(s->enabled & IMAP_EN_REV2)) {
-		imap_printf(s, "* %u RECENT\r\n", view_recent(v));
-		if (x->first_unseen)
-			imap_printf(s, "* OK [UNSEEN %u] First unseen\r\n",
-				    x->first_unseen);
-	}
-	imap_printf(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n",
-		    v->uidvalidity);
-	imap_printf(s, "* OK [UIDNEXT %u] Predicted next UID\r\n",
-		    v->uidnext);
-	if (s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC))
-		imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
-			    (unsigned long long)v->modseq);
-}
-
-static void
-select_done(struct imap_job *j)
-{
-	struct imap_session *s = j->s;
-	struct select *x = j->arg;
-	struct imap_view *v = x->v;
-
-	if (j->result < 0 || s->closed) {
-		imap_view_free(v);
-		if (!s->closed)
-			imap_store_error(s, j->result, &j->err);
-	} else {
-		v->uidvalidity = x->st.uidvalidity;
-		if (x->st.uidnext > v->uidnext)
-			v->uidnext = x->st.uidnext;
-		v->modseq = x->st.highestmodseq;
-		v->readonly = (x->mode & PS_OPEN_READONLY) != 0;
-		s->view = v;
-		s->state = IMAP_SELECTED;
-		select_report(s, x);
-		imap_tagged(s, "OK", v->readonly ? "READ-ONLY" : "READ-WRITE",
-			    "%s completed", s->cmd);
-	}
-	imap_buf_free(&x->keywords);
-	free(x);
-}
-
-/* RFC 9051 6.3.2: a SELECT while selected closes the current mailbox
- * first, without expunging, even when the new one fails; IMAP4rev2 and
- * QRESYNC clients are told so with [CLOSED]. */
-static void
-deselect(struct imap_session *s)
-{
-	if (!s->view)
-		return;
-	imap_view_free(s->view);
-	s->view = NULL;
-	s->state = IMAP_AUTH;
-	if (s->enabled & (IMAP_EN_REV2 | IMAP_EN_QRESYNC))
-		imap_printf(s, "* OK [CLOSED] Previous mailbox closed\r\n");
-}
-
-int
-imap_cmd_select(struct imap_session *s)
-{
-	struct select *x;
-	struct imap_job *j;
-
-	if (s->nargs != 1)
-		return imap_bad(s, "SELECT and EXAMINE take a mailbox name");
-	deselect(s);
-	if (!(x = calloc(1, sizeof(*x))) ||
-	    !(x->v = calloc(1, sizeof(*x->v)))) {
-		free(x);
-		return imap_no(s, "UNAVAILABLE", "Out of memory");
-	}
-	imap_buf_init(&x->keywords, (size_t)-1);
-	imap_seqset_init(&x->v->expunged);
-	imap_seqset_init(&x->v->saved);
-	if (imap_name_in(s, &s->args[0], x->name, sizeof(x->name)) < 0 ||
-	    !(x->v->name = strdup(x->name)) ||
-	    !(j = imap_job_new(s, select_work, select_done, x))) {
-		if (s->in_command)
-			imap_no(s, "UNAVAILABLE", "Out of memory");
-		imap_view_free(x->v);
-		imap_buf_free(&x->keywords);
-		free(x);
-		return 0;
-	}
-	x->mode = strcmp(s->cmd, "EXAMINE") == 0 ? PS_OPEN_READONLY : 0;
-	if (imap_job_start(s, j) < 0) {
-		j->result = PS_ENOMEM;
-		select_done(j);
-		imap_job_free(j);
-	}
 	return 0;
 }
 
