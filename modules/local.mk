@@ -2,6 +2,7 @@
 # Module rule of thumb: LDFLAGS = -module $(MODULE_LDFLAGS) (automake wants
 # -module spelled out), no core sources, only the SDK headers.
 
+include modules/mime/local.mk
 include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
 include modules/smtp/local.mk

@@ -1,7 +1,8 @@
 # cmocka unit tests, one per core file; each links the core library.
 UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_conn tests/unit/test_module tests/unit/test_hook \
-	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse
+	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
+	tests/unit/test_mime tests/unit/test_mime_text
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -25,3 +26,9 @@ tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c \
 	$(SMTP_PURE_SOURCES) modules/smtp/trace.c
 tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp
 tests_unit_test_smtp_parse_LDADD = $(CMOCKA_LIBS)
+
+# libpsmime (modules/mime/local.mk), linked alone.
+tests_unit_test_mime_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/mime
+tests_unit_test_mime_LDADD = modules/mime/libpsmime.la $(CMOCKA_LIBS)
+tests_unit_test_mime_text_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/mime
+tests_unit_test_mime_text_LDADD = modules/mime/libpsmime.la $(CMOCKA_LIBS)
