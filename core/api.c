@@ -108,6 +108,7 @@ static const struct ps_api table = {
 	.sasl_user = ps_sasl_user,
 	.sasl_free = ps_sasl_free,
 	.auth_login = ps_auth_login,
+	.conn_compress = ps_conn_compress,
 };
 
 const struct ps_api *

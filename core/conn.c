@@ -2,7 +2,8 @@
  * handing the protocol bounded lines or exact byte counts (IMAP literals,
  * RFC 3501 section 4.3; SMTP BDAT, RFC 3030); STARTTLS that discards all
  * plaintext read before the handshake (RFC 3207 section 4.2,
- * CVE-2011-0411); idle timeouts; close deferred out of callbacks. */
+ * CVE-2011-0411); compression on request (transport.c, deflate.c); idle
+ * timeouts; close deferred out of callbacks. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "loop.h"
 #include "module.h"
 #include "tls.h"
+#include "transport.h"
 
 #define CONN_MAX_LINE 8192
 #define CONN_MAX_INPUT (256 * 1024)
@@ -36,13 +38,6 @@ enum conn_phase {
 	CONN_STARTTLS,  /* flushing the go-ahead before the handshake */
 };
 
-/* A transport's calls return bytes moved (> 0), 0 at the end of input,
- * PS_TLS_WANT_READ/WANT_WRITE, or PS_TLS_CLOSED with c->err set. */
-struct conn_transport {
-	ssize_t (*read)(struct ps_conn *c, void *buf, size_t len);
-	ssize_t (*write)(struct ps_conn *c, const void *buf, size_t len);
-};
-
 struct ps_conn {
 	struct ps_loop *loop;
 	struct ps_listener *l;
@@ -50,11 +45,9 @@ struct ps_conn {
 	void *session;
 	void **slots;
 	size_t nslots;
-	int fd;
+	struct ps_transport t;
 	unsigned refs; /* one for being open, one per hold and deferred run */
 	struct ps_conn *prev, *next; /* open connections */
-	const struct conn_transport *tr;
-	struct ps_tls *tls;
 	enum conn_phase phase;
 	struct ps_buf in, out;
 	struct ps_linereader lr;
@@ -76,7 +69,8 @@ struct ps_conn {
 	unsigned drain_armed : 1; /* output went above out_low */
 	unsigned draining : 1;    /* the worker is shutting down */
 	unsigned scheduled : 1;   /* conn_run is queued */
-	unsigned encrypted : 1;
+	unsigned compress : 1;     /* ps_conn_compress: start after the
+				    * line being delivered */
 	struct ps_timer *timer;
 	uint64_t timeout_ms, last_active;
 	const char *why; /* why it closes, for the log */
@@ -91,64 +85,6 @@ static size_t nopen;
 
 static void conn_progress(struct ps_conn *c);
 static void conn_io(struct ps_loop *loop, int fd, unsigned events, void *arg);
-
-/* ---- Transports ------------------------------------------------------ */
-
-static ssize_t
-plain_result(struct ps_conn *c, ssize_t n, int want, const char *op)
-{
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN)
-		return want;
-	snprintf(c->err, sizeof(c->err), "%s: %s", op, strerror(errno));
-	return PS_TLS_CLOSED;
-}
-
-static ssize_t
-plain_read(struct ps_conn *c, void *buf, size_t len)
-{
-	ssize_t n;
-
-	while ((n = read(c->fd, buf, len)) < 0 && errno == EINTR)
-		continue;
-	return plain_result(c, n, PS_TLS_WANT_READ, "read");
-}
-
-static ssize_t
-plain_write(struct ps_conn *c, const void *buf, size_t len)
-{
-	ssize_t n;
-
-	while ((n = send(c->fd, buf, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		continue;
-	return plain_result(c, n, PS_TLS_WANT_WRITE, "write");
-}
-
-static ssize_t
-tls_result(struct ps_conn *c, ssize_t n, const char *op)
-{
-	if (n == PS_TLS_CLOSED)
-		snprintf(c->err, sizeof(c->err), "TLS %s: %s", op,
-			 ps_tls_error(c->tls));
-	return n;
-}
-
-static ssize_t
-tls_read(struct ps_conn *c, void *buf, size_t len)
-{
-	return tls_result(c, ps_tls_read(c->tls, buf, len), "read");
-}
-
-static ssize_t
-tls_write(struct ps_conn *c, const void *buf, size_t len)
-{
-	return tls_result(c, ps_tls_write(c->tls, buf, len), "write");
-}
-
-static const struct conn_transport plain_transport = {plain_read,
-						      plain_write};
-static const struct conn_transport tls_transport = {tls_read, tls_write};
 
 /* ---- Bounds ---------------------------------------------------------- */
 
@@ -255,22 +191,19 @@ conn_finish(struct ps_conn *c, int clean)
 		c->next->prev = c->prev;
 	nopen--;
 	conn_timer_arm(c, 0);
-	ps_loop_unwatch(c->loop, c->fd);
+	ps_loop_unwatch(c->loop, c->t.fd);
 	ps_logf(NULL, c, PS_LOG_INFO, "disconnect: %s", c->why);
 	if (c->opened && c->proto->on_close)
 		c->proto->on_close(c, c->session);
 	/* Filters and other modules free what they hung on the slots. */
 	ps_hook_run("conn.close", c, NULL, conn_close_done, NULL);
-	if (c->tls) {
-		if (clean && c->encrypted)
-			ps_tls_shutdown(c->tls);
-		ps_tls_free(c->tls);
-		c->tls = NULL;
-	}
+	if (c->t.tls && clean && c->t.encrypted)
+		ps_tls_shutdown(c->t.tls);
+	ps_transport_free(&c->t);
 	if (clean)
-		conn_discard_unread(c->fd);
-	close(c->fd);
-	c->fd = -1;
+		conn_discard_unread(c->t.fd);
+	close(c->t.fd);
+	c->t.fd = -1;
 	ps_limits_release((struct sockaddr *)&c->peer_addr, c->l->limits.slot);
 	ps_buf_free(&c->in);
 	ps_buf_free(&c->out);
@@ -367,7 +300,7 @@ conn_read(struct ps_conn *c)
 		}
 		if (room > c->in.cap - c->in.len)
 			room = c->in.cap - c->in.len;
-		n = c->tr->read(c, p, room);
+		n = ps_transport_read(&c->t, p, room);
 		if (n > 0) {
 			c->in.len += (size_t)n;
 			c->starved = 0;
@@ -379,10 +312,27 @@ conn_read(struct ps_conn *c)
 			c->rd_want = n == PS_TLS_WANT_READ ? PS_EV_READ
 							    : PS_EV_WRITE;
 		} else {
-			conn_abort(c, c->err);
+			conn_abort(c, c->t.err);
 			return;
 		}
 	}
+}
+
+/* Compression starts between two lines: what the client sent after the
+ * line that asked for it is compressed already, and so is all that
+ * follows the reply queued by then (RFC 4978 4). */
+static void
+conn_compress_begin(struct ps_conn *c)
+{
+	c->compress = 0;
+	if (ps_transport_compress(&c->t, ps_buf_used(&c->out),
+				  c->in.data + c->in.off,
+				  ps_buf_used(&c->in)) < 0) {
+		conn_abort(c, "out of memory for compression");
+		return;
+	}
+	ps_buf_clear(&c->in);
+	ps_logf(NULL, c, PS_LOG_DEBUG, "compression on");
 }
 
 static int
@@ -396,6 +346,8 @@ conn_deliver_line(struct ps_conn *c)
 	r = c->proto->on_line(c, c->session, line.data, line.len, line.flags);
 	/* Consumed after the call: the line lives in the buffer. */
 	ps_buf_consume(&c->in, line.consumed);
+	if (c->compress && !c->closing)
+		conn_compress_begin(c);
 	if (r < 0)
 		conn_close_why(c, "closed by the protocol");
 	return 1;
@@ -467,22 +419,41 @@ conn_low_water(struct ps_conn *c)
 
 /* Write as much as the transport takes; only a write that would block
  * makes the loop watch for writability. */
+static size_t
+conn_out_queued(const struct ps_conn *c)
+{
+	return ps_buf_used(&c->out) + ps_transport_pending(&c->t);
+}
+
+/* The compression layer's own queue goes first. */
+static ssize_t
+conn_write_some(struct ps_conn *c)
+{
+	ssize_t n;
+
+	if (!ps_buf_used(&c->out))
+		return ps_transport_flush(&c->t);
+	n = ps_transport_write(&c->t, c->out.data + c->out.off,
+			       ps_buf_used(&c->out));
+	if (n > 0)
+		ps_buf_consume(&c->out, (size_t)n);
+	return n;
+}
+
 static void
 conn_flush(struct ps_conn *c)
 {
-	while (c->writable && ps_buf_used(&c->out)) {
-		ssize_t n = c->tr->write(c, c->out.data + c->out.off,
-					 ps_buf_used(&c->out));
+	while (c->writable && conn_out_queued(c)) {
+		ssize_t n = conn_write_some(c);
 
 		if (n > 0) {
-			ps_buf_consume(&c->out, (size_t)n);
 			c->last_active = ps_loop_now(c->loop);
 		} else if (n == PS_TLS_WANT_READ || n == PS_TLS_WANT_WRITE) {
 			c->writable = 0;
 			c->wr_want = n == PS_TLS_WANT_READ ? PS_EV_READ
 							    : PS_EV_WRITE;
 		} else {
-			conn_abort(c, c->err);
+			conn_abort(c, c->t.err);
 			return;
 		}
 	}
@@ -514,7 +485,7 @@ conn_open(struct ps_conn *c)
 static void
 conn_handshake(struct ps_conn *c)
 {
-	int r = ps_tls_handshake(c->tls);
+	int r = ps_tls_handshake(c->t.tls);
 
 	if (r == PS_TLS_WANT_READ || r == PS_TLS_WANT_WRITE) {
 		c->hs_want = r == PS_TLS_WANT_READ ? PS_EV_READ : PS_EV_WRITE;
@@ -522,17 +493,16 @@ conn_handshake(struct ps_conn *c)
 	}
 	if (r < 0) {
 		snprintf(c->err, sizeof(c->err), "TLS handshake failed: %s",
-			 ps_tls_error(c->tls));
+			 ps_tls_error(c->t.tls));
 		conn_abort(c, c->err);
 		return;
 	}
 	c->phase = CONN_OPEN;
-	c->tr = &tls_transport;
-	c->encrypted = 1;
+	c->t.encrypted = 1;
 	c->readable = c->writable = 1;
 	c->rd_want = PS_EV_READ;
 	c->wr_want = PS_EV_WRITE;
-	ps_logf(NULL, c, PS_LOG_DEBUG, "TLS up: %s", ps_tls_info(c->tls));
+	ps_logf(NULL, c, PS_LOG_DEBUG, "TLS up: %s", ps_tls_info(c->t.tls));
 	if (!c->opened)
 		conn_open(c);
 	else if (c->proto->on_tls && c->proto->on_tls(c, c->session) < 0)
@@ -553,8 +523,8 @@ conn_starttls_begin(struct ps_conn *c)
 	if (dropped)
 		ps_logf(NULL, c, PS_LOG_INFO, "STARTTLS: discarded plaintext "
 			"sent before the handshake bytes=%zu", dropped);
-	c->tls = ps_tls_new(c->l->tls, c->fd);
-	if (!c->tls) {
+	c->t.tls = ps_tls_new(c->l->tls, c->t.fd);
+	if (!c->t.tls) {
 		conn_abort(c, "out of memory for TLS");
 		return;
 	}
@@ -576,12 +546,12 @@ conn_watch(struct ps_conn *c)
 	} else {
 		if (!c->readable && conn_wants_read(c))
 			ev |= c->rd_want;
-		if (!c->writable && ps_buf_used(&c->out))
+		if (!c->writable && conn_out_queued(c))
 			ev |= c->wr_want;
 	}
 	if (ev == c->events)
 		return;
-	if (ps_loop_watch(c->loop, c->fd, ev, conn_io, c) < 0) {
+	if (ps_loop_watch(c->loop, c->t.fd, ev, conn_io, c) < 0) {
 		conn_abort(c, "cannot watch the socket");
 		return;
 	}
@@ -597,7 +567,7 @@ conn_done(const struct ps_conn *c)
 		return 0;
 	if (c->eof && c->starved && !c->throttled)
 		return 1;
-	return c->draining && !c->bytes_left && !ps_buf_used(&c->out);
+	return c->draining && !c->bytes_left && !conn_out_queued(c);
 }
 
 static void
@@ -607,7 +577,7 @@ conn_settle(struct ps_conn *c)
 		conn_close_why(c, c->eof ? "client closed" : "server draining");
 	/* Output queued during a handshake has no way out. */
 	if (c->closing &&
-	    (!ps_buf_used(&c->out) || c->phase == CONN_HANDSHAKE)) {
+	    (!conn_out_queued(c) || c->phase == CONN_HANDSHAKE)) {
 		conn_finish(c, 1);
 		return;
 	}
@@ -625,7 +595,9 @@ conn_progress(struct ps_conn *c)
 {
 	if (c->closed)
 		return;
-	if (c->phase != CONN_HANDSHAKE)
+	if (c->compress && !c->closing && c->phase == CONN_OPEN)
+		conn_compress_begin(c);
+	if (!c->closed && c->phase != CONN_HANDSHAKE)
 		conn_flush(c);
 	if (!c->closed && !c->closing && c->phase == CONN_STARTTLS &&
 	    !ps_buf_used(&c->out))
@@ -707,9 +679,8 @@ conn_init(struct ps_conn *c, struct ps_loop *loop, struct ps_listener *l,
 	c->loop = loop;
 	c->l = l;
 	c->proto = l->proto;
-	c->fd = fd;
+	c->t.fd = fd;
 	c->refs = 1;
-	c->tr = &plain_transport;
 	c->phase = CONN_OPEN;
 	c->lr.max = conn_default_line(c);
 	conn_bound_input(c);
@@ -736,7 +707,7 @@ ps_conn_accept(struct ps_loop *loop, struct ps_listener *l, int fd,
 		goto fail;
 	conn_init(c, loop, l, fd, peer, peerlen);
 	if (l->tls_mode == PS_TLSMODE_IMPLICIT) {
-		if (!l->tls || !(c->tls = ps_tls_new(l->tls, fd)))
+		if (!l->tls || !(c->t.tls = ps_tls_new(l->tls, fd)))
 			goto fail;
 		c->phase = CONN_HANDSHAKE;
 		c->hs_want = PS_EV_READ;
@@ -760,7 +731,7 @@ fail:
 	ps_err("connection on listener %s dropped: cannot set it up (out of "
 	       "memory)", l->name);
 	if (c)
-		ps_tls_free(c->tls);
+		ps_transport_free(&c->t);
 	free(c);
 	close(fd);
 	return NULL;
@@ -851,7 +822,7 @@ ps_conn_vprintf(struct ps_conn *c, const char *fmt, va_list ap)
 size_t
 ps_conn_pending(struct ps_conn *c)
 {
-	return ps_buf_used(&c->out);
+	return conn_out_queued(c);
 }
 
 int
@@ -884,9 +855,20 @@ ps_conn_resume(struct ps_conn *c)
 int
 ps_conn_starttls(struct ps_conn *c)
 {
-	if (!(ps_conn_tls(c) & PS_TLS_OFFERED) || c->closing)
+	if (!(ps_conn_tls(c) & PS_TLS_OFFERED) || c->closing || c->t.z ||
+	    c->compress)
 		return PS_ESTATE;
 	c->phase = CONN_STARTTLS;
+	conn_kick(c);
+	return 0;
+}
+
+int
+ps_conn_compress(struct ps_conn *c)
+{
+	if (c->t.z || c->compress || c->closing || c->phase != CONN_OPEN)
+		return PS_ESTATE;
+	c->compress = 1;
 	conn_kick(c);
 	return 0;
 }
@@ -944,7 +926,7 @@ ps_conn_tls(struct ps_conn *c)
 	enum ps_tls_mode mode = c->l->tls_mode;
 	unsigned bits = 0;
 
-	if (c->encrypted)
+	if (c->t.encrypted)
 		bits |= PS_TLS_ACTIVE;
 	else if ((mode == PS_TLSMODE_STARTTLS || mode == PS_TLSMODE_REQUIRED) &&
 		 c->l->tls && c->phase == CONN_OPEN)
@@ -957,7 +939,7 @@ ps_conn_tls(struct ps_conn *c)
 const char *
 ps_conn_tls_info(struct ps_conn *c)
 {
-	return c->encrypted && c->tls ? ps_tls_info(c->tls) : NULL;
+	return c->t.encrypted && c->t.tls ? ps_tls_info(c->t.tls) : NULL;
 }
 
 const char *

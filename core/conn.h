@@ -78,6 +78,7 @@ int ps_conn_read_bytes(struct ps_conn *c, size_t n);
 void ps_conn_pause(struct ps_conn *c);
 void ps_conn_resume(struct ps_conn *c);
 int ps_conn_starttls(struct ps_conn *c);
+int ps_conn_compress(struct ps_conn *c);
 void ps_conn_close(struct ps_conn *c);
 void ps_conn_hold(struct ps_conn *c);
 void ps_conn_release(struct ps_conn *c);

@@ -1,7 +1,8 @@
 # The daemon: everything but main() is a convenience library so unit tests
 # and fuzz targets link the same code.
 noinst_LTLIBRARIES += core/libpscore.la
-core_libpscore_la_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
+core_libpscore_la_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS) \
+	$(ZLIB_CFLAGS)
 core_libpscore_la_SOURCES = \
 	core/api.c core/api.h \
 	core/authfail.c core/authfail.h \
@@ -25,8 +26,10 @@ core_libpscore_la_SOURCES = \
 	core/shm.c core/shm.h \
 	core/sigwatch.c core/sigwatch.h \
 	core/tls.c core/tls.h \
+	core/transport.c core/deflate.c core/transport.h \
 	core/worker.c core/worker.h
-core_libpscore_la_LIBADD = $(OPENSSL_LIBS) $(LTDL_LIBS) $(PTHREAD_LIBS)
+core_libpscore_la_LIBADD = $(OPENSSL_LIBS) $(ZLIB_LIBS) $(LTDL_LIBS) \
+	$(PTHREAD_LIBS)
 
 sbin_PROGRAMS += core/poshtad
 core_poshtad_SOURCES = core/main.c

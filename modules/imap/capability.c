@@ -28,6 +28,7 @@ static const char *const imap_extensions[] = {
 	"CONDSTORE",   /* RFC 7162 */
 	"QRESYNC",
 	"UTF8=ACCEPT", /* RFC 6855 */
+	"COMPRESS=DEFLATE", /* RFC 4978 */
 	NULL,
 };
 

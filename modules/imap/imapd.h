@@ -127,6 +127,7 @@ struct imap_session {
 					 * answers it */
 	int sasl_wait;
 	int idling;                     /* IDLE (RFC 2177) until DONE */
+	int compressed;                 /* COMPRESS DEFLATE is on */
 	void *append;                   /* append.c's transfer, if any */
 	int stream;                     /* literal octets go to append.c */
 };
@@ -229,6 +230,9 @@ uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
 int imap_view_add(struct imap_view *v, uint32_t uid);
 /* The bus said user's mailbox name changed (module.c). */
 void imap_view_changed(struct imap_session *s, const char *mailbox);
+
+/* ---- compress.c: COMPRESS (RFC 4978) ----------------------------- */
+int imap_cmd_compress(struct imap_session *s);
 
 /* ---- idle.c: IDLE (RFC 2177) ----------------------------------------- */
 int imap_cmd_idle(struct imap_session *s);

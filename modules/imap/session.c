@@ -337,6 +337,7 @@ static const struct imap_command commands[] = {
 	{"STATUS", AUTHED, 0, imap_cmd_status},
 	{"APPEND", AUTHED, 0, imap_cmd_append},
 	{"IDLE", AUTHED, 0, imap_cmd_idle},            /* RFC 2177 */
+	{"COMPRESS", AUTHED, 0, imap_cmd_compress},    /* RFC 4978 */
 	{"GETQUOTA", AUTHED, 0, imap_cmd_getquota},    /* RFC 9208 */
 	{"GETQUOTAROOT", AUTHED, 0, imap_cmd_getquotaroot},
 	{"SETQUOTA", AUTHED, 0, imap_cmd_setquota},

@@ -98,6 +98,9 @@ struct ps_api {
 	struct ps_sasl *(*auth_login)(struct ps_conn *c, const char *user,
 				      const char *password, ps_sasl_fn fn,
 				      void *arg);
+
+	/* 1.2: compression */
+	int (*conn_compress)(struct ps_conn *c);
 };
 
 #define PS_API_HAS(fn) \

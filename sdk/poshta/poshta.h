@@ -438,5 +438,21 @@ ps_auth_login(struct ps_conn *c, const char *user, const char *password,
 	return ps__api->auth_login(c, user, password, fn, arg);
 }
 
+/* ---- Compression (since 1.2) ----------------------------------------- */
+
+/* Compress the connection both ways with raw deflate (RFC 1951), as IMAP
+ * COMPRESS=DEFLATE (RFC 4978) asks: call it from on_line right after
+ * queueing the reply that agrees, which still goes out as it is; every
+ * later byte either way is compressed. STARTTLS is refused afterwards.
+ * PS_ESTATE if compression is on already or the connection is closing;
+ * PS_ENOENT from a core older than 1.2. */
+static inline int
+ps_conn_compress(struct ps_conn *c)
+{
+	if (!PS_API_HAS(conn_compress))
+		return PS_ENOENT;
+	return ps__api->conn_compress(c);
+}
+
 #endif /* PS_CORE */
 #endif
