@@ -4,6 +4,7 @@ poshtainclude_HEADERS = \
 	sdk/poshta/api.h sdk/poshta/auth.h sdk/poshta/config.h \
 	sdk/poshta/conn.h sdk/poshta/hook.h sdk/poshta/module.h \
 	sdk/poshta/poshta.h sdk/poshta/sasl.h sdk/poshta/smtp.h \
+	sdk/poshta/imap.h \
 	sdk/poshta/storage.h sdk/poshta/types.h
 nodist_poshtainclude_HEADERS = sdk/poshta/version.h
 pkgconfigdir = $(libdir)/pkgconfig

@@ -72,6 +72,7 @@ imap_capabilities(struct imap_session *s, struct imap_buf *b)
 		add_word(b, imap_extensions[i]);
 	imap_buf_adds(b, " APPENDLIMIT=");
 	imap_buf_addu64(b, imap_cfg.append_limit);
+	imap_ext_capabilities(b);
 }
 
 /* RFC 9051 7.1.1: the greeting may carry the capabilities, which saves

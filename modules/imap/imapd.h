@@ -12,6 +12,7 @@
 #define IMAPD_H
 
 #include <poshta/poshta.h>
+#include <poshta/imap.h>
 
 #include "buffer.h"
 #include "parser.h"
@@ -128,6 +129,8 @@ struct imap_session {
 	int sasl_wait;
 	int idling;                     /* IDLE (RFC 2177) until DONE */
 	int compressed;                 /* COMPRESS DEFLATE is on */
+	int ext_pending;                /* an added command will finish */
+	int ext_finished;
 	void *append;                   /* append.c's transfer, if any */
 	int stream;                     /* literal octets go to append.c */
 };
@@ -230,6 +233,14 @@ uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
 int imap_view_add(struct imap_view *v, uint32_t uid);
 /* The bus said user's mailbox name changed (module.c). */
 void imap_view_changed(struct imap_session *s, const char *mailbox);
+
+/* ---- ext.c: the "imap.ext" interface (<poshta/imap.h>) ------------- */
+extern const struct ps_imap_ext imap_ext;
+void imap_ext_capabilities(struct imap_buf *b);
+int imap_ext_find(const char *name);
+int imap_ext_run(struct imap_session *s, int id, unsigned state);
+/* session.c: whether name is one of imap.so's own commands. */
+int imap_command_known(const char *name);
 
 /* ---- compress.c: COMPRESS (RFC 4978) ----------------------------- */
 int imap_cmd_compress(struct imap_session *s);

@@ -227,9 +227,11 @@ static int
 imap_init(struct ps_error *err)
 {
 	if (ps_conf_register(PS_SCOPE_MODULE, imap_module_directives) < 0 ||
-	    ps_protocol_register(&imap_protocol) < 0) {
+	    ps_protocol_register(&imap_protocol) < 0 ||
+	    ps_iface_publish(PS_IMAP_EXT_KIND, PS_IMAP_EXT_NAME,
+			     &imap_ext) < 0) {
 		snprintf(err->msg, sizeof(err->msg), "cannot register the imap "
-			 "protocol and its directives");
+			 "protocol, its directives and its interface");
 		return PS_EFAIL;
 	}
 	return 0;

@@ -385,10 +385,20 @@ uid_command(struct imap_session *s)
 	return c;
 }
 
+int
+imap_command_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcasecmp(commands[i].name, name) == 0)
+			return 1;
+	return strcasecmp(name, "UID") == 0;
+}
+
 static int
 dispatch(struct imap_session *s)
 {
 	const struct imap_command *c;
+	int ext;
 
 	s->tag = imap_parser_tag(s->parser);
 	s->cmd = imap_parser_command(s->parser);
@@ -396,6 +406,8 @@ dispatch(struct imap_session *s)
 	s->uid = 0;
 	s->in_command = 1;
 	c = strcmp(s->cmd, "UID") == 0 ? uid_command(s) : command_find(s->cmd);
+	if (!c && (ext = imap_ext_find(s->cmd)))
+		return imap_ext_run(s, ext, s->state);
 	if (!c)
 		return imap_bad(s, "Unknown command");
 	if (!(c->states & ST(s->state)))
