@@ -23,6 +23,7 @@ struct ctl {
 	char **args;                 /* positional arguments */
 	int nargs;
 	int password_stdin;          /* --password-stdin */
+	int hash_stdin;              /* --hash-stdin */
 	int purge;                   /* --purge */
 	const char *mailbox;         /* --mailbox, else "INBOX" */
 	FILE *file;                  /* import's input, export's output */

@@ -1,7 +1,8 @@
 /* poshtactl's passwords: one line of stdin with --password-stdin, else
  * asked for on the terminal with echo off (twice for a new one, to catch
  * typing errors). New ones are hashed with the core's ps_password_hash;
- * every buffer that held a password is wiped. */
+ * every buffer that held a password is wiped. --hash-stdin takes a hash
+ * made elsewhere instead. */
 #include "config.h"
 
 #include <signal.h>
@@ -95,12 +96,38 @@ read_new(const struct ctl *c, char *first, char *again, size_t len)
 		ctl_fail("the passwords do not match");
 }
 
+/* A hash made elsewhere (moving users from another server keeps their
+ * passwords): one of the schemes logins check, printable, one line. */
+static int
+read_hash(char *hash, size_t len)
+{
+	static const char *const schemes[] = {"$y$", "$6$", "$2b$", "$2y$",
+					      NULL};
+
+	if (!fgets(hash, (int)len, stdin))
+		return ctl_fail("no hash given");
+	hash[strcspn(hash, "\r\n")] = '\0';
+	for (const char *p = hash; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == ':')
+			return ctl_fail("the hash holds a character crypt(3) "
+					"does not write");
+	for (size_t i = 0; schemes[i]; i++)
+		if (strncmp(hash, schemes[i], strlen(schemes[i])) == 0)
+			return CTL_OK;
+	return ctl_fail("not a yescrypt ($y$), sha512-crypt ($6$) or bcrypt "
+			"($2b$) hash");
+}
+
 int
 ctl_password_new(const struct ctl *c, char *hash, size_t len)
 {
 	char first[CTL_PASSWORD_MAX], again[CTL_PASSWORD_MAX];
 	struct ps_error err = {""};
-	int code = read_new(c, first, again, sizeof(first));
+	int code;
+
+	if (c->hash_stdin)
+		return read_hash(hash, len);
+	code = read_new(c, first, again, sizeof(first));
 
 	if (code == CTL_OK && ps_password_hash(first, hash, len, &err) < 0)
 		code = ctl_fail("%s", err.msg[0] ? err.msg :

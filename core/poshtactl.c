@@ -28,6 +28,7 @@
 #define OPT_PASSWORD_STDIN 0x10u
 #define OPT_PURGE 0x20u
 #define OPT_MAILBOX 0x40u
+#define OPT_HASH_STDIN 0x80u
 #define FILE_IN 0x100u  /* the last argument is a file to read */
 #define FILE_OUT 0x200u /* an optional last argument: a file to write */
 
@@ -43,10 +44,10 @@ static const struct command commands[] = {
 	{"domain add", "DOMAIN", 1, 1, NEED_AUTH, ctl_domain_add},
 	{"domain del", "DOMAIN", 1, 1, NEED_AUTH, ctl_domain_del},
 	{"domain list", "", 0, 0, NEED_AUTH, ctl_domain_list},
-	{"user add", "ADDRESS [--password-stdin]", 1, 1,
-	 NEED_AUTH | OPT_PASSWORD_STDIN, ctl_user_add},
-	{"user passwd", "ADDRESS [--password-stdin]", 1, 1,
-	 NEED_AUTH | OPT_PASSWORD_STDIN, ctl_user_passwd},
+	{"user add", "ADDRESS [--password-stdin | --hash-stdin]", 1, 1,
+	 NEED_AUTH | OPT_PASSWORD_STDIN | OPT_HASH_STDIN, ctl_user_add},
+	{"user passwd", "ADDRESS [--password-stdin | --hash-stdin]", 1, 1,
+	 NEED_AUTH | OPT_PASSWORD_STDIN | OPT_HASH_STDIN, ctl_user_passwd},
 	{"user verify", "ADDRESS [--password-stdin]", 1, 1,
 	 NEED_AUTH | OPT_PASSWORD_STDIN, ctl_user_verify},
 	{"user del", "ADDRESS [--purge]", 1, 1, NEED_AUTH | OPT_PURGE,
@@ -163,6 +164,9 @@ parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 		else if ((cmd->flags & OPT_PASSWORD_STDIN) &&
 			 strcmp(a, "--password-stdin") == 0)
 			c->password_stdin = 1;
+		else if ((cmd->flags & OPT_HASH_STDIN) &&
+			 strcmp(a, "--hash-stdin") == 0)
+			c->hash_stdin = 1;
 		else if ((cmd->flags & OPT_PURGE) && strcmp(a, "--purge") == 0)
 			c->purge = 1;
 		else if ((cmd->flags & OPT_MAILBOX) &&

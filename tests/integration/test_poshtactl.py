@@ -174,6 +174,30 @@ def test_verify_passwd_enable_disable(ctl):
            stdin="second one\n")
 
 
+# sha512-crypt of "pw2" with 1000 rounds, made by another system.
+SHA512_PW2 = ("$6$rounds=1000$EZgqM2SijrOFiptN$rK/5kl3tPZ8JgveywENHkhKwzm"
+              "dRJSuDNgJS6xgn6.wyRn5oVZlDKHrjf5mnBOxnUE1zBC7jYYIVi1uLuhMWr/")
+
+
+def test_hash_stdin_keeps_a_foreign_hash(ctl):
+    ctl.ok("user", "add", "carol@example.test", "--hash-stdin",
+           stdin=SHA512_PW2 + "\n")
+    ctl.ok("user", "verify", "carol@example.test", "--password-stdin",
+           stdin="pw2\n")
+    assert "not a yescrypt" in ctl.fail(
+        "user", "passwd", "carol@example.test", "--hash-stdin",
+        stdin="pw2\n")
+    assert "character" in ctl.fail(
+        "user", "passwd", "carol@example.test", "--hash-stdin",
+        stdin="$6$a b\n")
+    # A refused hash changed nothing.
+    ctl.ok("user", "verify", "carol@example.test", "--password-stdin",
+           stdin="pw2\n")
+    assert "unknown option" in ctl.run(
+        "user", "verify", "carol@example.test", "--hash-stdin",
+        code=2).stderr
+
+
 def test_unknown_user(ctl):
     for args in (("user", "passwd", "ghost@example.test",
                   "--password-stdin"),
