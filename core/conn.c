@@ -311,6 +311,10 @@ conn_read(struct ps_conn *c)
 			c->readable = 0;
 			c->rd_want = n == PS_TLS_WANT_READ ? PS_EV_READ
 							    : PS_EV_WRITE;
+			/* An idle connection keeps no read buffer: thousands
+			 * of them wait in IDLE for hours. */
+			if (!ps_buf_used(&c->in))
+				ps_buf_free(&c->in);
 		} else {
 			conn_abort(c, c->t.err);
 			return;
@@ -457,6 +461,9 @@ conn_flush(struct ps_conn *c)
 			return;
 		}
 	}
+	/* Nor an output buffer once everything is out. */
+	if (!ps_buf_used(&c->out))
+		ps_buf_free(&c->out);
 	conn_low_water(c);
 }
 

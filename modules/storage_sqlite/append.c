@@ -152,9 +152,8 @@ ss_append_begin(struct ps_store_user *u, const char *mailbox,
 		return ss_err(err, PS_ENOMEM, "out of memory");
 	a->u = u;
 	a->fd = -1;
-	r = ss_conn_open(&a->c, u->file, err);
-	if (r == 0)
-		r = ss_append_target(a, canon, err);
+	ss_conn_init(&a->c, u->file);
+	r = ss_append_target(a, canon, err);
 	if (r == 0)
 		r = ss_spool_open(a, err);
 	if (r < 0) {

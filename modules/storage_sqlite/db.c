@@ -90,24 +90,26 @@ ss_busy(void *arg, int count)
 	return 1;
 }
 
-/* One connection per handle, used by one thread at a time: SQLite's own
- * mutexes would only add cost (NOMUTEX). */
-int
-ss_conn_open(struct ss_conn *c, const char *file, struct ps_error *err)
+/* Connections. A handle (user, mailbox, append) holds one only during
+ * a call: idle sessions, thousands of them, would otherwise each keep a
+ * page cache and a WAL-index mapping for nothing. A call takes one from
+ * the pool (pool.c) or opens one, and gives it back when its outermost
+ * transaction ends. Connections are used by one thread at a time, so
+ * SQLite's own mutexes would only add cost (NOMUTEX). */
+static int
+ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    SQLITE_OPEN_NOFOLLOW | (create ? SQLITE_OPEN_CREATE : 0);
 	int r;
 
-	c->depth = 0;
-	c->file = file;
-	c->db = ss_pool_take(file);
-	if (c->db)
-		return 0;
-	/* A new connection: ss_user_open made the database first. */
-	if (sqlite3_open_v2(file, &c->db, flags, NULL) != SQLITE_OK)
-		r = ss_dberr(c, err);
-	else {
+	if (sqlite3_open_v2(c->file, &c->db, flags, NULL) != SQLITE_OK) {
+		/* Only user_open creates: a handle's database that is gone
+		 * was deleted (user_delete) under it. */
+		r = !create && sqlite3_errcode(c->db) == SQLITE_CANTOPEN
+			? ss_err(err, PS_ENOENT, "the user's store was deleted")
+			: ss_dberr(c, err);
+	} else {
 		sqlite3_busy_handler(c->db, ss_busy, NULL);
 		r = ss_conn_pragmas(c, err);
 	}
@@ -119,11 +121,38 @@ ss_conn_open(struct ss_conn *c, const char *file, struct ps_error *err)
 	return r;
 }
 
+void
+ss_conn_init(struct ss_conn *c, const char *file)
+{
+	c->db = NULL;
+	c->file = file;
+	c->depth = 0;
+}
+
+/* For user_open: the database made if need be, and kept open until
+ * ss_conn_close so that it can be migrated. */
+int
+ss_conn_create(struct ss_conn *c, struct ps_error *err)
+{
+	if (!c->db)
+		c->db = ss_pool_take(c->file);
+	return c->db ? 0 : ss_db_open(c, 1, err);
+}
+
+static int
+ss_conn_acquire(struct ss_conn *c, struct ps_error *err)
+{
+	if (c->db)
+		return 0;
+	c->db = ss_pool_take(c->file);
+	return c->db ? 0 : ss_db_open(c, 0, err);
+}
+
 /* A connection left without a transaction goes back to the pool. */
 void
 ss_conn_close(struct ss_conn *c)
 {
-	if (c->db && c->file && !c->depth && sqlite3_get_autocommit(c->db))
+	if (c->db && !c->depth && sqlite3_get_autocommit(c->db))
 		ss_pool_put(c->file, c->db);
 	else
 		sqlite3_close_v2(c->db);
@@ -135,20 +164,29 @@ ss_conn_close(struct ss_conn *c)
 int
 ss_read_begin(struct ss_conn *c, struct ps_error *err)
 {
-	if (c->depth++ == 0 &&
-	    sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	int r;
+
+	if (c->depth++)
+		return 0;
+	r = ss_conn_acquire(c, err);
+	if (r == 0 && sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		r = ss_dberr(c, err);
+	if (r < 0) {
 		c->depth = 0;
-		return ss_dberr(c, err);
+		ss_conn_close(c);
 	}
-	return 0;
+	return r;
 }
 
 void
 ss_read_end(struct ss_conn *c)
 {
-	if (--c->depth == 0 &&
-	    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (--c->depth)
+		return;
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	ss_conn_close(c);
 }
 
 /* Refuses a change inside a callback of the same handle, and a change
@@ -157,17 +195,23 @@ ss_read_end(struct ss_conn *c)
 int
 ss_write_begin(struct ss_conn *c, struct ps_error *err)
 {
-	int moved = 0;
+	int moved = 0, r;
 
 	if (c->depth)
 		return ss_err(err, PS_ESTATE, "a change cannot be made from a "
 			      "callback of the same handle");
-	if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED,
-				 &moved) == SQLITE_OK && moved)
-		return ss_err(err, PS_ENOENT, "the user's store was deleted");
-	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return ss_dberr(c, err);
+	r = ss_conn_acquire(c, err);
+	if (r == 0 && sqlite3_file_control(c->db, "main",
+					   SQLITE_FCNTL_HAS_MOVED, &moved) ==
+	    SQLITE_OK && moved)
+		r = ss_err(err, PS_ENOENT, "the user's store was deleted");
+	if (r == 0 && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL,
+				   NULL) != SQLITE_OK)
+		r = ss_dberr(c, err);
+	if (r < 0) {
+		ss_conn_close(c);
+		return r;
+	}
 	c->depth = 1;
 	return 0;
 }
@@ -183,6 +227,7 @@ ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
 		r = ss_dberr(c, err);
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	ss_conn_close(c);
 	return r;
 }
 

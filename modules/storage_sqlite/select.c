@@ -145,9 +145,8 @@ ss_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		return ss_err(err, PS_ENOMEM, "out of memory");
 	mb->u = u;
 	mb->mode = mode;
-	r = ss_conn_open(&mb->c, u->file, err);
-	if (r == 0)
-		r = mode & PS_OPEN_READONLY
+	ss_conn_init(&mb->c, u->file);
+	r = mode & PS_OPEN_READONLY
 			? ss_examine(mb, canon, &row, st_r, first_recent_r, err)
 			: ss_select(mb, canon, &row, st_r, first_recent_r, err);
 	if (r < 0) {

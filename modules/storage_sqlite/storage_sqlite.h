@@ -1,7 +1,7 @@
 /* storage_sqlite's internals shared by its files: the handles, the
  * database helpers (db.c, schema.c), mailbox rows (mailbox.c) and the
  * rules for names, keywords and UID sets (names.c, keywords.c, uidset.c).
- * Every handle owns one SQLite connection, used by one thread at a time. */
+ * A handle holds a SQLite connection only during a call (db.c). */
 #ifndef SS_STORAGE_SQLITE_H
 #define SS_STORAGE_SQLITE_H
 
@@ -76,7 +76,8 @@ struct ss_kw {
 int ss_err(struct ps_error *err, int code, const char *fmt, ...)
 	PS_PRINTF(3, 4);
 int ss_dberr(struct ss_conn *c, struct ps_error *err);
-int ss_conn_open(struct ss_conn *c, const char *file, struct ps_error *err);
+void ss_conn_init(struct ss_conn *c, const char *file);
+int ss_conn_create(struct ss_conn *c, struct ps_error *err);
 void ss_conn_close(struct ss_conn *c);
 int ss_read_begin(struct ss_conn *c, struct ps_error *err);
 void ss_read_end(struct ss_conn *c);

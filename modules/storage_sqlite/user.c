@@ -31,24 +31,25 @@ ss_user_open(const char *user, uint64_t quota_bytes,
 		return ss_err(err, PS_ENOMEM, "out of memory");
 	u->quota = quota_bytes;
 	r = ss_user_path(user, &u->name, &u->dir, &u->file, err);
-	/* A pooled connection's database exists and is migrated. */
-	if (r == 0 && !(u->c.db = ss_pool_take(u->file))) {
-		r = ss_mkdirs(u->dir, err);
-		if (r == 0)
-			r = ss_conn_open(&u->c, u->file, err);
-		if (r == 0)
-			r = ss_schema_migrate(&u->c, err);
-	}
-	u->c.file = u->file;
-	if (r < 0 && u->c.db) {
-		/* Perhaps not migrated: never pooled. */
-		sqlite3_close_v2(u->c.db);
-		u->c.db = NULL;
-	}
 	if (r < 0) {
 		ss_user_free(u);
 		return r;
 	}
+	ss_conn_init(&u->c, u->file);
+	/* A pooled connection's database exists; else make the folder and
+	 * the database. Migrating an up-to-date one is one header read. */
+	if (!(u->c.db = ss_pool_take(u->file)))
+		r = ss_mkdirs(u->dir, err);
+	if (r == 0)
+		r = ss_conn_create(&u->c, err);
+	if (r == 0)
+		r = ss_schema_migrate(&u->c, err);
+	if (r < 0) {
+		ss_user_free(u);
+		return r;
+	}
+	/* The handle holds no connection between calls. */
+	ss_conn_close(&u->c);
 	*u_r = u;
 	return 0;
 }
