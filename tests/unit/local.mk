@@ -1,7 +1,8 @@
 # cmocka unit tests, one per core file; each links the core library.
 UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_conn tests/unit/test_module tests/unit/test_hook \
-	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse
+	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
+	tests/unit/test_imap_parse
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -25,3 +26,9 @@ tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c \
 	$(SMTP_PURE_SOURCES) modules/smtp/trace.c
 tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp
 tests_unit_test_smtp_parse_LDADD = $(CMOCKA_LIBS)
+
+# imap.so's pure files (modules/imap/local.mk), linked directly.
+tests_unit_test_imap_parse_SOURCES = tests/unit/test_imap_parse.c \
+	$(IMAP_PURE_SOURCES)
+tests_unit_test_imap_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/imap
+tests_unit_test_imap_parse_LDADD = $(CMOCKA_LIBS)
