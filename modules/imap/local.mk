@@ -6,6 +6,8 @@ IMAP_PURE_SOURCES = \
 	modules/imap/chars.h modules/imap/utf8.h modules/imap/utf8.c \
 	modules/imap/buffer.h modules/imap/buffer.c \
 	modules/imap/parser.h modules/imap/parser.c \
+	modules/imap/token.h modules/imap/token.c \
+	modules/imap/args.h modules/imap/args.c \
 	modules/imap/section.h modules/imap/section.c \
 	modules/imap/seqset.h modules/imap/seqset.c \
 	modules/imap/mutf7.h modules/imap/mutf7.c \
@@ -15,7 +17,8 @@ module_LTLIBRARIES += modules/imap/imap.la
 modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/module.c modules/imap/session.c \
 	modules/imap/capability.c modules/imap/login.c modules/imap/names.c \
-	modules/imap/view.c modules/imap/select.c modules/imap/idle.c modules/imap/compress.c modules/imap/ext.c modules/imap/stubs.c \
+	modules/imap/view.c modules/imap/select.c modules/imap/idle.c \
+	modules/imap/compress.c modules/imap/ext.c modules/imap/stubs.c \
 	$(IMAP_PURE_SOURCES)
 modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
 modules_imap_imap_la_LDFLAGS = -module $(MODULE_LDFLAGS)
