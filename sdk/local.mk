@@ -9,7 +9,14 @@ poshtainclude_HEADERS = \
 nodist_poshtainclude_HEADERS = sdk/poshta/version.h
 pkgconfigdir = $(libdir)/pkgconfig
 nodist_pkgconfig_DATA = sdk/poshta-sdk.pc
-EXTRA_DIST += sdk/examples
+# The examples' files one by one: a folder would also ship whatever was
+# built in it (echo's .libs, a greylist.so made by following its README).
+EXTRA_DIST += sdk/examples/echo/Makefile sdk/examples/echo/README.md \
+	sdk/examples/echo/echo.map
+EXTRA_DIST += sdk/examples/greylist/Makefile \
+	sdk/examples/greylist/README.md sdk/examples/greylist/greylist.c \
+	sdk/examples/greylist/greylist.h sdk/examples/greylist/greylist.map \
+	sdk/examples/greylist/db.c sdk/examples/greylist/net.c
 
 # The example module is also built in the tree, so "make run" serves it.
 # It sees only the SDK headers, exactly like an out-of-tree build.

@@ -1,11 +1,11 @@
 """Shared fixtures for the integration tests.
 
 Once per session: install the built tree into a temporary DESTDIR, build
-sdk/examples/echo (with its own Makefile) and every tests/modules/*.c
-against that installed SDK, and make two self-signed certificates. Per
-test: a Poshtad that writes a config, runs `poshtad -f` on free loopback
-ports and stops it afterwards, and LineClient to talk to it.
-Standard library only; every wait is bounded.
+sdk/examples/echo and greylist (with their own Makefiles) and every
+tests/modules/*.c against that installed SDK, and make two self-signed
+certificates. Per test: a Poshtad that writes a config, runs `poshtad -f`
+on free loopback ports and stops it afterwards, and LineClient to talk to
+it. Standard library only; every wait is bounded.
 """
 
 import glob
@@ -29,6 +29,7 @@ POSHTAD = os.environ.get("POSHTAD") or os.path.join(BUILDDIR, "core",
 TIMEOUT = 10.0  # seconds: the bound on every wait in these tests
 TEST_MODULES = os.path.join(SRCDIR, "tests", "modules")
 ECHO_SRC = os.path.join(SRCDIR, "sdk", "examples", "echo")
+GREYLIST_SRC = os.path.join(SRCDIR, "sdk", "examples", "greylist")
 
 
 def quote(text):
@@ -83,13 +84,14 @@ class SDK:
                                           "modules", "*.so"), recursive=True):
             shutil.copy(so, self.moduledir)
 
-        # The example, built the way its README says, from a copy (the
+        # The examples, built the way their READMEs say, from a copy (the
         # source tree may be read-only under distcheck).
-        echo = os.path.join(root, "echo")
-        shutil.copytree(ECHO_SRC, echo)
-        run(["make", "-C", echo, "install", "CFLAGS=-O2 -g -Werror",
-             "MODULEDIR=" + self.moduledir], "building sdk/examples/echo",
-            env=self.env)
+        for name, src in (("echo", ECHO_SRC), ("greylist", GREYLIST_SRC)):
+            copy = os.path.join(root, name)
+            shutil.copytree(src, copy)
+            run(["make", "-C", copy, "install", "CFLAGS=-O2 -g -Werror",
+                 "MODULEDIR=" + self.moduledir],
+                "building sdk/examples/" + name, env=self.env)
 
         # Test modules: one .c each, same flags as the example.
         exports = os.path.join(root, "exports.map")
