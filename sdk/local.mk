@@ -17,6 +17,8 @@ EXTRA_DIST += sdk/examples/greylist/Makefile \
 	sdk/examples/greylist/README.md sdk/examples/greylist/greylist.c \
 	sdk/examples/greylist/greylist.h sdk/examples/greylist/greylist.map \
 	sdk/examples/greylist/db.c sdk/examples/greylist/net.c
+EXTRA_DIST += sdk/examples/xcount/Makefile sdk/examples/xcount/README.md \
+	sdk/examples/xcount/xcount.c sdk/examples/xcount/xcount.map
 
 # The example module is also built in the tree, so "make run" serves it.
 # It sees only the SDK headers, exactly like an out-of-tree build.

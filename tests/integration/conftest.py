@@ -1,7 +1,7 @@
 """Shared fixtures for the integration tests.
 
 Once per session: install the built tree into a temporary DESTDIR, build
-sdk/examples/echo and greylist (with their own Makefiles) and every
+sdk/examples/echo, greylist and xcount (with their own Makefiles) and every
 tests/modules/*.c against that installed SDK, and make two self-signed
 certificates. Per test: a Poshtad that writes a config, runs `poshtad -f`
 on free loopback ports and stops it afterwards, and LineClient to talk to
@@ -30,6 +30,7 @@ TIMEOUT = 10.0  # seconds: the bound on every wait in these tests
 TEST_MODULES = os.path.join(SRCDIR, "tests", "modules")
 ECHO_SRC = os.path.join(SRCDIR, "sdk", "examples", "echo")
 GREYLIST_SRC = os.path.join(SRCDIR, "sdk", "examples", "greylist")
+XCOUNT_SRC = os.path.join(SRCDIR, "sdk", "examples", "xcount")
 
 
 def quote(text):
@@ -86,7 +87,8 @@ class SDK:
 
         # The examples, built the way their READMEs say, from a copy (the
         # source tree may be read-only under distcheck).
-        for name, src in (("echo", ECHO_SRC), ("greylist", GREYLIST_SRC)):
+        for name, src in (("echo", ECHO_SRC), ("greylist", GREYLIST_SRC),
+                          ("xcount", XCOUNT_SRC)):
             copy = os.path.join(root, name)
             shutil.copytree(src, copy)
             run(["make", "-C", copy, "install", "CFLAGS=-O2 -g -Werror",
