@@ -3,6 +3,7 @@
  * that hand over to session.c, and the worker's registry of logged-in
  * sessions by user, through which the store's change notices (the bus
  * topic "store/USER") reach selected and idling sessions. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,9 @@ imap_worker_init(struct ps_error *err)
 	imap_limits_default(&imap_cfg.limits);
 	imap_cfg.limits.max_command = (size_t)ps_conf_num(m,
 							  "max_command_size");
+	/* LITERAL+ (RFC 7888 3), not LITERAL-: a non-synchronizing literal
+	 * of any size is taken, within max_command like any other. */
+	imap_cfg.limits.max_nonsync = UINT64_MAX;
 	imap_cfg.append_limit = (uint64_t)ps_conf_num(m, "append_limit");
 	imap_cfg.max_user_sessions = (unsigned)ps_conf_num(
 		m, "max_user_sessions");
