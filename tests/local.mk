@@ -18,3 +18,12 @@ TESTS_ENVIRONMENT = \
 	POSHTA_TOP_BUILDDIR='$(abs_top_builddir)' \
 	POSHTAD='$(abs_top_builddir)/core/poshtad' \
 	PYTHON3='$(PYTHON3)'; export POSHTA_TOP_SRCDIR POSHTA_TOP_BUILDDIR POSHTAD PYTHON3;
+# The test folders ship whole; what a run in the source tree left there
+# (logs, bytecode) does not. A stale run.trs would make a VPATH check of
+# the tarball skip the integration tests.
+dist-hook: dist-clean-test-runs
+dist-clean-test-runs:
+	rm -rf $(distdir)/tests/integration/__pycache__ \
+		$(distdir)/tests/integration/*.log \
+		$(distdir)/tests/integration/*.trs
+.PHONY: dist-clean-test-runs
