@@ -9,7 +9,8 @@
  *   The cache must give the tree back and write the same blob again.
  *   Envelope fields go through the address, RFC 2047 and date parsers,
  *   bodies through their transfer decoding (chunked = whole), charset
- *   conversion and case folding, whose outputs must be UTF-8.
+ *   conversion and case folding, whose outputs must be UTF-8; every
+ *   part is found again by its IMAP section number.
  * - blob: the rest is a cache payload given a valid header and CRC, so
  *   the reader's own checks are what stands; a tree it accepts must pass
  *   the checks and write back to the same octets.
@@ -226,6 +227,47 @@ check_delimiter(const struct msg *m, const struct mime_part *parent,
 	CHECK(memcmp(m->s + start + 2, b, strlen(b)) == 0);
 }
 
+/* IMAP section numbers (RFC 3501 6.4.5) name each part: walk the tree
+ * numbering it the RFC's way and ask mime_part_section. */
+static void walk_part(const struct mime_part *root,
+		      const struct mime_part *p, unsigned *nums, size_t n);
+
+static void
+walk_msg(const struct mime_part *root, const struct mime_part *m,
+	 unsigned *nums, size_t n)
+{
+	unsigned i = 0;
+
+	if (n >= 120)
+		return;
+	if (!(m->flags & MIME_PART_MULTIPART)) {
+		nums[n] = 1;
+		walk_part(root, m, nums, n + 1);
+		return;
+	}
+	for (const struct mime_part *c = m->children; c; c = c->next) {
+		nums[n] = ++i;
+		walk_part(root, c, nums, n + 1);
+	}
+	nums[n] = i + 1;
+	CHECK(mime_part_section(root, nums, n + 1) == NULL);
+}
+
+static void
+walk_part(const struct mime_part *root, const struct mime_part *p,
+	  unsigned *nums, size_t n)
+{
+	CHECK(mime_part_section(root, nums, n) == p);
+	if (p->flags & MIME_PART_MULTIPART)
+		walk_msg(root, p, nums, n);
+	else if (p->flags & MIME_PART_MESSAGE)
+		walk_msg(root, p->children, nums, n);
+	else if (n < 120) {
+		nums[n] = 1;
+		CHECK(mime_part_section(root, nums, n + 1) == NULL);
+	}
+}
+
 static void
 check_part(struct msg *m, const struct mime_part *p)
 {
@@ -241,6 +283,8 @@ check_part(struct msg *m, const struct mime_part *p)
 		fuzz_addresses(e->to, e->to ? strlen(e->to) : 0);
 		if (e->subject != NULL)
 			fuzz_text(e->subject, strlen(e->subject));
+		if (e->date != NULL)
+			fuzz_text(e->date, strlen(e->date));
 	}
 	if (p->nchildren == 0 && p->body_size <= 4096)
 		fuzz_body(p, m->s + p->body_offset, p->body_size, &m->rng);
@@ -288,6 +332,11 @@ fuzz_message(const char *s, size_t n, uint8_t seed)
 	CHECK(mime_tree_compare(a, b) == 0);
 	CHECK(a->header_offset == 0 && a->body_offset + a->body_size == n);
 	check_part(&m, a);
+	{
+		unsigned nums[128];
+
+		walk_msg(a, a, nums, 0);
+	}
 	if (limp != NULL)
 		CHECK(m.parts <= lim.max_parts);
 
