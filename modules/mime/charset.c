@@ -57,7 +57,8 @@ static int
 is_utf8(const char *cs)
 {
 	static const char *const names[] = {
-		"utf-8", "utf8", "us-ascii", "ascii", "us_ascii", "ansi_x3.4-1968",
+		"utf-8",    "utf8",           "us-ascii",
+		"ascii",    "us_ascii",       "ansi_x3.4-1968",
 	};
 	size_t n = strlen(cs);
 
