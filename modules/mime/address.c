@@ -25,6 +25,7 @@ struct tok {
 struct actx {
 	struct tok *t;
 	size_t n, cap;
+	size_t *next_gt;      /* per token: the first '>' from it, or n */
 	struct mime_buf text; /* token texts */
 	struct mime_buf str;  /* output strings, NUL-terminated */
 	struct {
@@ -276,8 +277,7 @@ element(struct actx *c, size_t i, int *in_group)
 		/* The angle runs to its '>' (a route has commas), else to
 		 * the first ',' or ';'. */
 		lt = j;
-		for (gt = lt + 1; gt < c->n && !is_sp(&c->t[gt], '>'); gt++)
-			;
+		gt = c->next_gt[lt];
 		if (gt == c->n)
 			for (gt = lt + 1; gt < c->n && !is_sp(&c->t[gt], ',') &&
 					  !is_sp(&c->t[gt], ';');
@@ -358,14 +358,20 @@ mime_address_parse(const char *s, size_t len, unsigned max,
 	*count_r = 0;
 	mime_buf_init(&c.text, SIZE_MAX);
 	mime_buf_init(&c.str, SIZE_MAX);
+	mime_buf_addc(&c.text, '\0'); /* never NULL; texts from 1 */
 	lex(&c, s, len);
 	if (c.failed)
 		goto out;
 	/* Each entry but a final group end takes a token of its own. */
 	if (c.max > c.n + 1)
 		c.max = (unsigned)c.n + 1;
-	if ((c.e = calloc(c.max, sizeof(*c.e))) == NULL)
+	if ((c.e = calloc(c.max, sizeof(*c.e))) == NULL ||
+	    (c.next_gt = malloc((c.n + 1) * sizeof(size_t))) == NULL)
 		goto out;
+	/* Where each '<' closes, found once: "<a,<a,<a..." stays linear. */
+	c.next_gt[c.n] = c.n;
+	for (size_t k = c.n; k-- > 0;)
+		c.next_gt[k] = is_sp(&c.t[k], '>') ? k : c.next_gt[k + 1];
 	while (i < c.n) {
 		i = element(&c, i, &in_group);
 		if (i < c.n && is_sp(&c.t[i], ';') && in_group) {
@@ -381,6 +387,7 @@ mime_address_parse(const char *s, size_t len, unsigned max,
 out:
 	free(c.t);
 	free(c.e);
+	free(c.next_gt);
 	mime_buf_free(&c.text);
 	mime_buf_free(&c.str);
 	return r;

@@ -369,7 +369,8 @@ mime_cache_read(const void *blob, size_t len, struct mime_part **root_r)
 	    nparts > (len - HEAD) / PART_MIN)
 		r.bad = 1;
 	r.parts_left = nparts;
-	t->root.envelope = mime_arena_alloc(&t->arena, sizeof(struct mime_envelope));
+	t->root.envelope = mime_arena_alloc(&t->arena,
+					    sizeof(struct mime_envelope));
 	if (t->root.envelope == NULL)
 		r.nomem = 1;
 	if (!r.bad && !r.nomem)

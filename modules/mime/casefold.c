@@ -192,11 +192,13 @@ mime_casefold_utf8(const char *in, size_t len, char *out)
 			c = (uint32_t)(s[i] & 0x1f) << 6 | (s[i + 1] & 0x3f);
 		else if (n == 3)
 			c = (uint32_t)(s[i] & 0x0f) << 12 |
-			    (uint32_t)(s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f);
+			    (uint32_t)(s[i + 1] & 0x3f) << 6 |
+			    (s[i + 2] & 0x3f);
 		else
 			c = (uint32_t)(s[i] & 0x07) << 18 |
 			    (uint32_t)(s[i + 1] & 0x3f) << 12 |
-			    (uint32_t)(s[i + 2] & 0x3f) << 6 | (s[i + 3] & 0x3f);
+			    (uint32_t)(s[i + 2] & 0x3f) << 6 |
+			    (s[i + 3] & 0x3f);
 		o += put_utf8(fold(c), out + o);
 		i += (size_t)n;
 	}

@@ -57,7 +57,8 @@ static int
 is_utf8(const char *cs)
 {
 	static const char *const names[] = {
-		"utf-8", "utf8", "us-ascii", "ascii", "us_ascii", "ansi_x3.4-1968",
+		"utf-8",    "utf8",           "us-ascii",
+		"ascii",    "us_ascii",       "ansi_x3.4-1968",
 	};
 	size_t n = strlen(cs);
 
@@ -256,12 +257,20 @@ mime_charset_to_utf8(const char *charset, const void *in, size_t len,
 	*out_r = NULL;
 	if ((r = mime_charset_conv_new(charset, &c)) != MIME_OK)
 		return r;
-	/* U+FFFD for each octet is the most any charset makes of it, but
-	 * UTF-16 and friends may make 3 from 2: bound at 4 per octet. */
-	mime_buf_init(&b, len > (SIZE_MAX - 16) / 4 ? SIZE_MAX : len * 4 + 16);
+	/* Three octets for one is the most a charset makes (U+FFFD for an
+	 * invalid octet, a BMP character for a single-octet charset); a
+	 * stranger one is cut at 8 for 1, at a character boundary. */
+	mime_buf_init(&b, len > (SIZE_MAX - 16) / 8 ? SIZE_MAX : len * 8 + 16);
 	mime_charset_conv_feed(c, in, len, mime_buf_emit, &b);
 	mime_charset_conv_finish(c, mime_buf_emit, &b);
 	mime_charset_conv_free(c);
+	if (b.truncated)
+		for (size_t k = b.len > 4 ? b.len - 4 : 0; k < b.len; k++)
+			if (mime_utf8_seq((unsigned char *)b.p + k,
+					  b.len - k) < 0) {
+				b.len = k;
+				break;
+			}
 	*out_r = mime_buf_steal(&b, len_r);
 	return *out_r != NULL ? MIME_OK : MIME_ENOMEM;
 }

@@ -218,8 +218,8 @@ qp_feed(struct mime_decoder *d, const char *s, size_t n, mime_emit_fn emit,
 		case QP_EQ_HEX:
 			d->state = QP_TEXT;
 			if ((h = hex((unsigned char)ch)) >= 0) {
-				put(d, (char)(hex((unsigned char)d->acc) << 4 | h),
-				    emit, arg);
+				h |= hex((unsigned char)d->acc) << 4;
+				put(d, (char)h, emit, arg);
 				continue;
 			}
 			put(d, '=', emit, arg);

@@ -142,7 +142,8 @@ mime_fields_default(struct mime_arena *a, struct mime_part *part, int digest)
 		} else {
 			part->type = "text";
 			part->subtype = "plain";
-			part->params = mime_arena_alloc(a, sizeof(*part->params));
+			part->params = mime_arena_alloc(a,
+							sizeof(*part->params));
 			if (part->params == NULL)
 				return MIME_ENOMEM;
 			part->params->name = "charset";

@@ -154,9 +154,11 @@ mime_eq(const char *s, size_t n, const char *lit)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (lit[i] == '\0' || mime_tolower((unsigned char)s[i]) !=
-					      mime_tolower((unsigned char)lit[i]))
+	for (i = 0; i < n; i++) {
+		int a = mime_tolower((unsigned char)s[i]);
+
+		if (lit[i] == '\0' || a != mime_tolower((unsigned char)lit[i]))
 			return 0;
+	}
 	return lit[i] == '\0';
 }

@@ -86,7 +86,10 @@ struct mime_envelope {
 #define MIME_PART_MULTIPART 0x001  /* type "multipart": children are its
 				    * body parts (there may be none) */
 #define MIME_PART_MESSAGE 0x002    /* message/rfc822 or message/global:
-				    * one child, the encapsulated message */
+				    * one child, the encapsulated message.
+				    * Without it such a part is a leaf
+				    * (encoded, at a limit, or cut off by a
+				    * delimiter in its header) */
 #define MIME_PART_DEFAULT_TYPE 0x004 /* no or unparseable Content-Type:
 				      * the RFC 2045 5.2 / 2046 5.1.5
 				      * default is used */

@@ -55,8 +55,6 @@ void mime_buf_emit(void *arg, const char *data, size_t len);
 
 /* ---- Lexical helpers (header.c) -------------------------------------- */
 
-#define MIME_COMMENT_DEPTH 32 /* nested comments followed */
-
 static inline int
 mime_is_wsp(int ch)
 {

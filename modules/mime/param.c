@@ -3,6 +3,7 @@
  * needs (CFWS anywhere, unquoted values with tspecials, stray text
  * skipped), with RFC 2231's continuations and charset'language'%XX
  * values joined and decoded. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,8 @@ struct raw {
 	int ext;          /* the name ended in '*' */
 	size_t value;     /* offset in the scratch buffer */
 	size_t value_len;
-	int used;
+	unsigned group;   /* index of the first with this name */
+	uint32_t hash;    /* of the name, case-folded */
 };
 
 struct pctx {
@@ -103,6 +105,7 @@ parse_one(struct pctx *c, size_t i)
 	if (ne == i)
 		return skip_to_semicolon(s, len, i);
 	r = &c->raw[c->nraw];
+	*r = (struct raw){.group = 0};
 	split_name(s + i, ne - i, r);
 	i = mime_skip_cfws(s, len, ne);
 	if (i >= len || s[i] != '=')
@@ -199,6 +202,36 @@ same_name(const struct raw *x, const struct raw *y)
 	return 1;
 }
 
+static uint32_t
+name_hash(const struct raw *r)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < r->name_len; i++)
+		h = (h ^ (uint32_t)mime_tolower((unsigned char)r->name[i])) *
+		    16777619u;
+	return h;
+}
+
+/* Number each name's entries by the first of them, comparing names once
+ * per pair at most (and only when their hashes agree), so a hostile
+ * list of long names costs no more than its length squared in hashes. */
+static void
+group_names(struct pctx *c)
+{
+	for (unsigned k = 0; k < c->nraw; k++) {
+		c->raw[k].hash = name_hash(&c->raw[k]);
+		c->raw[k].group = k;
+		for (unsigned j = 0; j < k; j++)
+			if (c->raw[j].group == j &&
+			    c->raw[j].hash == c->raw[k].hash &&
+			    same_name(&c->raw[j], &c->raw[k])) {
+				c->raw[k].group = j;
+				break;
+			}
+	}
+}
+
 /* The extended value of the RFC 2231 sections in secs[0..n) (section
  * order; the first has the charset'language' prefix when extended). */
 static int
@@ -270,9 +303,8 @@ assemble(struct pctx *c, unsigned first, struct mime_param *out)
 	for (unsigned i = first; i < c->nraw; i++) {
 		struct raw *r = &c->raw[i];
 
-		if (r->used || !same_name(r, r0))
+		if (r->group != first)
 			continue;
-		r->used = 1;
 		if (r->section < 0 && !r->ext && plain == NULL)
 			plain = r;
 		else if (r->section < 0 && r->ext && single == NULL)
@@ -283,8 +315,8 @@ assemble(struct pctx *c, unsigned first, struct mime_param *out)
 		struct raw *found = NULL;
 
 		for (unsigned i = first; i < c->nraw && found == NULL; i++)
-			if (c->raw[i].section == (int)want &&
-			    same_name(&c->raw[i], r0))
+			if (c->raw[i].group == first &&
+			    c->raw[i].section == (int)want)
 				found = &c->raw[i];
 		if (found == NULL)
 			break;
@@ -351,12 +383,15 @@ mime_param_parse(struct mime_arena *a, const char *s, size_t len,
 	if (*type_r == NULL || (slash && *subtype_r == NULL))
 		return MIME_ENOMEM;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	/* Not zeroed: raw[] is filled as it is used. */
+	if ((c = malloc(sizeof(*c))) == NULL)
 		return MIME_ENOMEM;
+	c->nraw = 0;
 	c->a = a;
 	c->s = s;
 	c->len = len;
 	mime_buf_init(&c->scratch, SIZE_MAX);
+	mime_buf_addc(&c->scratch, '\0'); /* never NULL; values from 1 */
 	i = skip_to_semicolon(s, len, i);
 	while (i < len && c->nraw < RAW_MAX)
 		i = parse_one(c, i + 1);
@@ -364,8 +399,9 @@ mime_param_parse(struct mime_arena *a, const char *s, size_t len,
 		ret = MIME_ENOMEM;
 		goto out;
 	}
+	group_names(c);
 	for (unsigned k = 0; k < c->nraw && nout < MIME_PARAMS_MAX; k++) {
-		if (c->raw[k].used)
+		if (c->raw[k].group != k)
 			continue;
 		memset(&out[nout], 0, sizeof(out[nout]));
 		if ((ret = assemble(c, k, &out[nout])) != MIME_OK)

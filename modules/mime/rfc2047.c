@@ -20,12 +20,19 @@ struct word {
 	size_t end;        /* the index after "?=" */
 };
 
+/* A run of adjacent words in one charset is decoded into octets, then
+ * converted at once (one iconv_open per run); in an unknown charset the
+ * run goes out as written. White space before a run is dropped only if
+ * the runs on both sides of it decoded. */
 struct dctx {
+	const char *s;
 	struct mime_buf out;
-	struct mime_buf octets;     /* decoded, not yet converted */
-	char charset[CHARSET_MAX + 1]; /* of octets */
-	char known_cs[CHARSET_MAX + 1]; /* the last charset looked up */
-	int known;
+	struct mime_buf octets;     /* the run's, not yet converted */
+	char charset[CHARSET_MAX + 1]; /* the run's */
+	int in_run;
+	size_t run_start, run_end;  /* where the run's words are in s */
+	int has_gap;
+	size_t gap_start, gap_end;  /* white space before the run */
 };
 
 /* An encoded word at s[i] ("=?" there), into w. */
@@ -124,29 +131,6 @@ put_utf8(struct dctx *c, const char *s, size_t n)
 	mime_buf_add(&c->out, s + start, i - start);
 }
 
-/* Convert the octets of the adjacent words decoded so far. */
-static void
-flush_words(struct dctx *c)
-{
-	char *conv;
-	size_t n;
-	int r;
-
-	if (c->octets.len == 0)
-		return;
-	r = mime_charset_to_utf8(c->charset, c->octets.p, c->octets.len,
-				 &conv, &n);
-	if (r == MIME_OK) {
-		mime_buf_add(&c->out, conv, n);
-		free(conv);
-	} else if (r == MIME_ENOMEM) {
-		c->out.failed = 1;
-	} else {
-		put_utf8(c, c->octets.p, c->octets.len);
-	}
-	c->octets.len = 0;
-}
-
 /* Plain text: line breaks unfolded. */
 static void
 put_plain(struct dctx *c, const char *s, size_t n)
@@ -172,14 +156,36 @@ all_wsp(const char *s, size_t n)
 	return 1;
 }
 
+/* Convert the run; 1 when it went out as written (unknown charset). */
 static int
-charset_known(struct dctx *c, const char *cs)
+flush_words(struct dctx *c)
 {
-	if (strcmp(c->known_cs, cs) != 0) {
-		strcpy(c->known_cs, cs);
-		c->known = mime_charset_known(cs);
+	struct mime_charset_conv *conv;
+	int r, raw = 0;
+
+	if (!c->in_run)
+		return 0;
+	r = mime_charset_conv_new(c->charset, &conv);
+	if (r == MIME_OK) {
+		if (c->octets.len > 0)
+			mime_charset_conv_feed(conv, c->octets.p,
+					       c->octets.len, mime_buf_emit,
+					       &c->out);
+		mime_charset_conv_finish(conv, mime_buf_emit, &c->out);
+		mime_charset_conv_free(conv);
+	} else if (r == MIME_ENOMEM) {
+		c->out.failed = 1;
+	} else {
+		if (c->has_gap)
+			put_plain(c, c->s + c->gap_start,
+				  c->gap_end - c->gap_start);
+		put_plain(c, c->s + c->run_start, c->run_end - c->run_start);
+		raw = 1;
 	}
-	return c->known;
+	c->octets.len = 0;
+	c->in_run = 0;
+	c->has_gap = 0;
+	return raw;
 }
 
 int
@@ -188,36 +194,41 @@ mime_rfc2047_decode(const char *s, size_t len, char **out_r, size_t *len_r)
 	struct dctx c;
 	struct word w;
 	size_t i = 0, plain = 0;
-	int after_word = 0;
 
 	memset(&c, 0, sizeof(c));
+	c.s = s;
 	mime_buf_init(&c.out, len > (SIZE_MAX - 16) / 4 ? SIZE_MAX :
 							   len * 4 + 16);
 	mime_buf_init(&c.octets, len);
 	while (i + 1 < len) {
 		const char *q = memchr(s + i, '=', len - i - 1);
+		int gap_wsp;
 
 		if (q == NULL)
 			break;
 		i = (size_t)(q - s);
-		if (s[i + 1] != '?' || !parse_word(s, len, i, &w) ||
-		    !charset_known(&c, w.charset)) {
+		if (s[i + 1] != '?' || !parse_word(s, len, i, &w)) {
 			i++;
 			continue;
 		}
-		if (!after_word || !all_wsp(s + plain, i - plain) ||
-		    strcasecmp(c.charset, w.charset) != 0) {
-			flush_words(&c);
-			if (!after_word || !all_wsp(s + plain, i - plain))
+		gap_wsp = c.in_run && all_wsp(s + plain, i - plain);
+		if (!gap_wsp || strcasecmp(c.charset, w.charset) != 0) {
+			if (flush_words(&c) || !gap_wsp) {
 				put_plain(&c, s + plain, i - plain);
+			} else {
+				c.has_gap = 1; /* decided at the run's end */
+				c.gap_start = plain;
+				c.gap_end = i;
+			}
 			strcpy(c.charset, w.charset);
+			c.in_run = 1;
+			c.run_start = i;
 		}
 		if (w.b)
 			decode_b(&c.octets, w.text, w.text_len);
 		else
 			decode_q(&c.octets, w.text, w.text_len);
-		i = plain = w.end;
-		after_word = 1;
+		i = plain = c.run_end = w.end;
 	}
 	flush_words(&c);
 	put_plain(&c, s + plain, len - plain);

@@ -375,7 +375,8 @@ test_message_leaf(void **state)
 
 	/* Encoded message/rfc822 is not parsed (RFC 2046 5.2.1). */
 	r = parse("Content-Type: message/rfc822\r\n"
-		  "Content-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA==\r\n");
+		  "Content-Transfer-Encoding: base64\r\n\r\n"
+		  "U3ViamVjdDogeA==\r\n");
 	assert_int_equal(r->flags, 0);
 	assert_int_equal(r->nchildren, 0);
 	mime_tree_free(r);
@@ -393,7 +394,8 @@ test_digest(void **state)
 {
 	const char *m = "Content-Type: multipart/digest; boundary=d\r\n\r\n"
 			"--d\r\n\r\nFrom: a@b\r\nSubject: one\r\n\r\nfirst\r\n"
-			"--d\r\nContent-Type: text/plain\r\n\r\nnot a message\r\n"
+			"--d\r\nContent-Type: text/plain\r\n\r\n"
+			"not a message\r\n"
 			"--d\r\n\r\nSubject: three\r\n\r\nthird\r\n--d--\r\n";
 	struct mime_part *r = parse(m);
 	const struct mime_part *one = sect(r, "1"), *three = sect(r, "3");
@@ -433,7 +435,8 @@ test_rfc2231(void **state)
 	type_is(r, "application", "x-stuff");
 	assert_int_equal(r->nparams, 5);
 	assert_string_equal(p[0].name, "title");
-	assert_string_equal(p[0].value, "This is even more ***fun*** isn't it!");
+	assert_string_equal(p[0].value,
+			    "This is even more ***fun*** isn't it!");
 	assert_string_equal(p[0].charset, "us-ascii");
 	assert_string_equal(p[0].language, "en");
 	assert_string_equal(p[0].raw, "us-ascii'en'This%20is%20even%20more%20"
@@ -565,7 +568,8 @@ test_nested_same_boundary(void **state)
 	/* An inner multipart reusing the outer boundary: the innermost
 	 * takes it (RFC 2046 forbids it; Dovecot does this). */
 	const char *m = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-			"--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: multipart/mixed; "
+			"boundary=b\r\n\r\n"
 			"--b\r\n\r\nin\r\n--b--\r\nafter\r\n--b\r\n\r\nout\r\n"
 			"--b--\r\n";
 	struct mime_part *r = parse(m);
@@ -774,7 +778,8 @@ test_header_budget(void **state)
 {
 	struct mime_limits lim = {.max_header = 40, .max_header_total = 100};
 	const char *m = "Subject: short\r\nContent-Type: multipart/mixed; "
-			"boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n"
+			"boundary=b\r\n\r\n--b\r\nContent-Type: text/html"
+			"\r\n\r\n"
 			"--b\r\nContent-Type: text/html\r\n\r\n--b--\r\n";
 	struct mime_part *r = parse_lim(m, strlen(m), &lim);
 
@@ -805,10 +810,10 @@ test_crlf_accounting(void **state)
 			"\r\n"            /* preamble: an empty line */
 			"--b\r\n"
 			"\r\n"
-			"\r\n"            /* body: the CRLF is the delimiter's */
+			"\r\n"            /* body: the delimiter's CRLF */
 			"--b\r\n"
 			"\r\n"
-			"a\r\n\r\n\r\n"   /* "a" CRLF CRLF, then the delimiter's */
+			"a\r\n\r\n\r\n"   /* "a" CRLF CRLF, the delimiter's */
 			"--b\r\n"
 			"\r\n"
 			"--b\r\n"         /* empty: header's CRLF, no body */

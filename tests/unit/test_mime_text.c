@@ -115,7 +115,8 @@ test_address(void **state)
 	     {"Mary Smith", NULL, "mary", "x.test"},
 	     {NULL, NULL, "jdoe", "example.org"},
 	     {"Who?", NULL, "one", "y.test"});
-	ADDR("<boss@nil.test>, \"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
+	ADDR("<boss@nil.test>, "
+	     "\"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
 	     {NULL, NULL, "boss", "nil.test"},
 	     {"Giant; \"Big\" Box", NULL, "sysservices", "example.net"});
 	/* Groups the IMAP way (RFC 3501 7.4.2). */
@@ -252,6 +253,11 @@ test_rfc2047(void **state)
 	dec("a\r\n b", "a b");
 	/* Unknown charsets and broken words stay; bad octets are U+FFFD. */
 	dec("=?x-unknown?Q?abc?=", "=?x-unknown?Q?abc?=");
+	dec("=?utf-8?Q?a?= =?x-unknown?Q?b?=", "a =?x-unknown?Q?b?=");
+	dec("=?x-unknown?Q?a?=\r\n =?utf-8?Q?b?=", "=?x-unknown?Q?a?= b");
+	dec("=?x-bad?Q?a?= =?x-bad?Q?b?= c", "=?x-bad?Q?a?= =?x-bad?Q?b?= c");
+	dec("=?utf-8?Q?a?= =?iso-8859-1?Q?b?= =?x-bad?Q?c?=",
+	    "ab =?x-bad?Q?c?=");
 	dec("=?utf-8//TRANSLIT?Q?x?=", "=?utf-8//TRANSLIT?Q?x?=");
 	dec("=?utf-8?Q?abc", "=?utf-8?Q?abc");
 	dec("=?utf-8?X?abc?=", "=?utf-8?X?abc?=");
@@ -298,8 +304,10 @@ test_charset(void **state)
 	conv_eq("windows-1251", "\xcf\xf0\xe8", 3, "\xd0\x9f\xd1\x80\xd0\xb8");
 	conv_eq("KOI8-R", "\xf0\xd2", 2, "\xd0\x9f\xd1\x80");
 	conv_eq("us-ascii", "a\xc3\xa9", 3, "a\xc3\xa9");
-	conv_eq("UTF-8", "a\xff" "b\xe2\x82", 5, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
-	conv_eq("utf-8", "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	conv_eq("UTF-8", "a\xff" "b\xe2\x82", 5,
+		"a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	conv_eq("utf-8", "\xed\xa0\x80", 3,
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	conv_eq("iso-2022-jp", "\x1b$B$3\x1b(B", 8, "\xe3\x81\x93");
 	assert_int_equal(mime_charset_to_utf8("x-nothing", "a", 1, &out, &n),
 			 MIME_EINVAL);
@@ -323,6 +331,11 @@ test_charset(void **state)
 	}
 	for (size_t cut = 0; cut < 7; cut++) {
 		static const char u[] = "\xe2\x82\xac\xf0\x9f\x98\x80";
+		static const char *const tail[7] = {
+			"", "\xef\xbf\xbd", "\xef\xbf\xbd", "\xe2\x82\xac",
+			"\xe2\x82\xac\xef\xbf\xbd", "\xe2\x82\xac\xef\xbf\xbd",
+			"\xe2\x82\xac\xef\xbf\xbd",
+		};
 		char buf[64] = "";
 
 		assert_int_equal(mime_charset_conv_new("utf-8", &c), MIME_OK);
@@ -334,10 +347,7 @@ test_charset(void **state)
 		mime_charset_conv_finish(c, collect, buf);
 		mime_charset_conv_free(c);
 		assert_memory_equal(buf, u, 7);
-		assert_string_equal(buf + 7, cut == 0 ? "" :
-					     cut < 3 ? "\xef\xbf\xbd" :
-					     cut == 3 ? "\xe2\x82\xac" :
-							"\xe2\x82\xac\xef\xbf\xbd");
+		assert_string_equal(buf + 7, tail[cut]);
 	}
 }
 
@@ -362,10 +372,13 @@ test_casefold(void **state)
 		"\xc3\xa0\xc3\xa9\xc3\xae\xc3\xbe\xc3\x97");
 	fold_eq("\xc5\x81\xc3\x93" "D\xc5\xb9", /* ŁÓDŹ */
 		"\xc5\x82\xc3\xb3" "d\xc5\xba");
-	fold_eq("\xce\xa3\xce\x8a\xce\xa3\xce\xa5\xce\xa6\xce\x9f\xcf\x82", /* ΣΊΣΥΦΟς */
+	/* ΣΊΣΥΦΟς */
+	fold_eq("\xce\xa3\xce\x8a\xce\xa3\xce\xa5\xce\xa6\xce\x9f\xcf\x82",
 		"\xcf\x83\xce\xaf\xcf\x83\xcf\x85\xcf\x86\xce\xbf\xcf\x83");
-	fold_eq("\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2 \xd0\x81\xd0\x86",
-		"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd1\x91\xd1\x96");
+	fold_eq("\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2 "
+		"\xd0\x81\xd0\x86", /* ПРИВЕТ ЁІ */
+		"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 "
+		"\xd1\x91\xd1\x96");
 	fold_eq("\xe2\x84\xaa\xc5\xbf", "ks");          /* Kelvin, long s */
 	fold_eq("\xc3\x9f\xe1\xba\x9e", "\xc3\x9f\xc3\x9f"); /* ß ẞ */
 	fold_eq("\xc8\xba", "\xe2\xb1\xa5");          /* grows: 2 -> 3 */
