@@ -1,6 +1,4 @@
 #include "imapd.h"
-int imap_cmd_list(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
-int imap_cmd_lsub(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_fetch(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_store(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_copy(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
