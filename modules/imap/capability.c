@@ -25,6 +25,8 @@ static const char *const imap_extensions[] = {
 	"LIST-EXTENDED", /* RFC 5258 */
 	"LIST-STATUS", /* RFC 5819 */
 	"STATUS=SIZE", /* RFC 8438 */
+	"QUOTA",       /* RFC 9208: one root, "", with a STORAGE limit */
+	"QUOTA=RES-STORAGE",
 	NULL,
 };
 
