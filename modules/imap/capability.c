@@ -29,6 +29,8 @@ static const char *const imap_extensions[] = {
 	"QRESYNC",
 	"UTF8=ACCEPT", /* RFC 6855 */
 	"COMPRESS=DEFLATE", /* RFC 4978 */
+	"QUOTA",       /* RFC 9208: one root, "", with a STORAGE limit */
+	"QUOTA=RES-STORAGE",
 	NULL,
 };
 

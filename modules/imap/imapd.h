@@ -255,9 +255,9 @@ int imap_user_register(struct imap_session *s);
 void imap_user_unregister(struct imap_session *s);
 
 /* ---- The command families, one file each ---------------------------- */
-/* mailbox.c: LIST, LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
- * STATUS (RFC 9051 6.3; LIST-EXTENDED, LIST-STATUS, SPECIAL-USE,
- * CHILDREN, STATUS=SIZE). */
+/* list.c: LIST, LSUB (RFC 9051 6.3.9; LIST-EXTENDED, LIST-STATUS,
+ * SPECIAL-USE, CHILDREN). mailbox.c: CREATE, DELETE, RENAME, SUBSCRIBE,
+ * UNSUBSCRIBE, STATUS (RFC 9051 6.3; CREATE-SPECIAL-USE, STATUS=SIZE). */
 int imap_cmd_list(struct imap_session *s);
 int imap_cmd_lsub(struct imap_session *s);
 int imap_cmd_create(struct imap_session *s);
@@ -266,6 +266,24 @@ int imap_cmd_rename(struct imap_session *s);
 int imap_cmd_subscribe(struct imap_session *s);
 int imap_cmd_unsubscribe(struct imap_session *s);
 int imap_cmd_status(struct imap_session *s);
+/* STATUS items (RFC 9051 6.3.11), shared with LIST-STATUS (list.c). */
+struct imap_status_req {
+	unsigned char order[16]; /* items as first asked */
+	size_t n;
+	unsigned mask;
+};
+/* Add the items of a STATUS list to r: 0, or -1 after a BAD. Asking
+ * for HIGHESTMODSEQ enables CONDSTORE (RFC 7162 3.1). */
+int imap_status_parse(struct imap_session *s, const struct imap_arg *list,
+		      size_t n, struct imap_status_req *r);
+/* On the pool: "* STATUS name (...)" for mailbox name into out, or a
+ * store error (and nothing written). */
+int imap_status_build(struct imap_session *s, const char *name,
+		      const struct imap_status_req *r, struct imap_buf *out,
+		      struct ps_error *err);
+/* The special-use attributes among attrs (RFC 6154 2), each after a
+ * space unless *first. */
+void imap_special_use_out(unsigned attrs, struct imap_buf *out, int *first);
 
 /* Selected state (RFC 9051 6.4); each runs as a job whose work ends
  * with imap_view_sync(s, &j->out, imap_expunge_ok(s), ...). */

@@ -12,13 +12,15 @@ IMAP_PURE_SOURCES = \
 	modules/imap/seqset.h modules/imap/seqset.c \
 	modules/imap/mutf7.h modules/imap/mutf7.c \
 	modules/imap/quote.h modules/imap/quote.c \
-	modules/imap/datetime.h modules/imap/datetime.c
+	modules/imap/datetime.h modules/imap/datetime.c \
+	modules/imap/match.h modules/imap/match.c
 module_LTLIBRARIES += modules/imap/imap.la
 modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/module.c modules/imap/session.c \
 	modules/imap/capability.c modules/imap/login.c modules/imap/names.c \
 	modules/imap/view.c modules/imap/select.c modules/imap/idle.c \
-	modules/imap/compress.c modules/imap/ext.c modules/imap/stubs.c \
+	modules/imap/compress.c modules/imap/ext.c modules/imap/list.c \
+	modules/imap/mailbox.c modules/imap/quota.c modules/imap/stubs.c \
 	$(IMAP_PURE_SOURCES)
 modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
 modules_imap_imap_la_LDFLAGS = -module $(MODULE_LDFLAGS)

@@ -9,10 +9,11 @@ Standard library only; every wait is bounded.
 """
 
 import imaplib
+import itertools
 import re
 import smtplib
 
-from conftest import TIMEOUT
+from conftest import SANITIZER_REPORT, TIMEOUT, Poshtad
 from smtp_helpers import (ALIASES, DOMAIN, PASSWORDS, Ctl, backends)
 
 ALICE = "alice@example.test"
@@ -97,6 +98,18 @@ class ImapEnv:
         self.poshtad = poshtad
         self.ctl = ctl
         self.certs = poshtad.certs
+        self.passwords = dict(PASSWORDS)
+        self._users = itertools.count(1)
+
+    def new_user(self, quota=None):
+        """A user of its own for a test on a shared server: its address
+        (the password is kept for login() and imaplib())."""
+        address = "user%d@%s" % (next(self._users), DOMAIN)
+        self.passwords[address] = "pass of " + address
+        self.ctl.add_user(address, self.passwords[address])
+        if quota:
+            self.ctl.ok("quota", "set", address, quota)
+        return address
 
     def port(self, name="imap"):
         return self.poshtad.ports[name]
@@ -111,13 +124,13 @@ class ImapEnv:
     def login(self, user=ALICE, name="imap"):
         """A raw client, logged in."""
         r = self.raw(name)
-        r.ok("LOGIN %s \"%s\"" % (user, PASSWORDS[user]))
+        r.ok("LOGIN %s \"%s\"" % (user, self.passwords[user]))
         return r
 
     def imaplib(self, user=None, name="imap"):
         m = imaplib.IMAP4("127.0.0.1", self.port(name), timeout=TIMEOUT)
         if user:
-            m.login(user, PASSWORDS[user])
+            m.login(user, self.passwords[user])
         return m
 
     def imaplib_ssl(self, user=None, name="imaps"):
@@ -125,7 +138,7 @@ class ImapEnv:
                               ssl_context=self.certs.client_context(),
                               timeout=TIMEOUT)
         if user:
-            m.login(user, PASSWORDS[user])
+            m.login(user, self.passwords[user])
         return m
 
     def deliver(self, to, body=None, subject="test", sender="x@remote.test"):
@@ -171,3 +184,19 @@ def start_imap(poshtad, listeners=("imap", "smtp"), extra=None,
                           body=body, log_level=log_level, top=top)
     poshtad.start(text, workers=workers)
     return ImapEnv(poshtad, ctl)
+
+
+def shared_imap(sdk, certs, tmp_path_factory, **kw):
+    """For a module-scoped fixture (yield from it): start_imap(**kw) on a
+    poshtad of the module's own, so its tests pay for one start; they
+    keep apart with users of their own (ImapEnv.new_user). Stopped and
+    checked for sanitizer reports at the end, as the poshtad fixture
+    does."""
+    server = Poshtad(sdk, certs, str(tmp_path_factory.mktemp("imap")))
+    try:
+        yield start_imap(server, **kw)
+    finally:
+        server.stop()
+    report = SANITIZER_REPORT.search(server.log())
+    assert not report, "sanitizer report in the log:\n" + server.log()[
+        max(0, report.start() - 200):report.start() + 3000]
