@@ -188,6 +188,12 @@ void imap_logout_store(struct imap_session *s);
  * after a BAD/NO reply was sent. */
 int imap_name_in(struct imap_session *s, const struct imap_arg *a,
 		 char *out, size_t outsize);
+/* The same without a reply, for a command that cannot reply yet (APPEND
+ * while its message literal is announced): 0, or -1 with *bad_r (1: the
+ * reply is BAD, 0: NO [CANNOT]) and the reply's text. */
+int imap_name_decode(const struct imap_session *s, const struct imap_arg *a,
+		     char *out, size_t outsize, int *bad_r,
+		     const char **text_r);
 /* A stored name as the client must see it (mUTF-7 unless UTF8=ACCEPT),
  * as an astring. */
 int imap_name_out(const struct imap_session *s, const char *name,
