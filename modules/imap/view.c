@@ -201,9 +201,9 @@ imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out)
 	imap_seqset_clear(&v->expunged);
 }
 
-/* On the pool. Order matters: EXPUNGEs (when allowed) renumber, then
- * EXISTS announces the new messages, then the FETCHes use the numbers
- * the client now has. */
+/* On the pool. Order matters: the FETCHes use the numbers the client
+ * has (they were computed before any EXPUNGE), then EXPUNGEs (when
+ * allowed) renumber, then EXISTS announces the new messages. */
 int
 imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	       struct ps_error *err)
@@ -224,6 +224,7 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 		size_t added = v->n - before;
 
 		v->modseq = y.modseq;
+		imap_buf_add(out, y.fetches.data, y.fetches.len);
 		if (expunge_ok)
 			imap_view_flush_expunged(s, out);
 		if (added) {
@@ -236,7 +237,6 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 				imap_buf_adds(out, " RECENT\r\n");
 			}
 		}
-		imap_buf_add(out, y.fetches.data, y.fetches.len);
 	}
 	imap_buf_free(&y.fetches);
 	return r;
