@@ -209,6 +209,12 @@ void imap_view_free(struct imap_view *v);
  * for it go to out (EXPUNGEs kept back unless expunge_ok). */
 int imap_view_sync(struct imap_session *s, struct imap_buf *out,
 		   int expunge_ok, struct ps_error *err);
+/* The same, without FETCH responses for the changed messages skip says
+ * 1 for: a STORE .SILENT's own changes (store.c). */
+int imap_view_sync_skip(struct imap_session *s, struct imap_buf *out,
+			int expunge_ok,
+			int (*skip)(const struct ps_msg *m, void *arg),
+			void *arg, struct ps_error *err);
 /* Run a sync (all updates allowed) as a job, then done. */
 int imap_sync_start(struct imap_session *s,
 		    void (*done)(struct imap_job *j));
@@ -253,8 +259,18 @@ int imap_cmd_status(struct imap_session *s);
  * with imap_view_sync(s, &j->out, imap_expunge_ok(s), ...). */
 int imap_cmd_fetch(struct imap_session *s);   /* fetch.c */
 int imap_cmd_store(struct imap_session *s);   /* store.c */
+/* store.c, for STORE and APPEND: the flags a[0..n) as PS_FLAG_* bits and
+ * keywords (pointing into the arguments; kw has room for n). \Recent
+ * and unknown "\" flags are refused (RFC 9051 2.3.2). 0, or -1 with
+ * the text of a BAD reply. */
+int imap_flags_parse(const struct imap_arg *a, size_t n, unsigned *flags_r,
+		     const char **kw, size_t *nkw_r, const char **why_r);
 int imap_cmd_copy(struct imap_session *s);    /* copy.c: COPY, MOVE */
 int imap_cmd_expunge(struct imap_session *s); /* expunge.c */
+/* expunge.c, on the pool: report the view's expunged set now (EXPUNGEs
+ * from the highest number down, or VANISHED under QRESYNC, RFC 7162
+ * 3.2.10) and drop those messages from the view. */
+void imap_expunged_report(struct imap_session *s, struct imap_buf *out);
 int imap_cmd_search(struct imap_session *s);  /* search.c */
 /* quota.c: GETQUOTA, GETQUOTAROOT, SETQUOTA (RFC 9208). */
 int imap_cmd_getquota(struct imap_session *s);
