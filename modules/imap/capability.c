@@ -25,6 +25,7 @@ static const char *const imap_extensions[] = {
 	"LIST-EXTENDED", /* RFC 5258 */
 	"LIST-STATUS", /* RFC 5819 */
 	"STATUS=SIZE", /* RFC 8438 */
+	"MOVE",        /* RFC 6851 */
 	NULL,
 };
 
