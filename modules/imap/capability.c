@@ -25,7 +25,9 @@ static const char *const imap_extensions[] = {
 	"LIST-EXTENDED", /* RFC 5258 */
 	"LIST-STATUS", /* RFC 5819 */
 	"STATUS=SIZE", /* RFC 8438 */
+	"UIDPLUS",     /* RFC 4315 */
 	"MOVE",        /* RFC 6851 */
+	"MULTIAPPEND", /* RFC 3502 */
 	NULL,
 };
 

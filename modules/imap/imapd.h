@@ -157,6 +157,12 @@ int imap_input_line(struct imap_session *s, const char *line, size_t len,
 		    unsigned flags);
 int imap_input_bytes(struct imap_session *s, const char *data, size_t len,
 		     size_t left);
+/* Go on with the literal just announced: want 1 streams its octets to
+ * append.c, 0 buffers them in the parser, -1 means append.c failed the
+ * command (imap_parser_fail): a synchronizing literal is then never
+ * asked for, a non-synchronizing one is read and dropped. Sends "+"
+ * when the client waits. 0, or a negative code (then close). */
+int imap_literal_go(struct imap_session *s, int want);
 void imap_goodbye(struct imap_session *s, const char *text);
 void imap_boundary(struct imap_session *s);
 void imap_session_free(struct imap_session *s);
@@ -281,9 +287,17 @@ int imap_cmd_setquota(struct imap_session *s);
  * message literals streamed into the store (APPENDLIMIT, RFC 7889). */
 int imap_cmd_append(struct imap_session *s);
 /* Whether the literal just announced is an APPEND message that append.c
- * takes itself (then its octets come to imap_append_bytes). */
+ * takes itself (then its octets come to imap_append_bytes): 1 yes, 0
+ * no, -1 refused (append.c called imap_parser_fail), or
+ * IMAP_APPEND_LATER: append.c asks the store first, with input paused,
+ * and then calls imap_literal_go itself. */
+#define IMAP_APPEND_LATER 2
 int imap_append_wants(struct imap_session *s, const struct imap_literal *li);
 int imap_append_bytes(struct imap_session *s, const char *data, size_t len,
 		      size_t left);
+/* The command failed or the session ends: abort the store's transaction
+ * of an APPEND in progress (on the loop: nothing is in flight then, and
+ * an abort only closes files) and forget it. */
+void imap_append_abort(struct imap_session *s);
 
 #endif
