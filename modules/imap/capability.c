@@ -31,6 +31,9 @@ static const char *const imap_extensions[] = {
 	"COMPRESS=DEFLATE", /* RFC 4978 */
 	"QUOTA",       /* RFC 9208: one root, "", with a STORAGE limit */
 	"QUOTA=RES-STORAGE",
+	"UIDPLUS",     /* RFC 4315 */
+	"MOVE",        /* RFC 6851 */
+	"MULTIAPPEND", /* RFC 3502 */
 	NULL,
 };
 

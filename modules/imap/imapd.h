@@ -164,6 +164,12 @@ int imap_input_line(struct imap_session *s, const char *line, size_t len,
 		    unsigned flags);
 int imap_input_bytes(struct imap_session *s, const char *data, size_t len,
 		     size_t left);
+/* Go on with the literal just announced: want 1 streams its octets to
+ * append.c, 0 buffers them in the parser, -1 means append.c failed the
+ * command (imap_parser_fail): a synchronizing literal is then never
+ * asked for, a non-synchronizing one is read and dropped. Sends "+"
+ * when the client waits. 0, or a negative code (then close). */
+int imap_literal_go(struct imap_session *s, int want);
 void imap_goodbye(struct imap_session *s, const char *text);
 void imap_boundary(struct imap_session *s);
 void imap_session_free(struct imap_session *s);
@@ -195,6 +201,12 @@ void imap_logout_store(struct imap_session *s);
  * after a BAD/NO reply was sent. */
 int imap_name_in(struct imap_session *s, const struct imap_arg *a,
 		 char *out, size_t outsize);
+/* The same without a reply, for a command that cannot reply yet (APPEND
+ * while its message literal is announced): 0, or -1 with *bad_r (1: the
+ * reply is BAD, 0: NO [CANNOT]) and the reply's text. */
+int imap_name_decode(const struct imap_session *s, const struct imap_arg *a,
+		     char *out, size_t outsize, int *bad_r,
+		     const char **text_r);
 /* A stored name as the client must see it (mUTF-7 unless UTF8=ACCEPT),
  * as an astring. */
 int imap_name_out(const struct imap_session *s, const char *name,
@@ -216,6 +228,12 @@ void imap_view_free(struct imap_view *v);
  * for it go to out (EXPUNGEs kept back unless expunge_ok). */
 int imap_view_sync(struct imap_session *s, struct imap_buf *out,
 		   int expunge_ok, struct ps_error *err);
+/* The same, without FETCH responses for the changed messages skip says
+ * 1 for: a STORE .SILENT's own changes (store.c). */
+int imap_view_sync_skip(struct imap_session *s, struct imap_buf *out,
+			int expunge_ok,
+			int (*skip)(const struct ps_msg *m, void *arg),
+			void *arg, struct ps_error *err);
 /* Run a sync (all updates allowed) as a job, then done. */
 int imap_sync_start(struct imap_session *s,
 		    void (*done)(struct imap_job *j));
@@ -289,8 +307,18 @@ void imap_special_use_out(unsigned attrs, struct imap_buf *out, int *first);
  * with imap_view_sync(s, &j->out, imap_expunge_ok(s), ...). */
 int imap_cmd_fetch(struct imap_session *s);   /* fetch.c */
 int imap_cmd_store(struct imap_session *s);   /* store.c */
+/* store.c, for STORE and APPEND: the flags a[0..n) as PS_FLAG_* bits and
+ * keywords (pointing into the arguments; kw has room for n). \Recent
+ * and unknown "\" flags are refused (RFC 9051 2.3.2). 0, or -1 with
+ * the text of a BAD reply. */
+int imap_flags_parse(const struct imap_arg *a, size_t n, unsigned *flags_r,
+		     const char **kw, size_t *nkw_r, const char **why_r);
 int imap_cmd_copy(struct imap_session *s);    /* copy.c: COPY, MOVE */
 int imap_cmd_expunge(struct imap_session *s); /* expunge.c */
+/* expunge.c, on the pool: report the view's expunged set now (EXPUNGEs
+ * from the highest number down, or VANISHED under QRESYNC, RFC 7162
+ * 3.2.10) and drop those messages from the view. */
+void imap_expunged_report(struct imap_session *s, struct imap_buf *out);
 int imap_cmd_search(struct imap_session *s);  /* search.c */
 /* quota.c: GETQUOTA, GETQUOTAROOT, SETQUOTA (RFC 9208). */
 int imap_cmd_getquota(struct imap_session *s);
@@ -301,9 +329,17 @@ int imap_cmd_setquota(struct imap_session *s);
  * message literals streamed into the store (APPENDLIMIT, RFC 7889). */
 int imap_cmd_append(struct imap_session *s);
 /* Whether the literal just announced is an APPEND message that append.c
- * takes itself (then its octets come to imap_append_bytes). */
+ * takes itself (then its octets come to imap_append_bytes): 1 yes, 0
+ * no, -1 refused (append.c called imap_parser_fail), or
+ * IMAP_APPEND_LATER: append.c asks the store first, with input paused,
+ * and then calls imap_literal_go itself. */
+#define IMAP_APPEND_LATER 2
 int imap_append_wants(struct imap_session *s, const struct imap_literal *li);
 int imap_append_bytes(struct imap_session *s, const char *data, size_t len,
 		      size_t left);
+/* The command failed or the session ends: abort the store's transaction
+ * of an APPEND in progress (on the loop: nothing is in flight then, and
+ * an abort only closes files) and forget it. */
+void imap_append_abort(struct imap_session *s);
 
 #endif

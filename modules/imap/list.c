@@ -412,7 +412,7 @@ decode(const struct imap_session *s, const char *text, size_t len,
 {
 	if (memchr(text, '\0', len))
 		return -1;
-	if (s->enabled & IMAP_EN_UTF8)
+	if (s->enabled & IMAP_EN_ANY_UTF8)
 		return imap_utf8_valid(text, len)
 			       ? imap_buf_add(out, text, len)
 			       : -1;

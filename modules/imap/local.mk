@@ -20,7 +20,9 @@ modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/capability.c modules/imap/login.c modules/imap/names.c \
 	modules/imap/view.c modules/imap/select.c modules/imap/idle.c \
 	modules/imap/compress.c modules/imap/ext.c modules/imap/list.c \
-	modules/imap/mailbox.c modules/imap/quota.c modules/imap/stubs.c \
+	modules/imap/mailbox.c modules/imap/quota.c modules/imap/store.c \
+	modules/imap/expunge.c modules/imap/copy.c modules/imap/append.c \
+	modules/imap/stubs.c \
 	$(IMAP_PURE_SOURCES)
 modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
 modules_imap_imap_la_LDFLAGS = -module $(MODULE_LDFLAGS)

@@ -259,8 +259,8 @@ imap_worker_init(struct ps_error *err)
 	imap_limits_default(&imap_cfg.limits);
 	imap_cfg.limits.max_command = (size_t)ps_conf_num(m,
 							  "max_command_size");
-	/* LITERAL+ (RFC 7888 3), not LITERAL-: a non-synchronizing literal
-	 * of any size is taken, within max_command like any other. */
+	/* LITERAL+ (capability.c, RFC 7888): "{n+}" of any size. One the
+	 * command cannot buffer is read and dropped, up to max_discard. */
 	imap_cfg.limits.max_nonsync = UINT64_MAX;
 	imap_cfg.append_limit = (uint64_t)ps_conf_num(m, "append_limit");
 	imap_cfg.max_user_sessions = (unsigned)ps_conf_num(

@@ -22,34 +22,32 @@ inbox_canon(char *name)
 }
 
 int
-imap_name_in(struct imap_session *s, const struct imap_arg *a, char *out,
-	     size_t outsize)
+imap_name_decode(const struct imap_session *s, const struct imap_arg *a,
+		 char *out, size_t outsize, int *bad_r, const char **text_r)
 {
 	const char *name;
 	size_t len;
 	struct imap_buf b;
 
+	*bad_r = 0;
 	if (imap_arg_get_astring(a, &name, &len) < 0) {
-		imap_bad(s, "Invalid mailbox name");
+		*bad_r = 1;
+		*text_r = "Invalid mailbox name";
 		return -1;
 	}
-	if (memchr(name, '\0', len) || len == 0) {
-		imap_no(s, "CANNOT", "Invalid mailbox name");
+	*text_r = "Invalid mailbox name";
+	if (memchr(name, '\0', len) || len == 0)
 		return -1;
-	}
 	if (s->enabled & IMAP_EN_ANY_UTF8) {
-		if (!imap_utf8_valid(name, len) || len >= outsize) {
-			imap_no(s, "CANNOT", "Invalid mailbox name");
+		if (!imap_utf8_valid(name, len) || len >= outsize)
 			return -1;
-		}
 		memcpy(out, name, len);
 		out[len] = '\0';
 	} else {
 		imap_buf_init(&b, outsize - 1);
 		if (imap_mutf7_decode(name, len, &b) < 0) {
 			imap_buf_free(&b);
-			imap_no(s, "CANNOT", "Mailbox name is not valid "
-				"modified UTF-7");
+			*text_r = "Mailbox name is not valid modified UTF-7";
 			return -1;
 		}
 		memcpy(out, imap_buf_str(&b), b.len + 1);
@@ -57,6 +55,22 @@ imap_name_in(struct imap_session *s, const struct imap_arg *a, char *out,
 	}
 	inbox_canon(out);
 	return 0;
+}
+
+int
+imap_name_in(struct imap_session *s, const struct imap_arg *a, char *out,
+	     size_t outsize)
+{
+	const char *text;
+	int bad;
+
+	if (imap_name_decode(s, a, out, outsize, &bad, &text) == 0)
+		return 0;
+	if (bad)
+		imap_bad(s, text);
+	else
+		imap_no(s, "CANNOT", text);
+	return -1;
 }
 
 int

@@ -290,6 +290,7 @@ imap_session_free(struct imap_session *s)
 {
 	imap_view_free(s->view);
 	s->view = NULL;
+	imap_append_abort(s); /* before the store it belongs to closes */
 	imap_logout_store(s);
 	imap_parser_free(s->parser);
 	s->parser = NULL;
@@ -427,26 +428,24 @@ parse_error(struct imap_session *s)
 	const char *tag = imap_parser_tag(s->parser);
 
 	s->tag = tag;
+	imap_append_abort(s);
 	imap_tagged(s, e->no ? "NO" : "BAD", e->code, "%s", e->text);
 	if (e->close && !s->closed)
 		imap_goodbye(s, "Cannot go on after that");
 	return 0;
 }
 
-/* A literal was announced: take it (or drop it), ask for it with "+"
- * when the client waits (RFC 9051 4.3), and have the core deliver its
- * octets to on_bytes. */
-static int
-literal(struct imap_session *s)
+int
+imap_literal_go(struct imap_session *s, int want)
 {
 	const struct imap_literal *li = imap_parser_literal_info(s->parser);
 
-	/* The command goes on after the literal, maybe on an empty line. */
-	s->in_command = 1;
-	if (!li->discard) {
-		/* APPEND's message goes to append.c as it arrives. */
-		s->stream = imap_append_wants(s, li);
-		if (imap_parser_literal_begin(s->parser, s->stream) ==
+	s->stream = 0;
+	if (want < 0) {
+		if (!li->discard)
+			return parse_error(s);
+	} else if (!li->discard) {
+		if (imap_parser_literal_begin(s->parser, want) ==
 		    IMAP_PARSE_ERROR)
 			return parse_error(s);
 		li = imap_parser_literal_info(s->parser);
@@ -459,6 +458,25 @@ literal(struct imap_session *s)
 	if (ps_conn_read_bytes(s->conn, (size_t)li->size) < 0)
 		return PS_EIO;
 	return 0;
+}
+
+/* A literal was announced: take it (or drop it), ask for it with "+"
+ * when the client waits (RFC 9051 4.3), and have the core deliver its
+ * octets to on_bytes. */
+static int
+literal(struct imap_session *s)
+{
+	const struct imap_literal *li = imap_parser_literal_info(s->parser);
+	int want = 0;
+
+	/* The command goes on after the literal, maybe on an empty line. */
+	s->in_command = 1;
+	/* APPEND's message goes to append.c as it arrives; append.c may ask
+	 * the store first, and then goes on itself. */
+	if (!li->discard &&
+	    (want = imap_append_wants(s, li)) == IMAP_APPEND_LATER)
+		return 0;
+	return imap_literal_go(s, want);
 }
 
 static int

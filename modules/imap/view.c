@@ -113,6 +113,8 @@ struct sync {
 	struct imap_buf fetches; /* FETCH lines for known messages */
 	uint32_t last_known;     /* the view's highest UID before */
 	uint64_t modseq;
+	int (*skip)(const struct ps_msg *m, void *arg);
+	void *skip_arg;
 	int error;
 };
 
@@ -134,7 +136,8 @@ sync_changed(const struct ps_msg *m, void *arg)
 		return 0;
 	}
 	seq = imap_view_seq(v, m->uid);
-	if (!seq || imap_seqset_contains(&v->expunged, m->uid))
+	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
+	    (y->skip && y->skip(m, y->skip_arg)))
 		return 0;
 	imap_buf_adds(&y->fetches, "* ");
 	imap_buf_addu64(&y->fetches, seq);
@@ -204,15 +207,24 @@ imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out)
 	imap_seqset_clear(&v->expunged);
 }
 
-/* On the pool. Order matters: EXPUNGEs (when allowed) renumber, then
- * EXISTS announces the new messages, then the FETCHes use the numbers
- * the client now has. */
+/* On the pool. Order matters: the FETCHes use the numbers the client
+ * has (they were computed before any EXPUNGE), then EXPUNGEs (when
+ * allowed) renumber, then EXISTS announces the new messages. */
 int
 imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	       struct ps_error *err)
 {
+	return imap_view_sync_skip(s, out, expunge_ok, NULL, NULL, err);
+}
+
+int
+imap_view_sync_skip(struct imap_session *s, struct imap_buf *out,
+		    int expunge_ok, int (*skip)(const struct ps_msg *m,
+						void *arg),
+		    void *arg, struct ps_error *err)
+{
 	struct imap_view *v = s->view;
-	struct sync y = {.s = s, .v = v};
+	struct sync y = {.s = s, .v = v, .skip = skip, .skip_arg = arg};
 	size_t before = v->n;
 	int r;
 
@@ -227,6 +239,7 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 		size_t added = v->n - before;
 
 		v->modseq = y.modseq;
+		imap_buf_add(out, y.fetches.data, y.fetches.len);
 		if (expunge_ok)
 			imap_view_flush_expunged(s, out);
 		if (added) {
@@ -239,7 +252,6 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 				imap_buf_adds(out, " RECENT\r\n");
 			}
 		}
-		imap_buf_add(out, y.fetches.data, y.fetches.len);
 	}
 	imap_buf_free(&y.fetches);
 	return r;
