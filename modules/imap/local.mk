@@ -15,7 +15,11 @@ module_LTLIBRARIES += modules/imap/imap.la
 modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/module.c modules/imap/session.c \
 	modules/imap/capability.c modules/imap/login.c modules/imap/names.c \
-	modules/imap/view.c modules/imap/select.c modules/imap/idle.c modules/imap/stubs.c \
+	modules/imap/view.c modules/imap/select.c modules/imap/idle.c \
+	modules/imap/envelope.c modules/imap/bodystructure.c \
+	modules/imap/structure.c modules/imap/stubs.c \
 	$(IMAP_PURE_SOURCES)
-modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
+modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
+	-I$(top_srcdir)/modules/mime
+modules_imap_imap_la_LIBADD = modules/mime/libpsmime.la
 modules_imap_imap_la_LDFLAGS = -module $(MODULE_LDFLAGS)
