@@ -76,6 +76,14 @@ struct imap_view {
 	struct imap_seqset expunged;
 	struct imap_seqset saved; /* SEARCHRES "$" (RFC 5182) */
 	int dirty;                /* the bus said the mailbox changed */
+	/* Flags this command already sent (FETCH's implicit \Seen): the
+	 * next sync leaves out a message still at that MODSEQ. UIDs
+	 * ascending; the sync empties it. */
+	struct imap_told {
+		uint32_t uid;
+		uint64_t modseq;
+	} *told;
+	size_t ntold, told_cap;
 };
 
 struct imap_session;
@@ -225,6 +233,10 @@ void imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out);
 int imap_view_set(struct imap_session *s, const struct imap_arg *a,
 		  int uid, struct imap_seqset *uids_r);
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
+/* On the pool: this command's own FETCH response showed uid's flags as
+ * of modseq, so imap_view_sync need not (call in ascending UID order).
+ * 0 or PS_ENOMEM (then the sync reports it again, which is harmless). */
+int imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
 /* The view learnt that these UIDs arrived: append them (ascending). */
 int imap_view_add(struct imap_view *v, uint32_t uid);
 /* The bus said user's mailbox name changed (module.c). */
