@@ -28,6 +28,7 @@ static const char *const imap_extensions[] = {
 	"CONDSTORE",   /* RFC 7162 */
 	"QRESYNC",
 	"UTF8=ACCEPT", /* RFC 6855 */
+	"BINARY",      /* RFC 3516 */
 	NULL,
 };
 
@@ -138,7 +139,8 @@ imap_cmd_enable(struct imap_session *s)
 	}
 	/* From the next command on, quoted strings may carry UTF-8. */
 	if (s->enabled & IMAP_EN_ANY_UTF8)
-		imap_parser_set_flags(s->parser, IMAP_PARSE_UTF8);
+		imap_parser_set_flags(s->parser,
+				      IMAP_PARSE_UTF8 | IMAP_PARSE_BINARY);
 	imap_printf(s, "* ENABLED%s\r\n", imap_buf_str(&b));
 	imap_buf_free(&b);
 	return imap_ok(s, "Enabled");

@@ -16,6 +16,7 @@ modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/module.c modules/imap/session.c \
 	modules/imap/capability.c modules/imap/login.c modules/imap/names.c \
 	modules/imap/view.c modules/imap/select.c modules/imap/idle.c \
+	modules/imap/fetch.h modules/imap/fetch.c modules/imap/fetch_body.c \
 	modules/imap/envelope.c modules/imap/bodystructure.c \
 	modules/imap/structure.c modules/imap/stubs.c \
 	$(IMAP_PURE_SOURCES)

@@ -7,7 +7,6 @@ int imap_cmd_rename(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_subscribe(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_unsubscribe(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_status(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
-int imap_cmd_fetch(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_store(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_copy(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_expunge(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
