@@ -34,6 +34,7 @@ static const char *const imap_extensions[] = {
 	"UIDPLUS",     /* RFC 4315 */
 	"MOVE",        /* RFC 6851 */
 	"MULTIAPPEND", /* RFC 3502 */
+	"BINARY",      /* RFC 3516 */
 	NULL,
 };
 
@@ -145,7 +146,8 @@ imap_cmd_enable(struct imap_session *s)
 	}
 	/* From the next command on, quoted strings may carry UTF-8. */
 	if (s->enabled & IMAP_EN_ANY_UTF8)
-		imap_parser_set_flags(s->parser, IMAP_PARSE_UTF8);
+		imap_parser_set_flags(s->parser,
+				      IMAP_PARSE_UTF8 | IMAP_PARSE_BINARY);
 	imap_printf(s, "* ENABLED%s\r\n", imap_buf_str(&b));
 	imap_buf_free(&b);
 	return imap_ok(s, "Enabled");

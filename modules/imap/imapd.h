@@ -77,6 +77,14 @@ struct imap_view {
 	struct imap_seqset expunged;
 	struct imap_seqset saved; /* SEARCHRES "$" (RFC 5182) */
 	int dirty;                /* the bus said the mailbox changed */
+	/* Flags this command already sent (FETCH's implicit \Seen): the
+	 * next sync leaves out a message still at that MODSEQ. UIDs
+	 * ascending; the sync empties it. */
+	struct imap_told {
+		uint32_t uid;
+		uint64_t modseq;
+	} *told;
+	size_t ntold, told_cap;
 };
 
 struct imap_session;
@@ -247,6 +255,10 @@ void imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out);
 int imap_view_set(struct imap_session *s, const struct imap_arg *a,
 		  int uid, struct imap_seqset *uids_r);
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
+/* On the pool: this command's own FETCH response showed uid's flags as
+ * of modseq, so imap_view_sync need not (call in ascending UID order).
+ * 0 or PS_ENOMEM (then the sync reports it again, which is harmless). */
+int imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
 /* The view learnt that these UIDs arrived: append them (ascending). */
 int imap_view_add(struct imap_view *v, uint32_t uid);
 /* The bus said user's mailbox name changed (module.c). */
@@ -262,6 +274,38 @@ int imap_command_known(const char *name);
 
 /* ---- compress.c: COMPRESS (RFC 4978) ----------------------------- */
 int imap_cmd_compress(struct imap_session *s);
+/* ---- envelope.c, bodystructure.c, structure.c: what FETCH describes -- */
+struct mime_part;
+struct mime_envelope;
+/* ENVELOPE's fields, without the parentheses (RFC 9051 7.5.2); NULL e
+ * gives all NIL. qflags: imap_quote_flags(). 0 or PS_ENOMEM. */
+int imap_envelope_write(struct imap_buf *b, const struct mime_envelope *e,
+			unsigned qflags);
+/* BODY (extended 0) or BODYSTRUCTURE (1) of root, without the outer
+ * parentheses, as Dovecot writes them. 0 or PS_ENOMEM. */
+int imap_bodystructure_write(struct imap_buf *b, const struct mime_part *root,
+			     int extended, unsigned qflags);
+/* Reads up to len octets of a message at offset; *got_r 0 at the end.
+ * 0 or a negative code. Called on the pool. */
+typedef int (*imap_read_fn)(void *arg, uint64_t offset, void *buf,
+			    size_t len, size_t *got_r);
+/* The tree of a message read through read in 64 KiB chunks (memory
+ * bounded by the headers kept, not the message). *read_r (may be NULL)
+ * gets the octets read. 0, PS_ENOMEM or read's error. */
+int imap_structure_parse(imap_read_fn read, void *arg,
+			 struct mime_part **root_r, uint64_t *read_r);
+/* The cache blob (mime_cache_write) of a message read through read: what
+ * APPEND hands to append_msg_end, so FETCH never parses the message.
+ * *blob_r is for free(). 0, PS_ENOMEM or read's error. */
+int imap_structure_blob(imap_read_fn read, void *arg, void **blob_r,
+			size_t *len_r);
+/* The tree of message uid: from its cache blob when valid, else parsed
+ * through msg_read and the new blob given to msg_set_cache. *parsed_r:
+ * octets read to parse it (0 when the cache served). For
+ * mime_tree_free(). 0 or a negative code (the store's in err). */
+int imap_structure_get(struct ps_mbox *mb, uint32_t uid, const void *cache,
+		       size_t cache_len, struct mime_part **root_r,
+		       uint64_t *parsed_r, struct ps_error *err);
 
 /* ---- idle.c: IDLE (RFC 2177) ----------------------------------------- */
 int imap_cmd_idle(struct imap_session *s);

@@ -22,7 +22,11 @@ modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/compress.c modules/imap/ext.c modules/imap/list.c \
 	modules/imap/mailbox.c modules/imap/quota.c modules/imap/store.c \
 	modules/imap/expunge.c modules/imap/copy.c modules/imap/append.c \
-	modules/imap/stubs.c \
+	modules/imap/fetch.h modules/imap/fetch.c modules/imap/fetch_body.c \
+	modules/imap/envelope.c modules/imap/bodystructure.c \
+	modules/imap/structure.c modules/imap/stubs.c \
 	$(IMAP_PURE_SOURCES)
-modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
+modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
+	-I$(top_srcdir)/modules/mime
+modules_imap_imap_la_LIBADD = modules/mime/libpsmime.la
 modules_imap_imap_la_LDFLAGS = -module $(MODULE_LDFLAGS)

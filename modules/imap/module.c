@@ -109,7 +109,8 @@ imap_open(struct ps_conn *c, void *sp)
 
 	s->conn = c;
 	s->state = IMAP_NOTAUTH;
-	s->parser = imap_parser_new(&imap_cfg.limits, 0);
+	/* RFC 3516: BINARY is offered, so APPEND may send "~{n}". */
+	s->parser = imap_parser_new(&imap_cfg.limits, IMAP_PARSE_BINARY);
 	if (!s->parser)
 		return PS_ENOMEM;
 	/* RFC 9051 5.4: the autologout timer is at least 30 minutes; a

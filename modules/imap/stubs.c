@@ -1,3 +1,2 @@
 #include "imapd.h"
-int imap_cmd_fetch(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_search(struct imap_session *s) { return imap_no(s, NULL, "stub"); }

@@ -22,7 +22,42 @@ imap_view_free(struct imap_view *v)
 	free(v->uids);
 	imap_seqset_free(&v->expunged);
 	imap_seqset_free(&v->saved);
+	free(v->told);
 	free(v);
+}
+
+int
+imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq)
+{
+	if (v->ntold == v->told_cap) {
+		size_t cap = v->told_cap ? v->told_cap * 2 : 64;
+		struct imap_told *t = realloc(v->told, cap * sizeof(*t));
+
+		if (!t)
+			return PS_ENOMEM;
+		v->told = t;
+		v->told_cap = cap;
+	}
+	v->told[v->ntold++] = (struct imap_told){uid, modseq};
+	return 0;
+}
+
+/* Whether the client already has m's flags as they are now. */
+static int
+told(const struct imap_view *v, const struct ps_msg *m)
+{
+	size_t lo = 0, hi = v->ntold;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->told[mid].uid < m->uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->ntold && v->told[lo].uid == m->uid &&
+	       v->told[lo].modseq == m->modseq;
 }
 
 int
@@ -137,7 +172,7 @@ sync_changed(const struct ps_msg *m, void *arg)
 	}
 	seq = imap_view_seq(v, m->uid);
 	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
-	    (y->skip && y->skip(m, y->skip_arg)))
+	    (y->skip && y->skip(m, y->skip_arg)) || told(v, m))
 		return 0;
 	imap_buf_adds(&y->fetches, "* ");
 	imap_buf_addu64(&y->fetches, seq);
@@ -233,6 +268,7 @@ imap_view_sync_skip(struct imap_session *s, struct imap_buf *out,
 	imap_buf_init(&y.fetches, (size_t)-1);
 	r = imap_cfg.store.changes_since(v->mb, v->modseq, sync_changed,
 					 sync_expunged, &y, err);
+	v->ntold = 0;
 	if (r == 0 && y.error)
 		r = PS_ENOMEM;
 	if (r == 0) {
