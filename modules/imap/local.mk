@@ -10,7 +10,8 @@ IMAP_PURE_SOURCES = \
 	modules/imap/seqset.h modules/imap/seqset.c \
 	modules/imap/mutf7.h modules/imap/mutf7.c \
 	modules/imap/quote.h modules/imap/quote.c \
-	modules/imap/datetime.h modules/imap/datetime.c
+	modules/imap/datetime.h modules/imap/datetime.c \
+	modules/imap/search_parse.h modules/imap/search_parse.c
 module_LTLIBRARIES += modules/imap/imap.la
 modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/module.c modules/imap/session.c \
