@@ -28,6 +28,8 @@ static const char *const imap_extensions[] = {
 	"CONDSTORE",   /* RFC 7162 */
 	"QRESYNC",
 	"UTF8=ACCEPT", /* RFC 6855 */
+	"ESEARCH",     /* RFC 4731 */
+	"SEARCHRES",   /* RFC 5182 */
 	NULL,
 };
 

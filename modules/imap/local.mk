@@ -17,6 +17,9 @@ modules_imap_imap_la_SOURCES = modules/imap/imapd.h \
 	modules/imap/module.c modules/imap/session.c \
 	modules/imap/capability.c modules/imap/login.c modules/imap/names.c \
 	modules/imap/view.c modules/imap/select.c modules/imap/idle.c modules/imap/stubs.c \
+	modules/imap/search.h modules/imap/search.c modules/imap/search_match.c \
 	$(IMAP_PURE_SOURCES)
-modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk
+modules_imap_imap_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
+	-I$(top_srcdir)/modules/mime
 modules_imap_imap_la_LDFLAGS = -module $(MODULE_LDFLAGS)
+modules_imap_imap_la_LIBADD = modules/mime/libpsmime.la

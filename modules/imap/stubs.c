@@ -11,7 +11,6 @@ int imap_cmd_fetch(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_store(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_copy(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_expunge(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
-int imap_cmd_search(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_getquota(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_getquotaroot(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
 int imap_cmd_setquota(struct imap_session *s) { return imap_no(s, NULL, "stub"); }
