@@ -1,7 +1,7 @@
 # libFuzzer targets (configure --enable-fuzz CC=clang). Each has a .dict.
 if ENABLE_FUZZ
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader \
-	tests/fuzz/fuzz_smtp
+	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap_search
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 FUZZ_LINK = -fsanitize=fuzzer
@@ -15,7 +15,15 @@ tests_fuzz_fuzz_linereader_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 tests_fuzz_fuzz_smtp_SOURCES = tests/fuzz/fuzz_smtp.c $(SMTP_PURE_SOURCES)
 tests_fuzz_fuzz_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/smtp
 tests_fuzz_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# imap.so's pure files (modules/imap/local.mk): the command parser and
+# SEARCH's key grammar.
+tests_fuzz_fuzz_imap_search_SOURCES = tests/fuzz/fuzz_imap_search.c \
+	$(IMAP_PURE_SOURCES)
+tests_fuzz_fuzz_imap_search_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/modules/imap
+tests_fuzz_fuzz_imap_search_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_smtp.c tests/fuzz/fuzz_conf.dict \
-	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict tests/fuzz/smoke
+	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict tests/fuzz/smoke \
+	tests/fuzz/fuzz_imap_search.c tests/fuzz/fuzz_imap_search.dict
