@@ -35,6 +35,8 @@ static const char *const imap_extensions[] = {
 	"MOVE",        /* RFC 6851 */
 	"MULTIAPPEND", /* RFC 3502 */
 	"BINARY",      /* RFC 3516 */
+	"ESEARCH",     /* RFC 4731 */
+	"SEARCHRES",   /* RFC 5182 */
 	NULL,
 };
 

@@ -1,7 +1,8 @@
 # libFuzzer targets (configure --enable-fuzz CC=clang). Each has a .dict.
 if ENABLE_FUZZ
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader \
-	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap tests/fuzz/fuzz_mime
+	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap tests/fuzz/fuzz_mime \
+	tests/fuzz/fuzz_imap_search
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 FUZZ_LINK = -fsanitize=fuzzer
@@ -23,9 +24,16 @@ tests_fuzz_fuzz_imap_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 tests_fuzz_fuzz_mime_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/mime
 tests_fuzz_fuzz_mime_LDADD = modules/mime/libpsmime.la
 tests_fuzz_fuzz_mime_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# SEARCH's key grammar behind the command parser (IMAP_PURE_SOURCES).
+tests_fuzz_fuzz_imap_search_SOURCES = tests/fuzz/fuzz_imap_search.c \
+	$(IMAP_PURE_SOURCES)
+tests_fuzz_fuzz_imap_search_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/modules/imap
+tests_fuzz_fuzz_imap_search_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_smtp.c tests/fuzz/fuzz_imap.c tests/fuzz/fuzz_mime.c \
-	tests/fuzz/fuzz_conf.dict tests/fuzz/fuzz_linereader.dict \
-	tests/fuzz/fuzz_smtp.dict tests/fuzz/fuzz_imap.dict \
-	tests/fuzz/fuzz_mime.dict tests/fuzz/smoke
+	tests/fuzz/fuzz_imap_search.c tests/fuzz/fuzz_conf.dict \
+	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict \
+	tests/fuzz/fuzz_imap.dict tests/fuzz/fuzz_mime.dict \
+	tests/fuzz/fuzz_imap_search.dict tests/fuzz/smoke
