@@ -39,7 +39,7 @@ tests_unit_test_imap_parse_SOURCES = tests/unit/test_imap_parse.c \
 	$(IMAP_PURE_SOURCES)
 tests_unit_test_imap_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/imap
 tests_unit_test_imap_parse_LDADD = $(CMOCKA_LIBS)
-# SEARCH.s key grammar, with the same pure files.
+# SEARCH's key grammar, with the same pure files.
 tests_unit_test_imap_search_parse_SOURCES = \
 	tests/unit/test_imap_search_parse.c $(IMAP_PURE_SOURCES)
 tests_unit_test_imap_search_parse_CPPFLAGS = $(UNIT_CPP) \
