@@ -11,6 +11,7 @@
 
 #include "datetime.h"
 #include "imapd.h"
+#include "mime.h"
 
 #define APPEND_CHUNK (64 * 1024) /* octets per append_data */
 
@@ -27,6 +28,8 @@ struct append {
 	int64_t date;
 	int tz;
 	int begun;                 /* append_msg_begin was called */
+	struct mime_parser *mp;    /* the message's structure, as it streams:
+				    * its cache blob goes in with it */
 	int last;                  /* buf ends the message */
 	char *buf;                 /* octets for the next append_data */
 	size_t len, cap;
@@ -55,6 +58,7 @@ imap_append_abort(struct imap_session *s)
 	if (x->a)
 		imap_cfg.store.append_abort(x->a);
 	msg_forget(x);
+	mime_parser_free(x->mp);
 	free(x->buf);
 	free(x->uids);
 	free(x);
@@ -246,6 +250,25 @@ imap_append_wants(struct imap_session *s, const struct imap_literal *li)
 
 /* ---- Octets, a chunk at a time ------------------------------------------ */
 
+/* The message is in: its cached structure (RFC 3501 FETCH BODYSTRUCTURE
+ * and friends read it instead of the body) goes with it. */
+static int
+msg_end(struct append *x, struct ps_error *err)
+{
+	struct mime_part *root = x->mp ? mime_parser_finish(x->mp) : NULL;
+	void *blob = NULL;
+	size_t len = 0;
+	int r;
+
+	x->mp = NULL;
+	if (root && mime_cache_write(root, &blob, &len) != MIME_OK)
+		blob = NULL;
+	mime_tree_free(root);
+	r = imap_cfg.store.append_msg_end(x->a, blob, blob ? len : 0, err);
+	free(blob);
+	return r;
+}
+
 static void
 data_work(struct imap_job *j)
 {
@@ -257,11 +280,19 @@ data_work(struct imap_job *j)
 			x->a, x->flags, (const char *const *)x->kw, x->nkw,
 			x->date, x->tz, &j->err);
 		x->begun = 1;
+		x->mp = mime_parser_new(NULL);
 	}
-	if (r == 0 && x->len)
+	if (r == 0 && x->len) {
 		r = imap_cfg.store.append_data(x->a, x->buf, x->len, &j->err);
+		/* Without memory for the structure the message still goes
+		 * in; FETCH parses it later. */
+		if (x->mp && mime_parser_feed(x->mp, x->buf, x->len) != MIME_OK) {
+			mime_parser_free(x->mp);
+			x->mp = NULL;
+		}
+	}
 	if (r == 0 && x->last)
-		r = imap_cfg.store.append_msg_end(x->a, NULL, 0, &j->err);
+		r = msg_end(x, &j->err);
 	if (r < 0) {
 		imap_cfg.store.append_abort(x->a);
 		x->a = NULL;

@@ -1,6 +1,7 @@
 /* The selected mailbox's view, which maps message sequence numbers to
- * UIDs, and CLOSE (RFC 9051 6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2). What other sessions, SMTP delivery
- * and this session change reaches the client as untagged EXISTS, RECENT,
+ * UIDs, and CLOSE (RFC 9051 6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2).
+ * What other sessions, SMTP delivery and this session change reaches the
+ * client as untagged EXISTS, RECENT,
  * EXPUNGE and FETCH responses (7.3-7.5), learnt from the store's
  * changes_since; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during
  * FETCH, STORE and SEARCH, and between commands). */
@@ -183,9 +184,10 @@ sync_changed(const struct ps_msg *m, void *arg)
 		imap_buf_addu64(&y->fetches, m->modseq);
 		imap_buf_addc(&y->fetches, ')');
 	}
-	if (y->s->uid) {
+	if (y->s->uid || (y->s->enabled & IMAP_EN_QRESYNC)) {
 		/* RFC 9051 6.4.9: during a UID command, unsolicited FETCH
-		 * responses carry the UID too. */
+		 * responses carry the UID too; under QRESYNC always (RFC 7162
+		 * 3.2.4). */
 		imap_buf_adds(&y->fetches, " UID ");
 		imap_buf_addu64(&y->fetches, m->uid);
 	}

@@ -3,12 +3,14 @@
  * user its recipients reach, each user once, in parallel on the thread
  * pool; every append is committed (durable) before the reply (6.1: the
  * 250 takes responsibility for the message). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mime.h"
 #include "smtpd.h"
 
 #define DELIVER_CHUNK (64 * 1024)
@@ -37,7 +39,44 @@ struct delivery {
 	int graced;              /* the second round ran */
 	int64_t now;
 	int tz;
+	/* The message's parsed structure (libpsmime's cache blob), made
+	 * once by the first target's thread and stored with every copy, so
+	 * IMAP's FETCH never reads the body to describe it. */
+	pthread_mutex_t lock;
+	int parsed;
+	void *blob;
+	size_t blob_len;
 };
+
+/* The structure of head and spool, as stored; without it (no memory)
+ * the message still goes in and IMAP parses it when asked. */
+static void
+structure_once(struct delivery *d, char *buf)
+{
+	struct mime_parser *p;
+	struct mime_part *root = NULL;
+	uint64_t off = 0;
+	size_t got;
+	int ok;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->parsed++ || !(p = mime_parser_new(NULL))) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	ok = mime_parser_feed(p, d->head, d->head_len) == MIME_OK;
+	while (ok && smtp_spool_read(&d->spool, off, buf, DELIVER_CHUNK,
+				     &got) == 0 && got) {
+		ok = mime_parser_feed(p, buf, got) == MIME_OK;
+		off += got;
+	}
+	root = mime_parser_finish(p);
+	if (!ok || !root || mime_cache_write(root, &d->blob, &d->blob_len) !=
+	    MIME_OK)
+		d->blob = NULL;
+	mime_tree_free(root);
+	pthread_mutex_unlock(&d->lock);
+}
 
 /* One user, on a pool thread: the same bytes for every user, read from
  * the spool (pread: the threads share it safely). */
@@ -53,6 +92,7 @@ append_message(struct delivery *d, struct ps_store_append *a,
 
 	if (!buf)
 		return PS_ENOMEM;
+	structure_once(d, buf);
 	r = st->append_msg_begin(a, 0, NULL, 0, d->now, d->tz, err);
 	if (r == 0)
 		r = st->append_data(a, d->head, d->head_len, err);
@@ -70,7 +110,8 @@ append_message(struct delivery *d, struct ps_store_append *a,
 		}
 	}
 	free(buf);
-	return r == 0 ? st->append_msg_end(a, NULL, 0, err) : r;
+	return r == 0 ? st->append_msg_end(a, d->blob, d->blob ? d->blob_len
+							   : 0, err) : r;
 }
 
 static int
@@ -117,6 +158,8 @@ static void
 delivery_free(struct delivery *d)
 {
 	smtp_spool_reset(&d->spool);
+	pthread_mutex_destroy(&d->lock);
+	free(d->blob);
 	free(d->head);
 	free(d->t);
 	free(d);
@@ -296,8 +339,10 @@ smtp_deliver(struct smtp_session *s)
 {
 	struct delivery *d = calloc(1, sizeof(*d));
 
-	if (d)
+	if (d) {
 		smtp_spool_init(&d->spool, smtp_cfg.state_dir);
+		pthread_mutex_init(&d->lock, NULL);
+	}
 	if (!d || !smtp_cfg.have_store || collect_users(s, d) < 0 ||
 	    build_head(s, d) < 0) {
 		if (d)

@@ -463,6 +463,23 @@ def test_structure_cache_is_used(poshtad):
     db.close()
 
 
+def test_structure_cached_at_delivery_and_append(poshtad):
+    """SMTP delivery and APPEND store the parsed structure with the
+    message: the first FETCH BODYSTRUCTURE parses nothing."""
+    env = start_imap(poshtad, log_level="debug")
+    for i in range(3):
+        env.deliver(ALICE, body=multipart(i))
+    r = env.login()
+    msg = multipart(7).encode()
+    r.send(b"a APPEND INBOX {%d+}\r\n" % len(msg) + msg + b"\r\n")
+    lines, tagged = r.until("a")
+    assert tagged.startswith(b"a OK"), tagged
+    r.ok("EXAMINE INBOX")
+    got = fetch(r, "FETCH 1:* BODYSTRUCTURE")
+    assert len(got) == 4 and all(b"\"mixed\"" in g.lower() for g in got)
+    assert structure_log(poshtad)[-1] == ("4", "0", "0")
+
+
 # ---- Memory -------------------------------------------------------------
 
 def one_worker(poshtad):
