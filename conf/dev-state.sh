@@ -41,6 +41,8 @@ Poshta development server, config $state/poshta.conf
   implicit TLS:      openssl s_client -quiet -connect 127.0.0.1:2008 -CAfile $state/cert.pem
   SMTP in (mx):      swaks --server 127.0.0.1:2525 --to demo@example.test
   submission:        swaks --server 127.0.0.1:2587 --tls --auth-user demo@example.test --auth-password $password --from demo@example.test --to demo@example.test
+  IMAP (STARTTLS):   curl --ssl-reqd --cacert $state/cert.pem --user demo@example.test:$password imap://localhost:2143/INBOX
+  IMAP (TLS):        openssl s_client -quiet -connect 127.0.0.1:2993 -CAfile $state/cert.pem
   demo user:         demo@example.test, password $password (in $state/demo-password)
   manage users:      $poshtactl -c $state/poshta.conf user list
 Stop with Ctrl-C.

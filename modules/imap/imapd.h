@@ -165,6 +165,8 @@ struct imap_job *imap_job_new(struct imap_session *s,
 			      void (*work)(struct imap_job *j),
 			      void (*done)(struct imap_job *j), void *arg);
 void imap_job_free(struct imap_job *j);
+/* For a done: the store's error or "OK NAME completed". */
+void imap_job_status(struct imap_job *j);
 /* After a done with j->more set: run work again when the output queue
  * has drained (module.c's on_drain calls imap_job_drained). */
 void imap_job_drained(struct imap_session *s);

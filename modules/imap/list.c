@@ -375,14 +375,7 @@ list_work(struct imap_job *j)
 static void
 list_done(struct imap_job *j)
 {
-	struct imap_session *s = j->s;
-
-	if (!s->closed) {
-		if (j->result < 0)
-			imap_store_error(s, j->result, &j->err);
-		else
-			imap_tagged(s, "OK", NULL, "%s completed", s->cmd);
-	}
+	imap_job_status(j);
 	list_free(j->arg);
 }
 

@@ -205,14 +205,7 @@ op_start(struct imap_session *s, struct mbox_op *op,
 static void
 op_done(struct imap_job *j)
 {
-	struct imap_session *s = j->s;
-
-	if (!s->closed) {
-		if (j->result < 0)
-			imap_store_error(s, j->result, &j->err);
-		else
-			imap_tagged(s, "OK", NULL, "%s completed", s->cmd);
-	}
+	imap_job_status(j);
 	free(j->arg);
 }
 

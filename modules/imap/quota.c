@@ -43,14 +43,7 @@ quota_line(struct imap_job *j)
 static void
 quota_done(struct imap_job *j)
 {
-	struct imap_session *s = j->s;
-
-	if (!s->closed) {
-		if (j->result < 0)
-			imap_store_error(s, j->result, &j->err);
-		else
-			imap_tagged(s, "OK", NULL, "%s completed", s->cmd);
-	}
+	imap_job_status(j);
 	free(j->arg);
 }
 

@@ -251,6 +251,21 @@ imap_job_start(struct imap_session *s, struct imap_job *j)
 	return 0;
 }
 
+/* The tagged status of a command whose job answers nothing else: the
+ * store's error, or "OK NAME completed". */
+void
+imap_job_status(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+
+	if (s->closed)
+		return;
+	if (j->result < 0)
+		imap_store_error(s, j->result, &j->err);
+	else
+		imap_tagged(s, "OK", NULL, "%s completed", s->cmd);
+}
+
 void
 imap_job_drained(struct imap_session *s)
 {

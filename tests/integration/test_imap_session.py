@@ -7,6 +7,7 @@ mail delivered by SMTP, ENABLE (RFC 5161), ID (RFC 2971), NAMESPACE (RFC
 2342), CLOSE/UNSELECT, LOGOUT, and the BAD limit."""
 
 import base64
+import subprocess
 import imaplib
 import re
 import time
@@ -306,3 +307,17 @@ def test_logout_before_login(env):
     lines, tagged = r.command("LOGOUT")
     assert lines == [b"* BYE Logging out"]
     r.lc.expect_eof()
+
+
+def test_curl_reads_the_message(env, tmp_path):
+    """curl, a third-party client: STARTTLS, LOGIN, SELECT, FETCH."""
+    env.deliver(ALICE, subject="for curl")
+    url = "imap://localhost:%d/INBOX;UID=1" % env.port("imap-tls")
+    r = subprocess.run(["curl", "-sS", "--ssl-reqd", "--cacert",
+                        env.certs.cert, "--user",
+                        "%s:%s" % (ALICE, PASSWORDS[ALICE]),
+                        "--resolve", "localhost:%d:127.0.0.1" %
+                        env.port("imap-tls"), url],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert b"Subject: for curl" in r.stdout
