@@ -304,7 +304,7 @@ fetch_free(struct fetch *f)
 	free(f->batch);
 	mime_tree_free(f->tree);
 	free(f->chunk);
-	imap_seqset_free(&f->todo);
+	imap_seqset_free(&f->rest);
 	free(f);
 }
 
@@ -369,7 +369,7 @@ collect_msg(const struct ps_msg *m, void *arg)
 
 /* Forget the UIDs up to last: done. */
 static void
-todo_cut(struct imap_seqset *t, uint32_t last)
+rest_cut(struct imap_seqset *t, uint32_t last)
 {
 	size_t kept = 0;
 
@@ -434,14 +434,14 @@ batch_next(struct imap_job *j, struct fetch *f)
 	int r;
 
 	batch_clear(f);
-	if (f->exhausted || !f->todo.n)
+	if (f->exhausted || !f->rest.n)
 		return 0;
-	r = imap_cfg.store.msg_fetch(c.v->mb, f->todo.r, f->todo.n,
+	r = imap_cfg.store.msg_fetch(c.v->mb, f->rest.r, f->rest.n,
 				     collect_msg, &c, &j->err);
 	if (r < 0)
 		return r;
 	if (r == FETCH_STOP)
-		todo_cut(&f->todo, c.last);
+		rest_cut(&f->rest, c.last);
 	else
 		f->exhausted = 1;
 	implicit_seen(j, f);
@@ -589,7 +589,7 @@ vanished_uid(uint32_t uid, void *arg)
 static int
 vanished_earlier(struct imap_job *j, struct fetch *f)
 {
-	struct vanished x = {.asked = &f->todo};
+	struct vanished x = {.asked = &f->rest};
 	int r;
 
 	imap_seqset_init(&x.gone);
@@ -734,7 +734,7 @@ fetch_parse(struct imap_session *s, struct fetch *f)
 		return imap_no(s, "UNAVAILABLE", "Out of memory"), -1;
 	if (s->nargs == 3 && parse_modifiers(s, f, &s->args[2]) < 0)
 		return -1;
-	if (imap_view_set(s, &s->args[0], s->uid, &f->todo) < 0)
+	if (imap_view_set(s, &s->args[0], s->uid, &f->rest) < 0)
 		return -1;
 	/* RFC 9051 6.4.9: UID FETCH always answers the UID; RFC 7162
 	 * 3.1.4.1: CHANGEDSINCE implies MODSEQ, and any use of either
@@ -757,7 +757,7 @@ imap_cmd_fetch(struct imap_session *s)
 
 	if (!f)
 		return imap_no(s, "UNAVAILABLE", "Out of memory");
-	imap_seqset_init(&f->todo);
+	imap_seqset_init(&f->rest);
 	f->batch_cap = FETCH_BATCH;
 	if (fetch_parse(s, f) < 0) {
 		fetch_free(f);

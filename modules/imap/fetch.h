@@ -68,7 +68,7 @@ struct fetch {
 	uint64_t changedsince;
 	unsigned qflags;
 
-	struct imap_seqset todo;   /* UIDs not fetched yet */
+	struct imap_seqset rest;   /* UIDs not fetched yet */
 	int started, exhausted;
 
 	struct fetch_msg *batch;   /* the messages being answered */

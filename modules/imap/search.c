@@ -40,7 +40,7 @@ struct search {
 	int need_header;           /* a key reads the header */
 	int condstore_now;         /* this command enabled CONDSTORE */
 	struct search_key *keys;   /* one per key (k->priv) */
-	struct imap_seqset todo;   /* UIDs still to fetch */
+	struct imap_seqset rest;   /* UIDs still to fetch */
 	uint32_t last_uid;         /* the last one fetched */
 	struct pend *pend[PEND_MAX];
 	size_t npend, pend_bytes;
@@ -298,7 +298,7 @@ pend_run(struct search *se)
 
 /* Forget the UIDs up to uid, fetched already. */
 static void
-todo_after(struct imap_seqset *t, uint32_t uid)
+rest_after(struct imap_seqset *t, uint32_t uid)
 {
 	size_t i = 0, k = 0;
 
@@ -377,10 +377,10 @@ prepare(struct search *se)
 	}
 	if (!v->n)
 		return 0;
-	if (imap_seqset_add(&se->todo, v->uids[0], v->uids[v->n - 1]) < 0)
+	if (imap_seqset_add(&se->rest, v->uids[0], v->uids[v->n - 1]) < 0)
 		return PS_ENOMEM;
 	for (struct imap_search_key *k = q->root->child; k; k = k->next)
-		if (k->type == IMAP_SK_SET && set_and(&se->todo, &k->set) < 0)
+		if (k->type == IMAP_SK_SET && set_and(&se->rest, &k->set) < 0)
 			return PS_ENOMEM;
 	return 0;
 }
@@ -536,16 +536,16 @@ search_work(struct imap_job *j)
 	struct search *se = j->arg;
 	int r = prepare(se);
 
-	while (r == 0 && se->todo.n) {
-		r = imap_cfg.store.msg_fetch(se->x.mb, se->todo.r, se->todo.n,
+	while (r == 0 && se->rest.n) {
+		r = imap_cfg.store.msg_fetch(se->x.mb, se->rest.r, se->rest.n,
 					     fetched, se, &j->err);
 		if (r >= 0 && pend_run(se) < 0)
 			r = se->x.error;
 		if (r == STOP) {
-			todo_after(&se->todo, se->last_uid);
+			rest_after(&se->rest, se->last_uid);
 			r = 0;
 		} else if (r == 0) {
-			imap_seqset_clear(&se->todo);
+			imap_seqset_clear(&se->rest);
 		}
 	}
 	if (r == 0 && se->x.error)
@@ -581,7 +581,7 @@ search_free(struct search *se)
 	free(se->x.body);
 	free(se->x.buf);
 	free(se->hits);
-	imap_seqset_free(&se->todo);
+	imap_seqset_free(&se->rest);
 	imap_search_free(se->x.q);
 	free(se);
 }
@@ -653,7 +653,7 @@ imap_cmd_search(struct imap_session *s)
 	se->x.s = s;
 	se->v = s->view;
 	se->x.mb = s->view->mb;
-	imap_seqset_init(&se->todo);
+	imap_seqset_init(&se->rest);
 	if (search_setup(s, se) < 0) {
 		if (se->ret & IMAP_SEARCH_RET_SAVE)
 			imap_seqset_clear(&s->view->saved);
