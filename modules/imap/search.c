@@ -504,7 +504,8 @@ esearch_out(struct search *se, struct imap_buf *out)
 static int
 results_out(struct search *se, struct imap_buf *out)
 {
-	qsort(se->hits, se->nhits, sizeof(*se->hits), hit_cmp);
+	if (se->nhits)
+		qsort(se->hits, se->nhits, sizeof(*se->hits), hit_cmp);
 	if ((se->ret & IMAP_SEARCH_RET_SAVE) && save(se) < 0)
 		return PS_ENOMEM;
 	if (se->esearch) {

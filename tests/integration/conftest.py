@@ -262,6 +262,14 @@ def children(pid):
     return sorted(found)
 
 
+def sanitized(program=POSHTAD):
+    """True when program links AddressSanitizer's runtime, whose
+    quarantine keeps freed memory: RSS bounds mean nothing there."""
+    out = subprocess.run(["ldd", program], capture_output=True, text=True,
+                         timeout=30).stdout
+    return "libasan" in out
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:

@@ -10,11 +10,10 @@ import datetime
 import imaplib
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import POSHTAD, wait_for
+from conftest import sanitized, wait_for
 from imap_helpers import ALICE, start_imap
 from smtp_helpers import parse_mbox
 
@@ -191,12 +190,6 @@ def test_nonsync_over_limit_is_read_and_dropped(env):
     assert r.line().startswith(b"* BYE ")
     r.lc.expect_eof()
     assert exported(env) == []
-
-
-def sanitized():
-    out = subprocess.run(["ldd", POSHTAD], capture_output=True, text=True,
-                         timeout=30).stdout
-    return "libasan" in out
 
 
 def vmhwm_kib(pid):

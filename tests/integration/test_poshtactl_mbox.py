@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from conftest import sanitized
 from test_poshtactl import Ctl, POSHTACTL
 
 
@@ -264,13 +265,6 @@ def test_quota_stops_import(ctl):
     done = int(m.group(1))
     assert done % 100 == 0 and done < len(msgs)
     assert mailbox(ctl, "alice@example.test")[0] == done
-
-
-def sanitized(program):
-    """True when program links AddressSanitizer's runtime."""
-    out = subprocess.run(["ldd", program], capture_output=True, text=True,
-                         timeout=30).stdout
-    return "libasan" in out
 
 
 def test_import_streams(ctl):
