@@ -87,12 +87,7 @@ copy_work(struct imap_job *j)
 				r = PS_ENOMEM;
 	}
 	j->result = r;
-	if (s->enabled & IMAP_EN_QRESYNC) {
-		r = imap_view_sync(s, &j->out, 0, &j->err);
-		imap_expunged_report(s, &j->out);
-	} else {
-		r = imap_view_sync(s, &j->out, 1, &j->err);
-	}
+	r = imap_view_sync(s, &j->out, 1, &j->err);
 	if (j->result == 0)
 		j->result = r;
 }

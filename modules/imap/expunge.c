@@ -2,34 +2,10 @@
  * messages go, all or those of a UID set, and the client hears of each:
  * EXPUNGE responses from the highest sequence number down, since each
  * renumbers the messages after it (7.5.1), or one VANISHED once QRESYNC
- * is on (RFC 7162 3.2.10). MOVE (copy.c) reports its removals here
- * too. */
+ * is on (RFC 7162 3.2.10), both through the view's sync. */
 #include <stdlib.h>
 
 #include "imapd.h"
-
-void
-imap_expunged_report(struct imap_session *s, struct imap_buf *out)
-{
-	struct imap_view *v = s->view;
-	size_t kept = 0;
-
-	if (!(s->enabled & IMAP_EN_QRESYNC)) {
-		imap_view_flush_expunged(s, out);
-		return;
-	}
-	if (!v->expunged.n)
-		return;
-	imap_seqset_normalize(&v->expunged);
-	imap_buf_adds(out, "* VANISHED ");
-	imap_seqset_format(&v->expunged, out);
-	imap_buf_adds(out, "\r\n");
-	for (size_t i = 0; i < v->n; i++)
-		if (!imap_seqset_contains(&v->expunged, v->uids[i]))
-			v->uids[kept++] = v->uids[i];
-	v->n = kept;
-	imap_seqset_clear(&v->expunged);
-}
 
 struct expunge {
 	struct imap_seqset uids; /* UID EXPUNGE's set */
@@ -68,14 +44,8 @@ expunge_work(struct imap_job *j)
 		r = PS_ENOMEM;
 	j->result = r;
 	/* EXPUNGE responses are allowed here (RFC 9051 7.4.1): the sync
-	 * sends them first, then EXISTS and FETCH with the new numbers;
-	 * under QRESYNC they all go as one VANISHED at the end. */
-	if (s->enabled & IMAP_EN_QRESYNC) {
-		r = imap_view_sync(s, &j->out, 0, &j->err);
-		imap_expunged_report(s, &j->out);
-	} else {
-		r = imap_view_sync(s, &j->out, 1, &j->err);
-	}
+	 * sends them (one VANISHED under QRESYNC) with what others did. */
+	r = imap_view_sync(s, &j->out, 1, &j->err);
 	if (j->result == 0)
 		j->result = r;
 }

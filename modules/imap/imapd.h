@@ -361,10 +361,6 @@ int imap_flags_parse(const struct imap_arg *a, size_t n, unsigned *flags_r,
 		     const char **kw, size_t *nkw_r, const char **why_r);
 int imap_cmd_copy(struct imap_session *s);    /* copy.c: COPY, MOVE */
 int imap_cmd_expunge(struct imap_session *s); /* expunge.c */
-/* expunge.c, on the pool: report the view's expunged set now (EXPUNGEs
- * from the highest number down, or VANISHED under QRESYNC, RFC 7162
- * 3.2.10) and drop those messages from the view. */
-void imap_expunged_report(struct imap_session *s, struct imap_buf *out);
 int imap_cmd_search(struct imap_session *s);  /* search.c */
 /* quota.c: GETQUOTA, GETQUOTAROOT, SETQUOTA (RFC 9208). */
 int imap_cmd_getquota(struct imap_session *s);
