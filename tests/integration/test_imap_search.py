@@ -244,11 +244,13 @@ def test_recent_new_old(env):
 
 
 def test_keyword(r):
-    # TODO: a message that has a keyword, once STORE (or APPEND with
-    # flags) exists; import-mbox and SMTP deliver none.
     assert search(r, "KEYWORD $Forwarded") == []
     assert search(r, "UNKEYWORD $Forwarded") == [1, 2, 3, 4, 5, 6]
     assert search(r, "NOT KEYWORD Junk") == [1, 2, 3, 4, 5, 6]
+    r.ok("STORE 2,5 +FLAGS.SILENT ($Forwarded)")
+    assert search(r, "KEYWORD $forwarded") == [2, 5]
+    assert search(r, "UNKEYWORD $Forwarded") == [1, 3, 4, 6]
+    assert search(r, "KEYWORD $Forwarded NOT KEYWORD Junk") == [2, 5]
 
 
 def test_sizes(r):
