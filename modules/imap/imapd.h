@@ -77,8 +77,9 @@ struct imap_view {
 	struct imap_seqset expunged;
 	struct imap_seqset saved; /* SEARCHRES "$" (RFC 5182) */
 	int dirty;                /* the bus said the mailbox changed */
-	/* Flags this command already sent (FETCH's implicit \Seen): the
-	 * next sync leaves out a message still at that MODSEQ. UIDs
+	/* Flags this command already sent (FETCH's implicit \Seen) or must
+	 * not send (STORE .SILENT): the next sync leaves out a message
+	 * still at that MODSEQ. UIDs
 	 * ascending; the sync empties it. */
 	struct imap_told {
 		uint32_t uid;
@@ -238,12 +239,6 @@ void imap_view_free(struct imap_view *v);
  * for it go to out (EXPUNGEs kept back unless expunge_ok). */
 int imap_view_sync(struct imap_session *s, struct imap_buf *out,
 		   int expunge_ok, struct ps_error *err);
-/* The same, without FETCH responses for the changed messages skip says
- * 1 for: a STORE .SILENT's own changes (store.c). */
-int imap_view_sync_skip(struct imap_session *s, struct imap_buf *out,
-			int expunge_ok,
-			int (*skip)(const struct ps_msg *m, void *arg),
-			void *arg, struct ps_error *err);
 /* Run a sync (all updates allowed) as a job, then done. */
 int imap_sync_start(struct imap_session *s,
 		    void (*done)(struct imap_job *j));
@@ -257,8 +252,9 @@ void imap_view_flush_expunged(struct imap_session *s, struct imap_buf *out);
 int imap_view_set(struct imap_session *s, const struct imap_arg *a,
 		  int uid, struct imap_seqset *uids_r);
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
-/* On the pool: this command's own FETCH response showed uid's flags as
- * of modseq, so imap_view_sync need not (call in ascending UID order).
+/* On the pool: this command showed uid's flags as of modseq (FETCH), or
+ * must not show them (STORE .SILENT), so imap_view_sync leaves them out
+ * (call in ascending UID order).
  * 0 or PS_ENOMEM (then the sync reports it again, which is harmless). */
 int imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
 /* The view learnt that these UIDs arrived: append them (ascending). */

@@ -108,25 +108,6 @@ store_refused(uint32_t uid, void *arg)
 	return 0;
 }
 
-/* The sync's FETCH for a message this STORE left as it is now. */
-static int
-store_own(const struct ps_msg *m, void *arg)
-{
-	const struct store *x = arg;
-	size_t lo = 0, hi = x->nch;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (x->ch[mid].uid < m->uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < x->nch && x->ch[lo].uid == m->uid &&
-	       x->ch[lo].modseq == m->modseq;
-}
-
 /* UNCHANGEDSINCE 0 "always fails if the metadata item exists. A system
  * flag MUST always be considered existent, whether it was set or not"
  * (RFC 7162 3.1.3). The store cannot say 0 (that means no condition), so
@@ -247,11 +228,13 @@ store_work(struct imap_job *j)
 		}
 		imap_buf_adds(&j->out, ")\r\n");
 	}
+	/* .SILENT: the sync leaves out this STORE's own changes (a failed
+	 * note only makes it report one again). */
+	for (size_t i = 0; r == 0 && x->silent && i < x->nch; i++)
+		imap_view_told(v, x->ch[i].uid, x->ch[i].modseq);
 	/* Changes by others are reported even on failure. */
 	if (r == 0)
-		r = imap_view_sync_skip(s, &j->out, imap_expunge_ok(s),
-					x->silent ? store_own : NULL, x,
-					&j->err);
+		r = imap_view_sync(s, &j->out, imap_expunge_ok(s), &j->err);
 	else
 		imap_view_sync(s, &j->out, imap_expunge_ok(s),
 			       &(struct ps_error){0});

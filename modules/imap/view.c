@@ -149,8 +149,6 @@ struct sync {
 	struct imap_buf fetches; /* FETCH lines for known messages */
 	uint32_t last_known;     /* the view's highest UID before */
 	uint64_t modseq;
-	int (*skip)(const struct ps_msg *m, void *arg);
-	void *skip_arg;
 	int error;
 };
 
@@ -173,7 +171,7 @@ sync_changed(const struct ps_msg *m, void *arg)
 	}
 	seq = imap_view_seq(v, m->uid);
 	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
-	    (y->skip && y->skip(m, y->skip_arg)) || told(v, m))
+	    told(v, m))
 		return 0;
 	imap_buf_adds(&y->fetches, "* ");
 	imap_buf_addu64(&y->fetches, seq);
@@ -251,17 +249,8 @@ int
 imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	       struct ps_error *err)
 {
-	return imap_view_sync_skip(s, out, expunge_ok, NULL, NULL, err);
-}
-
-int
-imap_view_sync_skip(struct imap_session *s, struct imap_buf *out,
-		    int expunge_ok, int (*skip)(const struct ps_msg *m,
-						void *arg),
-		    void *arg, struct ps_error *err)
-{
 	struct imap_view *v = s->view;
-	struct sync y = {.s = s, .v = v, .skip = skip, .skip_arg = arg};
+	struct sync y = {.s = s, .v = v};
 	size_t before = v->n;
 	int r;
 
