@@ -43,6 +43,8 @@ Poshta development server, config $state/poshta.conf
   submission:        swaks --server 127.0.0.1:2587 --tls --auth-user demo@example.test --auth-password $password --from demo@example.test --to demo@example.test
   IMAP (STARTTLS):   curl --ssl-reqd --cacert $state/cert.pem --user demo@example.test:$password imap://localhost:2143/INBOX
   IMAP (TLS):        openssl s_client -quiet -connect 127.0.0.1:2993 -CAfile $state/cert.pem
+  POP3 (STLS):       curl --ssl-reqd --cacert $state/cert.pem --user demo@example.test:$password pop3://localhost:2110/
+  POP3 (TLS):        curl --cacert $state/cert.pem --user demo@example.test:$password pop3s://localhost:2995/1
   demo user:         demo@example.test, password $password (in $state/demo-password)
   manage users:      $poshtactl -c $state/poshta.conf user list
 Stop with Ctrl-C.

@@ -7,6 +7,7 @@ include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
 include modules/smtp/local.mk
 include modules/imap/local.mk
+include modules/pop3/local.mk
 
 # Stage built modules in one folder so poshtad runs from the build tree.
 STAGED_MODULES += $(module_LTLIBRARIES)
