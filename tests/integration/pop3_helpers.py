@@ -10,10 +10,13 @@ server whose tests keep apart with users of their own (new_user()).
 Standard library only; every wait is bounded.
 """
 
+import ctypes
+import ctypes.util
 import imaplib
 import itertools
 import os
 import poplib
+import random
 import re
 import signal
 import smtplib
@@ -43,7 +46,7 @@ POP3_LISTENERS = {
     "smtp": {"protocol": "smtp", "role": "mx"},
 }
 
-POP3_OPTS = {"max_bad_commands": "10", "mark_seen": "yes"}
+POP3_OPTS = {"max_bad_commands": "10", "mark_seen": "on"}
 
 # Logins fail on purpose in many tests of one server: no per-address or
 # per-user limit may turn a later right password into [LIMIT].
@@ -79,6 +82,43 @@ def message(subject="test", body="Hello.\n", sender="bob@example.test",
     """A small message with CRLF line ends (bytes)."""
     return crlf("From: %s\nTo: %s\nSubject: %s\n%s\n" % (
         sender, to, subject, extra)) + crlf(body)
+
+
+def _libcrypt():
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("crypt")
+                          or "libcrypt.so.1")
+        lib.crypt.restype = ctypes.c_char_p
+        lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        return lib
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBCRYPT = _libcrypt()
+SALT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./"
+
+
+def cheap_hash(password):
+    """A sha512-crypt hash of password at the fewest rounds (1000), which
+    the server accepts: a login then costs a millisecond, not the
+    yescrypt default's half second (these tests are about POP3, and log
+    in a great many times). None where libcrypt cannot be loaded."""
+    if _LIBCRYPT is None:
+        return None
+    salt = "$6$rounds=1000$%s$" % "".join(random.choice(SALT)
+                                          for _ in range(16))
+    out = _LIBCRYPT.crypt(password.encode(), salt.encode())
+    return out.decode() if out and out.startswith(b"$6$") else None
+
+
+def add_user(ctl, address, password, cheap=True):
+    """poshtactl user add, with a cheap hash of the password if cheap."""
+    hashed = cheap_hash(password) if cheap else None
+    if hashed:
+        ctl.ok("user", "add", address, "--hash-stdin", stdin=hashed + "\n")
+    else:
+        ctl.add_user(address, password)
 
 
 class Pop3Raw(LineClient):
@@ -223,12 +263,13 @@ class Pop3Env:
         self.passwords = dict(PASSWORDS)
         self._users = itertools.count(1)
 
-    def new_user(self, password=None):
+    def new_user(self, password=None, cheap=True):
         """A user of its own for a test on a shared server: its address
-        (the password is kept for login() and the clients)."""
+        (the password is kept for login() and the clients). cheap: a
+        cheap hash (cheap_hash); else poshtactl hashes it as usual."""
         address = "user%d@%s" % (next(self._users), DOMAIN)
         self.passwords[address] = password or "pass of " + address
-        self.ctl.add_user(address, self.passwords[address])
+        add_user(self.ctl, address, self.passwords[address], cheap)
         return address
 
     def port(self, name="pop3"):
@@ -429,7 +470,7 @@ def start_pop3(poshtad, listeners=("pop3", "pop3-tls", "pop3s", "imap",
     ctl = Ctl(poshtad)
     ctl.ok("domain", "add", DOMAIN)
     for address, password in users.items():
-        ctl.add_user(address, password)
+        add_user(ctl, address, password)
     for alias, target in ALIASES:
         ctl.ok("alias", "add", alias, target)
     listen = {}

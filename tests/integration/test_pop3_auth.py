@@ -63,6 +63,23 @@ def test_bad_password_then_retry(env):
     c.quit()
 
 
+def test_pass_again_needs_user_again(env):
+    """RFC 1939 7, PASS: "may only be given in the AUTHORIZATION state
+    immediately after a successful USER command". After a failed PASS a
+    second PASS is not right after USER: -ERR, right password or not, and
+    no password is checked; USER again, then PASS, gets in."""
+    user = env.new_user()
+    c = env.raw()
+    c.ok("USER " + user)
+    c.err("PASS wrong", code="AUTH")
+    reply = c.err("PASS " + env.passwords[user])
+    assert not reply.startswith("-ERR [AUTH]"), reply
+    c.err("STAT")
+    c.login(user, env.passwords[user])
+    in_transaction(c)
+    c.quit()
+
+
 def test_password_prefix_is_not_enough(env):
     """PASS takes the whole argument: the first word of a password with
     spaces is a wrong password."""
@@ -137,6 +154,18 @@ def test_pipelined_login_failure_and_success(env):
 
 
 # ---- AUTH (RFC 5034) ----------------------------------------------------
+
+def test_pipelined_auth_plain(env):
+    user = env.new_user()
+    c = env.raw()
+    c.send("AUTH PLAIN %s\r\nSTAT\r\nNOOP\r\nQUIT\r\n"
+           % plain(user, env.passwords[user]))
+    assert c.status().startswith("+OK")
+    assert c.status() == "+OK 0 0"
+    assert c.status().startswith("+OK")
+    assert c.status().startswith("+OK")
+    c.expect_eof()
+
 
 def test_auth_lists_mechanisms(env):
     c = env.raw()
@@ -278,7 +307,8 @@ def test_backend_trouble_is_sys_temp(env):
 # ---- UTF8 (RFC 6856) ----------------------------------------------------
 
 def test_utf8_command_and_utf8_password(env):
-    user = env.new_user(password="pässwörd ✓ ключ")
+    # poshtactl hashes this one itself: UTF-8 all the way.
+    user = env.new_user(password="pässwörd ✓ ключ", cheap=False)
     c = env.raw()
     assert c.ok("UTF8").startswith("+OK")
     c.ok("USER " + user)

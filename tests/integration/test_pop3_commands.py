@@ -324,6 +324,15 @@ def test_noop_and_unknown_commands(env):
     c.quit()
 
 
+def test_overlong_line(env):
+    """A line far past any POP3 command's length: -ERR, and the session
+    goes on in step."""
+    c = env.login(filled(env, M_PLAIN))
+    c.err("NOOP " + "x" * 20000)
+    assert stat(c) == (1, len(M_PLAIN))
+    c.quit()
+
+
 def test_bad_command_limit_closes_and_deletes_nothing(env):
     """max_bad_commands 10: ten unknown commands in a row end the
     session; a good command in between starts the count again. The
@@ -460,6 +469,13 @@ def test_20mb_retr_streams_with_flat_memory(env):
     c.sendline("RETR 1")
     time.sleep(0.5)  # the server fills its output buffer and waits
     stalled = rss_kib(worker)
+    # A stalled reader holds up nobody else in its worker.
+    other = env.login(filled(env, M_PLAIN))
+    assert env.worker_of(other) == worker
+    began = time.monotonic()
+    status, raw = other.multi("RETR 1")
+    assert raw == M_PLAIN and time.monotonic() - began < 2
+    other.quit()
     # Read it in 64 KiB pieces, sampling the worker as the data comes.
     chunks, c.buf = [c.buf], b""
     peak, got, step = 0, len(chunks[0]), 0

@@ -264,6 +264,19 @@ def test_second_session_is_in_use_on_every_worker(env):
     first.expect_eof()
 
 
+def test_in_use_whatever_the_case_of_the_name(env):
+    """The lock is the user's, not the spelling's: a second session that
+    logs in as USER@EXAMPLE.TEST still finds the maildrop in use."""
+    user, ms = filled(env, 1)
+    first = env.login(user)
+    c = env.raw()
+    c.ok("USER " + user.upper())
+    c.err("PASS " + env.passwords[user], code="IN-USE")
+    c.quit()
+    assert stat(first) == (1, len(ms[0]))
+    first.quit()
+
+
 def test_imap_beside_pop3(env):
     """IMAP takes no POP3 lock: it reads and changes the mailbox while a
     POP3 session holds it, and the POP3 session's snapshot is kept."""
@@ -310,7 +323,7 @@ def flags(env, user):
 
 
 def test_mark_seen_at_quit(env):
-    """mark_seen yes: what was RETR'd in full gets \\Seen when the session
+    """mark_seen on: what was RETR'd in full gets \\Seen when the session
     QUITs; TOP is not a read; before QUIT nothing changes."""
     user, ms = filled(env, 4)
     c = env.login(user)
@@ -371,9 +384,33 @@ def test_uidl_stable_across_restart_and_kill9_of_everything(poshtad):
     c.quit()
 
 
+def test_sigterm_deletes_nothing(poshtad):
+    """A server that shuts down (SIGTERM) ends the session outside the
+    UPDATE state: the client is told with -ERR (or nothing) and nothing
+    it marked is deleted (RFC 1939 6)."""
+    env = start_pop3(poshtad, listeners=("pop3", "imap", "smtp"))
+    user = env.new_user()
+    env.append(user, *msgs(2))
+    c = env.login(user)
+    c.ok("DELE 1")
+    c.ok("DELE 2")
+    poshtad.signal(signal.SIGTERM)
+    lines = []
+    try:
+        while True:
+            lines.append(c.readline())
+    except (EOFError, OSError):
+        pass
+    assert all(l.startswith("-ERR") for l in lines), lines
+    assert poshtad.proc.wait(10) == 0
+    poshtad._logf.close()
+    env.restart()
+    assert subjects(env, user) == ["m 1", "m 2"]
+
+
 def test_mark_seen_off(poshtad):
     env = start_pop3(poshtad, listeners=("pop3", "imap", "smtp"),
-                     pop3_opts={"mark_seen": "no"})
+                     pop3_opts={"mark_seen": "off"})
     user = env.new_user()
     env.append(user, message("a"), message("b"))
     c = env.login(user)
