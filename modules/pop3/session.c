@@ -235,7 +235,6 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 {
 	struct pop3_cmd cmd;
 	const struct pop3_verb *v;
-	int was_user = s->user_given;
 
 	if (pop3_cmd_parse(line, len, &cmd) < 0 ||
 	    !(v = verb_find(cmd.keyword)))
@@ -248,9 +247,8 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 		return pop3_bad(s, "Wrong number of arguments for %s",
 				v->name);
 	/* RFC 1939 7: PASS only right after a successful USER. */
-	s->user_given = 0;
-	if (v->fn == pop3_cmd_pass)
-		s->user_given = was_user;
+	if (v->fn != pop3_cmd_pass)
+		s->user_given = 0;
 	return v->fn(s, &cmd);
 }
 
