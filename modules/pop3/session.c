@@ -236,8 +236,12 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 	struct pop3_cmd cmd;
 	const struct pop3_verb *v;
 
-	if (pop3_cmd_parse(line, len, &cmd) < 0 ||
-	    !(v = verb_find(cmd.keyword)))
+	v = pop3_cmd_parse(line, len, &cmd) == 0 ? verb_find(cmd.keyword)
+						 : NULL;
+	/* RFC 1939 7: PASS only right after a successful USER. */
+	if (!v || v->fn != pop3_cmd_pass)
+		s->user_given = 0;
+	if (!v)
 		return pop3_bad(s, "Unknown command");
 	if (!(v->states & (1u << s->state)))
 		return pop3_bad(s, "%s is not allowed %s", v->name,
@@ -246,9 +250,6 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 	if (cmd.nargs < v->min_args || cmd.nargs > v->max_args)
 		return pop3_bad(s, "Wrong number of arguments for %s",
 				v->name);
-	/* RFC 1939 7: PASS only right after a successful USER. */
-	if (v->fn != pop3_cmd_pass)
-		s->user_given = 0;
 	return v->fn(s, &cmd);
 }
 
