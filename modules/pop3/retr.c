@@ -1,7 +1,8 @@
 /* RETR and TOP (RFC 1939 7): messages streamed from the store in chunks,
  * byte-stuffed on the pool (stuff.c), each round written once the client
  * has read most of the one before. Memory per session is one chunk and
- * one round of output, whatever the message's size.
+ * one round of output, sized to the messages and bounded whatever their
+ * size.
  *
  * A pipelining client that asks for many messages gets them in batches:
  * while a RETR runs, input keeps flowing, and the RETR and TOP commands
@@ -17,8 +18,10 @@
 
 /* Requests one batch holds; more wait in the input. */
 #define RETR_QUEUE 64
-/* Output one round makes before the loop writes it. */
-#define RETR_ROUND (256 * 1024)
+/* Output one round makes before the loop writes it, at most. */
+#define RETR_ROUND (128 * 1024)
+/* A first or last line, or an -ERR, in the output. */
+#define RETR_LINE 128
 
 struct retr_req {
 	struct pop3_msg *msg;
@@ -36,9 +39,9 @@ struct retr_batch {
 	uint64_t offset;       /* of reqs[cur], next byte to read */
 	int started;           /* reqs[cur]'s first line is out */
 	struct pop3_stuff st;
-	char in[POP3_CHUNK];
-	size_t out_len;
-	char out[RETR_ROUND + 2 * POP3_CHUNK + 128];
+	/* Sized to the messages (batch_fit): small ones cost little. */
+	char *in, *out;
+	size_t in_cap, out_cap, round, out_len;
 	/* The loop's, while the job runs: requests that joined. */
 	struct retr_req pending[RETR_QUEUE];
 	size_t npending;
@@ -50,7 +53,48 @@ batch_free(void *arg)
 	struct retr_batch *b = arg;
 
 	b->s->retr = NULL;
+	free(b->in);
+	free(b->out);
 	free(b);
+}
+
+/* Buffers for the requests in reqs: a chunk of the largest message (at
+ * most POP3_CHUNK), and a round of output no longer than what they can
+ * make (at most RETR_ROUND) plus one chunk stuffed. On the loop, while
+ * no job runs. */
+static int
+batch_fit(struct retr_batch *b)
+{
+	size_t in = 1, round = 0, out;
+
+	for (size_t i = 0; i < b->nreqs; i++) {
+		uint64_t size = b->reqs[i].msg->size;
+
+		if (size > in)
+			in = size > POP3_CHUNK ? POP3_CHUNK : (size_t)size;
+		if (round < RETR_ROUND)
+			round += size > RETR_ROUND ? RETR_ROUND
+						   : 2 * (size_t)size + RETR_LINE;
+	}
+	b->round = round < RETR_ROUND ? round : RETR_ROUND;
+	out = b->round + 2 * in + 2 * RETR_LINE;
+	if (in > b->in_cap) {
+		char *p = realloc(b->in, in);
+
+		if (!p)
+			return -1;
+		b->in = p;
+		b->in_cap = in;
+	}
+	if (out > b->out_cap) {
+		char *p = realloc(b->out, out);
+
+		if (!p)
+			return -1;
+		b->out = p;
+		b->out_cap = out;
+	}
+	return 0;
 }
 
 /* A request's first line: RFC 1939 7 says only "+OK"; the size is what
@@ -75,11 +119,11 @@ batch_chunk(struct pop3_job *j, struct retr_batch *b)
 	size_t have = 0, got;
 	int eof = 0;
 
-	while (have < sizeof(b->in) && b->offset < r->msg->size) {
+	while (have < b->in_cap && b->offset < r->msg->size) {
 		j->result = pop3_cfg.store.msg_read(j->s->mbox, r->msg->uid,
 						     b->offset, b->in + have,
-						     sizeof(b->in) - have,
-						     &got, &j->err);
+						     b->in_cap - have, &got,
+						     &j->err);
 		if (j->result < 0)
 			return 1;
 		if (got == 0)
@@ -87,7 +131,7 @@ batch_chunk(struct pop3_job *j, struct retr_batch *b)
 		have += got;
 		b->offset += got;
 	}
-	eof = b->offset >= r->msg->size || have < sizeof(b->in);
+	eof = b->offset >= r->msg->size || have < b->in_cap;
 	if (!b->started) {
 		pop3_stuff_init(&b->st, r->top, r->lines);
 		first_line(b, r);
@@ -110,7 +154,7 @@ batch_work(struct pop3_job *j)
 	struct retr_batch *b = j->arg;
 
 	b->out_len = 0;
-	while (b->cur < b->nreqs && b->out_len < RETR_ROUND) {
+	while (b->cur < b->nreqs && b->out_len < b->round) {
 		j->result = 0;
 		if (!batch_chunk(j, b))
 			continue;
@@ -118,7 +162,7 @@ batch_work(struct pop3_job *j)
 			return;
 		if (j->result < 0)
 			b->out_len += (size_t)snprintf(
-				b->out + b->out_len, 128, "-ERR %sMessage %"
+				b->out + b->out_len, RETR_LINE, "-ERR %sMessage %"
 				PRIu32 " %s\r\n",
 				j->result == PS_STORE_ENOMSG ? "" : "[SYS/TEMP] ",
 				b->reqs[b->cur].n,
@@ -164,6 +208,11 @@ batch_done(struct pop3_job *j)
 	       sizeof(b->reqs[0]));
 	b->nreqs += b->npending;
 	b->npending = 0;
+	if (b->nreqs && batch_fit(b) < 0) {
+		pop3_err(s, "SYS/TEMP", "Out of memory");
+		ps_conn_close(s->conn);
+		return POP3_JOB_DONE;
+	}
 	return b->nreqs ? POP3_JOB_MORE : POP3_JOB_DONE;
 }
 
@@ -199,14 +248,15 @@ send_msg(struct pop3_session *s, const struct pop3_cmd *cmd)
 
 	if (request(s, cmd, &r) < 0)
 		return 0;
-	if (!(b = malloc(sizeof(*b))))
+	if (!(b = calloc(1, sizeof(*b))))
 		return pop3_err(s, "SYS/TEMP", "Out of memory");
 	b->s = s;
 	b->reqs[0] = r;
 	b->nreqs = 1;
-	b->cur = b->npending = 0;
-	b->offset = 0;
-	b->started = 0;
+	if (batch_fit(b) < 0) {
+		batch_free(b);
+		return pop3_err(s, "SYS/TEMP", "Out of memory");
+	}
 	s->bad = 0;
 	s->retr = b;
 	return pop3_job_start(s, batch_work, batch_done, batch_free, b);
