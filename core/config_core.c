@@ -116,11 +116,18 @@ static const struct ps_directive listen_directives[] = {
 };
 
 static const struct ps_conf_section *active_core;
+static const char *active_hostname = "localhost";
 
 const struct ps_conf_section *
 ps_config_core_section(void)
 {
 	return active_core;
+}
+
+const char *
+ps_config_hostname(void)
+{
+	return active_hostname;
 }
 
 static const char *
@@ -539,6 +546,7 @@ void
 ps_config_activate(struct ps_config *cfg)
 {
 	active_core = cfg->core;
+	active_hostname = cfg->hostname;
 	for (size_t i = 0; i < cfg->nmodules; i++)
 		ps_module_set_section(ps_module_at(i), cfg->modules[i]);
 	ps_log_set_level(cfg->log_level);

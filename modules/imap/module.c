@@ -239,19 +239,6 @@ imap_init(struct ps_error *err)
 	return 0;
 }
 
-static const char *
-imap_hostname(void)
-{
-	static char host[256];
-	const char *h = ps_conf_str(ps_conf_core(), "hostname");
-
-	if (h)
-		return h;
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "localhost");
-	return host;
-}
-
 static int
 imap_worker_init(struct ps_error *err)
 {
@@ -267,7 +254,7 @@ imap_worker_init(struct ps_error *err)
 	imap_cfg.max_user_sessions = (unsigned)ps_conf_num(
 		m, "max_user_sessions");
 	imap_cfg.max_bad = (unsigned)ps_conf_num(m, "max_bad_commands");
-	imap_cfg.hostname = imap_hostname();
+	imap_cfg.hostname = ps_hostname();
 	imap_cfg.have_auth = ps_iface_get(PS_AUTH_KIND, NULL, &imap_cfg.auth,
 					  sizeof(imap_cfg.auth)) == 0;
 	imap_cfg.have_store = ps_iface_get(PS_STORAGE_KIND, NULL,

@@ -143,19 +143,6 @@ pop3_init(struct ps_error *err)
 	return 0;
 }
 
-static const char *
-pop3_hostname(void)
-{
-	static char host[256];
-	const char *h = ps_conf_str(ps_conf_core(), "hostname");
-
-	if (h)
-		return h;
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "localhost");
-	return host;
-}
-
 /* The lock folder, made here: workers run as the unprivileged user that
  * owns state_dir. */
 static int
@@ -190,7 +177,7 @@ pop3_worker_init(struct ps_error *err)
 
 	pop3_cfg.max_bad = (unsigned)ps_conf_num(m, "max_bad_commands");
 	pop3_cfg.mark_seen = ps_conf_num(m, "mark_seen") != 0;
-	pop3_cfg.hostname = pop3_hostname();
+	pop3_cfg.hostname = ps_hostname();
 	pop3_cfg.have_auth = ps_iface_get(PS_AUTH_KIND, NULL, &pop3_cfg.auth,
 					  sizeof(pop3_cfg.auth)) == 0;
 	pop3_cfg.have_store = ps_iface_get(PS_STORAGE_KIND, NULL,

@@ -168,20 +168,6 @@ smtp_init(struct ps_error *err)
 	return 0;
 }
 
-/* The greeting's name: the hostname directive, else the system's. */
-static const char *
-smtp_hostname(void)
-{
-	static char host[256];
-	const char *h = ps_conf_str(ps_conf_core(), "hostname");
-
-	if (h)
-		return h;
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "localhost");
-	return host;
-}
-
 static int
 smtp_worker_init(struct ps_error *err)
 {
@@ -194,7 +180,7 @@ smtp_worker_init(struct ps_error *err)
 	smtp_cfg.vrfy = (int)ps_conf_num(m, "vrfy");
 	smtp_cfg.sender_login_match = (int)ps_conf_num(m,
 						       "sender_login_match");
-	smtp_cfg.hostname = smtp_hostname();
+	smtp_cfg.hostname = ps_hostname();
 	smtp_cfg.state_dir = ps_conf_str(ps_conf_core(), "state_dir");
 	smtp_cfg.have_auth = ps_iface_get(PS_AUTH_KIND, NULL, &smtp_cfg.auth,
 					  sizeof(smtp_cfg.auth)) == 0 &&
