@@ -80,6 +80,20 @@ def test_pass_again_needs_user_again(env):
     c.quit()
 
 
+def test_other_command_between_user_and_pass(env):
+    """RFC 1939 7: PASS right after USER; a CAPA in between forgets the
+    USER."""
+    user = env.new_user()
+    c = env.raw()
+    c.ok("USER " + user)
+    c.capa()
+    c.err("PASS " + env.passwords[user])
+    c.err("STAT")
+    c.login(user, env.passwords[user])
+    in_transaction(c)
+    c.quit()
+
+
 def test_password_prefix_is_not_enough(env):
     """PASS takes the whole argument: the first word of a password with
     spaces is a wrong password."""
