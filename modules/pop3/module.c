@@ -33,10 +33,6 @@ pop3_open(struct ps_conn *c, void *sp)
 	s->conn = c;
 	s->lock_fd = -1;
 	s->state = POP3_AUTHORIZATION;
-	/* RFC 1939 3: an autologout timer of at least 10 minutes; a
-	 * listener's own idle_timeout wins. */
-	if (!ps_conf_get(ps_conn_conf(c), "idle_timeout", 0))
-		ps_conn_set_timeout(c, POP3_TIMEOUT_MS);
 	ps_conn_log(c, PS_LOG_INFO, "connect peer=%s listener=%s",
 		    ps_conn_peer(c), ps_conn_listener(c));
 	pop3_greet(s);
@@ -129,6 +125,8 @@ static const struct ps_protocol pop3_protocol = {
 	.on_timeout = pop3_timeout,
 	.on_close = pop3_close,
 	.on_shutdown = pop3_shutdown,
+	/* RFC 1939 3: an autologout timer of at least 10 minutes. */
+	.idle_timeout_ms = POP3_TIMEOUT_MS,
 };
 
 static int

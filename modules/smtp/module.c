@@ -49,10 +49,6 @@ smtp_open(struct ps_conn *c, void *sp)
 	s->conn = c;
 	s->role = (int)ps_conf_num(l, "role");
 	smtp_spool_init(&s->spool, smtp_cfg.state_dir);
-	/* RFC 5321 4.5.3.2.7: a server waits at least 5 minutes for the
-	 * next command; a listener's own idle_timeout wins. */
-	if (!ps_conf_get(l, "idle_timeout", 0))
-		ps_conn_set_timeout(c, SMTP_TIMEOUT_MS);
 	ps_conn_log(c, PS_LOG_INFO, "connect peer=%s listener=%s role=%s",
 		    ps_conn_peer(c), ps_conn_listener(c), roles[s->role]);
 	return smtp_greet(s);
@@ -151,6 +147,9 @@ static const struct ps_protocol smtp_protocol = {
 	.on_timeout = smtp_timeout,
 	.on_close = smtp_close,
 	.on_shutdown = smtp_shutdown,
+	/* RFC 5321 4.5.3.2.7: a server waits at least 5 minutes for the
+	 * next command. */
+	.idle_timeout_ms = SMTP_TIMEOUT_MS,
 };
 
 static int
