@@ -229,6 +229,10 @@ int imap_cmd_select(struct imap_session *s);
 /* ---- view.c: the view, change reports, CLOSE, UNSELECT, NOOP -------- */
 /* "(\Seen \Flagged kw)" for m; recent adds \Recent. */
 void imap_flags_out(struct imap_buf *b, const struct ps_msg *m, int recent);
+/* Whether uid is shown \Recent in v to s: new to this session, and
+ * never under IMAP4rev2, which has no \Recent (RFC 9051 2.3.2). */
+int imap_recent(const struct imap_session *s, const struct imap_view *v,
+		uint32_t uid);
 /* How many messages of the view are \Recent for this session. */
 uint32_t imap_view_recent(const struct imap_view *v);
 int imap_cmd_close(struct imap_session *s);

@@ -106,6 +106,17 @@ imap_view_recent(const struct imap_view *v)
 	return n;
 }
 
+/* RFC 9051 lists no \Recent among the system flags (2.3.2) and no
+ * RECENT among the mailbox size responses (7.3); its grammar keeps them
+ * only as obsolete-flag-recent and obsolete-recent-response (section 9)
+ * for IMAP4rev1. After ENABLE IMAP4rev2 no flag list shows it. */
+int
+imap_recent(const struct imap_session *s, const struct imap_view *v,
+	    uint32_t uid)
+{
+	return !(s->enabled & IMAP_EN_REV2) && uid >= v->first_recent;
+}
+
 /* ---- Flags as IMAP writes them ---------------------------------------- */
 
 void
@@ -176,7 +187,7 @@ sync_changed(const struct ps_msg *m, void *arg)
 	imap_buf_adds(&y->fetches, "* ");
 	imap_buf_addu64(&y->fetches, seq);
 	imap_buf_adds(&y->fetches, " FETCH (FLAGS ");
-	imap_flags_out(&y->fetches, m, m->uid >= v->first_recent);
+	imap_flags_out(&y->fetches, m, imap_recent(y->s, v, m->uid));
 	if (y->s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
 		imap_buf_adds(&y->fetches, " MODSEQ (");
 		imap_buf_addu64(&y->fetches, m->modseq);
