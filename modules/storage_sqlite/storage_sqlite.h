@@ -43,6 +43,7 @@ struct ps_mbox {
 	struct ss_conn c;
 	struct ps_store_user *u;
 	int64_t id;
+	uint32_t uidvalidity; /* as opened: a new one is another mailbox */
 	unsigned mode; /* PS_OPEN_* */
 };
 
@@ -150,6 +151,8 @@ void ss_notify(const struct ps_store_user *u, const char *mailbox);
 
 /* select.c */
 int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
+int ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
+		    struct ps_error *err);
 int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 		   size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
 		   struct ps_error *err);

@@ -159,7 +159,10 @@ struct ps_storage_ops {
 	/* Open a mailbox (SELECT/EXAMINE). Unless PS_OPEN_READONLY, the
 	 * messages no session has claimed yet become this session's \Recent
 	 * ones: *first_recent_r is the lowest such UID (uidnext when none).
-	 * st_r describes the mailbox at that moment. */
+	 * st_r describes the mailbox at that moment. The handle follows the
+	 * mailbox through renames (of it or a parent); once the mailbox is
+	 * deleted, even if its name is created again, changes_since and
+	 * the calls that change it fail with PS_STORE_ENOMBOX. */
 	int (*mailbox_open)(struct ps_store_user *u, const char *name,
 			    unsigned mode, struct ps_mbox **mb_r,
 			    struct ps_mailbox_status *st_r,

@@ -237,6 +237,80 @@ st_test_rename_inbox(void **state)
 	st_ops.user_close(u);
 }
 
+/* What an open handle's calls answer once its mailbox is gone. */
+static void
+st_assert_gone(struct ps_mbox *mb)
+{
+	struct ps_error err = {""};
+	struct ps_uid_range all = {1, UINT32_MAX};
+	struct st_msgs m = {.n = 0};
+	struct st_uids x = {.n = 0};
+
+	assert_int_equal(st_ops.changes_since(mb, 0, st_msg_collect,
+					      st_uid_collect, &m, &err),
+			 PS_STORE_ENOMBOX);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(st_ops.msg_store(mb, &all, 1, PS_STORE_ADD,
+					  PS_FLAG_DELETED, NULL, 0, 0, NULL,
+					  NULL, NULL, &err),
+			 PS_STORE_ENOMBOX);
+	assert_int_equal(st_ops.expunge(mb, NULL, 0, st_uid_collect, &x,
+					&err), PS_STORE_ENOMBOX);
+	assert_int_equal(x.n, 0);
+	st_ops.mailbox_close(mb);
+}
+
+/* An open mailbox (SELECT) follows its mailbox through a rename of it
+ * or of a parent; once the mailbox is deleted the handle reaches
+ * nothing, not even a mailbox created under the same name afterwards,
+ * which is another one (RFC 3501 2.3.1.1, a new UIDVALIDITY): the
+ * protocol tells its client the mailbox is gone (RFC 2180 3). */
+void
+st_test_open_deleted(void **state)
+{
+	struct ps_store_user *u = st_user("opendel@mailbox.test", 0);
+	struct ps_error err = {""};
+	struct ps_mbox *leaf, *parent, *moved;
+	struct st_msgs m = {.n = 0};
+	uint32_t uid;
+
+	assert_int_equal(st_ops.mailbox_create(u, "leaf", 0, &err), 0);
+	st_append(u, "leaf", "one\r\n", 0, NULL);
+	leaf = st_select(u, "leaf", 0, NULL, NULL);
+	assert_int_equal(st_ops.mailbox_delete(u, "leaf", &err), 0);
+	assert_int_equal(st_ops.mailbox_create(u, "leaf", 0, &err), 0);
+	st_append(u, "leaf", "new\r\n", PS_FLAG_DELETED, NULL);
+	st_assert_gone(leaf);
+	assert_int_equal(st_count(u, "leaf"), 1);
+
+	/* Deleted with children: the name stays, \Noselect, and may then
+	 * become a mailbox again; the handle's mailbox is gone in both. */
+	assert_int_equal(st_ops.mailbox_create(u, "p/kid", 0, &err), 0);
+	st_append(u, "p", "one\r\n", 0, NULL);
+	parent = st_select(u, "p", 0, NULL, NULL);
+	assert_int_equal(st_ops.mailbox_delete(u, "p", &err), 0);
+	assert_int_equal(st_ops.changes_since(parent, 0, st_msg_collect,
+					      NULL, &m, &err),
+			 PS_STORE_ENOMBOX);
+	assert_int_equal(st_ops.mailbox_create(u, "p", 0, &err), 0);
+	st_append(u, "p", "new\r\n", PS_FLAG_DELETED, NULL);
+	st_assert_gone(parent);
+	assert_int_equal(st_count(u, "p"), 1);
+
+	/* A rename is no delete: the handle sees what comes to the new
+	 * name. */
+	assert_int_equal(st_ops.mailbox_create(u, "a/b", 0, &err), 0);
+	moved = st_select(u, "a/b", 0, NULL, NULL);
+	assert_int_equal(st_ops.mailbox_rename(u, "a", "c", &err), 0);
+	uid = st_append(u, "c/b", "moved\r\n", 0, NULL);
+	assert_int_equal(st_ops.changes_since(moved, 0, st_msg_collect, NULL,
+					      &m, &err), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.m[0].uid, uid);
+	st_ops.mailbox_close(moved);
+	st_ops.user_close(u);
+}
+
 /* Subscriptions are names (RFC 3501 6.3.6); a subscribed name that does
  * not exist is \NonExistent (RFC 5258 3). */
 void
