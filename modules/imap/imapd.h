@@ -77,6 +77,7 @@ struct imap_view {
 	struct imap_seqset expunged;
 	struct imap_seqset saved; /* SEARCHRES "$" (RFC 5182) */
 	int dirty;                /* the bus said the mailbox changed */
+	int gone;                 /* the store says it was deleted */
 	/* Flags this command already sent (FETCH's implicit \Seen) or must
 	 * not send (STORE .SILENT): the next sync leaves out a message
 	 * still at that MODSEQ. UIDs
@@ -243,6 +244,9 @@ void imap_view_free(struct imap_view *v);
  * for it go to out (EXPUNGEs kept back unless expunge_ok). */
 int imap_view_sync(struct imap_session *s, struct imap_buf *out,
 		   int expunge_ok, struct ps_error *err);
+/* The selected mailbox was deleted by another session (v->gone): BYE
+ * and close (RFC 2180 3.3). */
+void imap_view_gone(struct imap_session *s);
 /* Run a sync (all updates allowed) as a job, then done. */
 int imap_sync_start(struct imap_session *s,
 		    void (*done)(struct imap_job *j));

@@ -215,6 +215,7 @@ job_done(void *arg)
 {
 	struct imap_job *j = arg;
 	struct imap_session *s = j->s;
+	int gone;
 
 	if (j->out.error) {
 		j->result = PS_ENOMEM;
@@ -233,7 +234,12 @@ job_done(void *arg)
 		j->result = PS_ENOMEM;
 	}
 	s->job = NULL;
+	gone = s->view && s->view->gone;
+	if (gone && j->result < 0)
+		imap_view_gone(s);
 	j->done(j);
+	if (gone)
+		imap_view_gone(s);
 	imap_job_free(j);
 	imap_unwait(s);
 }

@@ -271,6 +271,8 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	r = imap_cfg.store.changes_since(v->mb, v->modseq, sync_changed,
 					 sync_expunged, &y, err);
 	v->ntold = 0;
+	if (r == PS_STORE_ENOMBOX)
+		v->gone = 1;
 	if (r == 0 && y.error)
 		r = PS_ENOMEM;
 	if (r == 0) {
@@ -293,6 +295,23 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	}
 	imap_buf_free(&y.fetches);
 	return r;
+}
+
+/* RFC 2180 3 lists what a server may do when another session deletes a
+ * selected mailbox; with the messages gone from the store, 3.3 is the
+ * one left: an untagged BYE (RFC 9051 7.1.5), then close. Dovecot does
+ * the same. A command that failed for it gets the BYE in place of its
+ * tagged reply (response-fatal, RFC 9051 9); one that did its work
+ * elsewhere (APPEND to another mailbox) has its reply first. */
+void
+imap_view_gone(struct imap_session *s)
+{
+	if (s->closed || ps_conn_closing(s->conn))
+		return;
+	ps_conn_log(s->conn, PS_LOG_INFO, "selected mailbox deleted user=%s "
+		    "mailbox=\"%s\"", s->user, s->view->name);
+	s->idling = 0;
+	imap_goodbye(s, "Selected mailbox was deleted");
 }
 
 /* The bus said a mailbox of this user changed. */
@@ -413,6 +432,10 @@ close_work(struct imap_job *j)
 		j->result = imap_cfg.store.expunge(v->mb, NULL, 0,
 						   expunge_quietly, NULL,
 						   &j->err);
+	/* Deleted by another session: there is nothing left to expunge,
+	 * and leaving it is what the client asked for. */
+	if (j->result == PS_STORE_ENOMBOX)
+		j->result = 0;
 }
 
 static void
