@@ -1,7 +1,8 @@
 /* DELETE and RENAME for storage_sqlite, with their hierarchy rules:
  * a mailbox with children stays as \Noselect, and a \Noselect one with
  * children cannot go (RFC 3501 6.3.4); a rename takes the children along
- * and renaming INBOX moves its messages to a new mailbox (6.3.5). */
+ * and their subscriptions, and renaming INBOX moves its messages to a new
+ * mailbox (6.3.5). */
 #include <string.h>
 
 #include "storage_sqlite.h"
@@ -95,7 +96,10 @@ ss_rename_inbox(struct ss_conn *c, const struct ss_mbox_row *inbox,
 }
 
 /* The subtree's names change in one statement: "from" and
- * "from/..." become "to" and "to/...". */
+ * "from/..." become "to" and "to/...". Subscriptions of those
+ * mailboxes move with them first (the client asked for the new names;
+ * Cyrus does the same); a subscribed name that is no mailbox stays, as
+ * RFC 3501 6.3.6 wants of names the client did not ask to change. */
 static int
 ss_rename_in(struct ss_conn *c, const char *from, const char *to,
 	     struct ps_error *err)
@@ -115,6 +119,12 @@ ss_rename_in(struct ss_conn *c, const char *from, const char *to,
 	if (r == 0 && strcmp(from, "INBOX") == 0)
 		return ss_rename_inbox(c, &row, to, err);
 	if (r == 0)
+		r = ss_exec(c, err, "UPDATE OR REPLACE subscription SET"
+			    " name = ?2 || substr(name, length(?1) + 1)"
+			    " WHERE name IN (SELECT name FROM mailbox"
+			    "  WHERE name = ?1 OR " SS_CHILDREN_OF("?1") ")",
+			    "ss", from, to);
+	if (r >= 0)
 		r = ss_exec(c, err, "UPDATE mailbox SET name = ?2 ||"
 			    " substr(name, length(?1) + 1) WHERE name = ?1"
 			    " OR " SS_CHILDREN_OF("?1"), "ss", from, to);

@@ -311,6 +311,43 @@ st_test_open_deleted(void **state)
 	st_ops.user_close(u);
 }
 
+/* RENAME takes the subscriptions of the mailboxes it moves along (the
+ * client asked for the new names); subscribed names that are no mailbox
+ * stay as they are (RFC 9051 6.3.7), and so does INBOX's, as INBOX
+ * stays (RFC 3501 6.3.5). */
+void
+st_test_rename_subscriptions(void **state)
+{
+	static const unsigned ghost = PS_MBOX_NONEXISTENT | PS_MBOX_SUBSCRIBED;
+	static const char *const subscribed[] = {
+		"s", "s/k/g", "s/ghost", "sx", "t/ghost", "INBOX",
+	};
+	struct ps_store_user *u = st_user("subren@mailbox.test", 0);
+	struct ps_error err = {""};
+
+	assert_int_equal(st_ops.mailbox_create(u, "s/k/g", 0, &err), 0);
+	assert_int_equal(st_ops.mailbox_create(u, "s/u", 0, &err), 0);
+	assert_int_equal(st_ops.mailbox_create(u, "sx", 0, &err), 0);
+	for (size_t i = 0; i < sizeof(subscribed) / sizeof(subscribed[0]);
+	     i++)
+		assert_int_equal(st_ops.mailbox_subscribe(u, subscribed[i], 1,
+							  &err), 0);
+	assert_int_equal(st_ops.mailbox_rename(u, "s", "t", &err), 0);
+	assert_true(st_attrs(u, "t") & PS_MBOX_SUBSCRIBED);
+	assert_true(st_attrs(u, "t/k/g") & PS_MBOX_SUBSCRIBED);
+	assert_int_equal(st_attrs(u, "t/k") & PS_MBOX_SUBSCRIBED, 0);
+	assert_int_equal(st_attrs(u, "t/u") & PS_MBOX_SUBSCRIBED, 0);
+	assert_int_equal(st_attrs(u, "s"), 0);
+	assert_int_equal(st_attrs(u, "s/k/g"), 0);
+	assert_int_equal(st_attrs(u, "s/ghost") & ghost, ghost);
+	assert_int_equal(st_attrs(u, "t/ghost") & ghost, ghost);
+	assert_true(st_attrs(u, "sx") & PS_MBOX_SUBSCRIBED);
+	assert_int_equal(st_ops.mailbox_rename(u, "INBOX", "old", &err), 0);
+	assert_true(st_attrs(u, "INBOX") & PS_MBOX_SUBSCRIBED);
+	assert_int_equal(st_attrs(u, "old") & PS_MBOX_SUBSCRIBED, 0);
+	st_ops.user_close(u);
+}
+
 /* Subscriptions are names (RFC 3501 6.3.6); a subscribed name that does
  * not exist is \NonExistent (RFC 5258 3). */
 void
