@@ -64,6 +64,8 @@ enum imap_state {
 struct imap_view {
 	struct ps_mbox *mb;
 	char *name;               /* as stored (UTF-8) */
+	char *renamed;            /* its new name, from the bus while a
+				   * job was out (it may read name) */
 	int readonly;             /* EXAMINE, or the store said so */
 	uint32_t uidvalidity;
 	uint32_t uidnext;         /* as last reported */
@@ -267,8 +269,12 @@ uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
 int imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
 /* The view learnt that these UIDs arrived: append them (ascending). */
 int imap_view_add(struct imap_view *v, uint32_t uid);
-/* The bus said user's mailbox name changed (module.c). */
-void imap_view_changed(struct imap_session *s, const char *mailbox);
+/* The bus said user's mailbox name changed (module.c); renamed: RENAME
+ * moved it there. */
+void imap_view_changed(struct imap_session *s, const char *mailbox,
+		       const char *renamed);
+/* No job is out: a new name the bus gave becomes the view's. */
+void imap_view_rename(struct imap_view *v);
 
 /* ---- ext.c: the "imap.ext" interface (<poshta/imap.h>) ------------- */
 extern const struct ps_imap_ext imap_ext;

@@ -148,6 +148,8 @@ imap_unwait(struct imap_session *s)
 		if (s->closed) {
 			imap_session_free(s);
 		} else {
+			if (s->view)
+				imap_view_rename(s->view);
 			ps_conn_resume(c);
 			imap_boundary(s);
 		}

@@ -20,6 +20,7 @@ imap_view_free(struct imap_view *v)
 	if (v->mb)
 		imap_cfg.store.mailbox_close(v->mb);
 	free(v->name);
+	free(v->renamed);
 	free(v->uids);
 	imap_seqset_free(&v->expunged);
 	imap_seqset_free(&v->saved);
@@ -314,15 +315,40 @@ imap_view_gone(struct imap_session *s)
 	imap_goodbye(s, "Selected mailbox was deleted");
 }
 
-/* The bus said a mailbox of this user changed. */
+/* The bus said a mailbox of this user changed. A mailbox renamed by
+ * another session, itself or through a parent, stays selected under
+ * its new name: RFC 2180 3.4, the name changes and the mailbox is the
+ * same, so commands that do not name it go on working; the store's
+ * handle follows it (storage.h), and the view's name follows it here so
+ * that later notices, which name it by its new name, reach it. */
 void
-imap_view_changed(struct imap_session *s, const char *mailbox)
+imap_view_changed(struct imap_session *s, const char *mailbox,
+		  const char *renamed)
 {
-	if (!s->view || strcmp(s->view->name, mailbox) != 0)
+	struct imap_view *v = s->view;
+	char *name;
+
+	if (!v || strcmp(v->renamed ? v->renamed : v->name, mailbox) != 0)
 		return;
-	s->view->dirty = 1;
+	if (renamed && (name = strdup(renamed))) {
+		free(v->renamed);
+		v->renamed = name;
+		if (!s->waiting)
+			imap_view_rename(v);
+	}
+	v->dirty = 1;
 	if (s->idling)
 		imap_idle_wake(s);
+}
+
+void
+imap_view_rename(struct imap_view *v)
+{
+	if (!v->renamed)
+		return;
+	free(v->name);
+	v->name = v->renamed;
+	v->renamed = NULL;
 }
 
 /* ---- Sequence sets ------------------------------------------------------ */

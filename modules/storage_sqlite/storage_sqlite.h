@@ -148,6 +148,8 @@ int ss_mbox_has_children(struct ss_conn *c, const char *name, int *yes_r,
 int ss_usage(struct ss_conn *c, uint64_t *bytes_r, uint64_t *messages_r,
 	     struct ps_error *err);
 void ss_notify(const struct ps_store_user *u, const char *mailbox);
+void ss_notify_rename(const struct ps_store_user *u, const char *old,
+		      const char *to, const char *rest);
 
 /* select.c */
 int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);

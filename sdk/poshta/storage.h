@@ -22,7 +22,10 @@
 #define PS_STORAGE_KIND "storage"
 /* A backend publishes a bus message on topic PS_STORAGE_TOPIC + user
  * ("store/alice@example.test") after every committed change; its data is
- * the mailbox name. Receivers resynchronise with changes_since. */
+ * the mailbox name. Receivers resynchronise with changes_since. For each
+ * mailbox a rename moves (children too, not INBOX, which stays) the data
+ * is the old name, a NUL and the new name, so a receiver that reads it
+ * as a string sees the old one; a notice for the new name follows. */
 #define PS_STORAGE_TOPIC "store/"
 
 /* Message flags (RFC 3501 section 2.3.2). RECENT is never stored: it is
