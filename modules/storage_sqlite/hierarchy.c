@@ -150,7 +150,7 @@ ss_rename_in(struct ss_conn *c, const char *from, const char *to,
 	     struct ss_moved *moved, struct ps_error *err)
 {
 	struct ss_mbox_row row;
-	int64_t one;
+	int64_t one, longest = 0;
 	int r = ss_mbox_get(c, from, 0, 0, &row, err);
 
 	if (r == 0)
@@ -159,6 +159,19 @@ ss_rename_in(struct ss_conn *c, const char *from, const char *to,
 	if (r == 1)
 		return ss_err(err, PS_STORE_EEXIST, "mailbox \"%s\" exists",
 			      to);
+	/* Children get longer names too: none may pass the bound that
+	 * every name is held to. */
+	if (r == 0 && strcmp(from, "INBOX") != 0)
+		r = ss_query_int(c, err, &longest, "SELECT max(length(CAST("
+				 "name AS BLOB))) FROM mailbox WHERE name = ?1"
+				 " OR " SS_CHILDREN_OF("?1"), "s", from);
+	if (r == 1 && longest - (int64_t)strlen(from) + (int64_t)strlen(to) >
+		      SS_NAME_MAX)
+		return ss_err(err, PS_STORE_EBADNAME, "a mailbox below \"%s\""
+			      " would get a name longer than %d bytes", to,
+			      SS_NAME_MAX);
+	if (r == 1)
+		r = 0;
 	if (r == 0)
 		r = ss_mbox_parents(c, to, err);
 	if (r == 0 && strcmp(from, "INBOX") == 0)

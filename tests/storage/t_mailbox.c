@@ -168,6 +168,7 @@ st_test_rename(void **state)
 	struct ps_store_user *u = st_user("rename@mailbox.test", 0);
 	struct ps_error err = {""};
 	struct ps_mailbox_status before, after;
+	char name[1001];
 
 	assert_int_equal(st_ops.mailbox_create(u, "r/s/t", 0, &err), 0);
 	st_append(u, "r", "in r\r\n", 0, NULL);
@@ -194,6 +195,16 @@ st_test_rename(void **state)
 	assert_true(st_ops.mailbox_rename(u, "x", "x/y/q", &err) < 0);
 	assert_int_equal(st_ops.mailbox_rename(u, "z", "a//b", &err),
 			 PS_STORE_EBADNAME);
+	/* A child's name would pass 1000 bytes: refused, nothing moves. */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memcpy(name, "long/", 5);
+	assert_int_equal(st_ops.mailbox_create(u, name, 0, &err), 0);
+	assert_int_equal(st_ops.mailbox_rename(u, "long", "longer", &err),
+			 PS_STORE_EBADNAME);
+	assert_int_equal(st_attrs(u, name), PS_MBOX_HASNOCHILDREN);
+	assert_int_equal(st_attrs(u, "longer"), 0);
+	assert_int_equal(st_ops.mailbox_rename(u, "long", "lon", &err), 0);
 	st_ops.user_close(u);
 }
 
