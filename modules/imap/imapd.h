@@ -89,6 +89,13 @@ struct imap_view {
 		uint64_t modseq;
 	} *told;
 	size_t ntold, told_cap;
+	/* A sync's FETCHes stop at about IMAP_OUT_CHUNK octets; the rest,
+	 * messages it knew from UID pend_uid to pend_last whose MODSEQ is
+	 * in (pend_from, pend_to], go out in later steps of the same job
+	 * (imap_view_continue), after the client read the first ones.
+	 * pend_uid 0: nothing pending. told stays until then. */
+	uint32_t pend_uid, pend_last;
+	uint64_t pend_from, pend_to;
 };
 
 struct imap_session;
@@ -249,6 +256,10 @@ int imap_view_sync(struct imap_session *s, struct imap_buf *out,
 /* The selected mailbox was deleted by another session (v->gone): BYE
  * and close (RFC 2180 3.3). */
 void imap_view_gone(struct imap_session *s);
+/* On the pool: the next FETCHes a sync held back (v->pend_uid), up to
+ * about IMAP_OUT_CHUNK octets, as a job step (session.c runs it until
+ * none is left, before the job's done). */
+void imap_view_continue(struct imap_job *j);
 /* Run a sync (all updates allowed) as a job, then done. */
 int imap_sync_start(struct imap_session *s,
 		    void (*done)(struct imap_job *j));

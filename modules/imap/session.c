@@ -226,6 +226,13 @@ job_done(void *arg)
 	}
 	imap_write(s, j->out.data, j->out.len);
 	imap_buf_reset(&j->out);
+	/* FETCHes a sync held back go out before the command ends, in
+	 * steps the client reads one by one (backpressure). */
+	if (!j->more && !s->closed && s->view && s->view->pend_uid &&
+	    !s->view->gone) {
+		j->work = imap_view_continue;
+		j->more = 1;
+	}
 	if (j->more && !s->closed) {
 		if (ps_conn_pending(s->conn) > low_water()) {
 			s->drain_job = j;

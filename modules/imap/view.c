@@ -161,15 +161,49 @@ struct sync {
 	struct imap_buf fetches; /* FETCH lines for known messages */
 	uint32_t last_known;     /* the view's highest UID before */
 	uint64_t modseq;
+	uint32_t stop_uid;       /* the first one not written: pending */
 	int error;
 };
+
+#define SYNC_STOP 1 /* a callback's "enough for this step" */
+
+/* "* n FETCH (FLAGS (...))" for a known message whose flags changed,
+ * unless it is expunged or this command already told of it. */
+static int
+changed_out(struct imap_session *s, const struct ps_msg *m,
+	    struct imap_buf *b)
+{
+	struct imap_view *v = s->view;
+	uint32_t seq = imap_view_seq(v, m->uid);
+
+	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
+	    told(v, m))
+		return 0;
+	imap_buf_adds(b, "* ");
+	imap_buf_addu64(b, seq);
+	imap_buf_adds(b, " FETCH (FLAGS ");
+	imap_flags_out(b, m, imap_recent(s, v, m->uid));
+	if (s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
+		imap_buf_adds(b, " MODSEQ (");
+		imap_buf_addu64(b, m->modseq);
+		imap_buf_addc(b, ')');
+	}
+	if (s->uid || (s->enabled & IMAP_EN_QRESYNC)) {
+		/* RFC 9051 6.4.9: during a UID command, unsolicited FETCH
+		 * responses carry the UID too; under QRESYNC always (RFC 7162
+		 * 3.2.4). */
+		imap_buf_adds(b, " UID ");
+		imap_buf_addu64(b, m->uid);
+	}
+	imap_buf_adds(b, ")\r\n");
+	return 0;
+}
 
 static int
 sync_changed(const struct ps_msg *m, void *arg)
 {
 	struct sync *y = arg;
 	struct imap_view *v = y->v;
-	uint32_t seq;
 
 	if (m->modseq > y->modseq)
 		y->modseq = m->modseq;
@@ -181,28 +215,16 @@ sync_changed(const struct ps_msg *m, void *arg)
 			y->error = 1;
 		return 0;
 	}
-	seq = imap_view_seq(v, m->uid);
-	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
-	    told(v, m))
+	/* A burst of flag changes (another session's STORE 1:*) is told a
+	 * chunk at a time: past the first, the scan goes on for new and
+	 * expunged messages, and the rest waits (imap_view_continue). */
+	if (y->stop_uid)
 		return 0;
-	imap_buf_adds(&y->fetches, "* ");
-	imap_buf_addu64(&y->fetches, seq);
-	imap_buf_adds(&y->fetches, " FETCH (FLAGS ");
-	imap_flags_out(&y->fetches, m, imap_recent(y->s, v, m->uid));
-	if (y->s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
-		imap_buf_adds(&y->fetches, " MODSEQ (");
-		imap_buf_addu64(&y->fetches, m->modseq);
-		imap_buf_addc(&y->fetches, ')');
+	if (y->fetches.len >= IMAP_OUT_CHUNK) {
+		y->stop_uid = m->uid;
+		return 0;
 	}
-	if (y->s->uid || (y->s->enabled & IMAP_EN_QRESYNC)) {
-		/* RFC 9051 6.4.9: during a UID command, unsolicited FETCH
-		 * responses carry the UID too; under QRESYNC always (RFC 7162
-		 * 3.2.4). */
-		imap_buf_adds(&y->fetches, " UID ");
-		imap_buf_addu64(&y->fetches, m->uid);
-	}
-	imap_buf_adds(&y->fetches, ")\r\n");
-	return 0;
+	return changed_out(y->s, m, &y->fetches);
 }
 
 static int
@@ -264,18 +286,31 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	struct imap_view *v = s->view;
 	struct sync y = {.s = s, .v = v};
 	size_t before = v->n;
+	uint64_t from = v->modseq;
 	int r;
 
+	/* What an earlier step left pending is told again from its start
+	 * (a duplicate FETCH is harmless, a lost one is not). */
+	if (v->pend_uid && v->pend_from < from)
+		from = v->pend_from;
+	v->pend_uid = 0;
 	y.last_known = v->n ? v->uids[v->n - 1] : 0;
 	y.modseq = v->modseq;
 	imap_buf_init(&y.fetches, (size_t)-1);
-	r = imap_cfg.store.changes_since(v->mb, v->modseq, sync_changed,
+	r = imap_cfg.store.changes_since(v->mb, from, sync_changed,
 					 sync_expunged, &y, err);
-	v->ntold = 0;
 	if (r == PS_STORE_ENOMBOX)
 		v->gone = 1;
 	if (r == 0 && y.error)
 		r = PS_ENOMEM;
+	if (r == 0 && y.stop_uid) {
+		v->pend_uid = y.stop_uid;
+		v->pend_last = y.last_known;
+		v->pend_from = from;
+		v->pend_to = y.modseq;
+	} else {
+		v->ntold = 0;
+	}
 	if (r == 0) {
 		size_t added = v->n - before;
 
@@ -296,6 +331,54 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	}
 	imap_buf_free(&y.fetches);
 	return r;
+}
+
+struct pending {
+	struct imap_job *j;
+	uint32_t stop_uid;
+};
+
+static int
+pending_msg(const struct ps_msg *m, void *arg)
+{
+	struct pending *p = arg;
+	struct imap_view *v = p->j->s->view;
+
+	/* Changed again since: the next sync tells the newer flags. */
+	if (m->modseq <= v->pend_from || m->modseq > v->pend_to)
+		return 0;
+	if (p->j->out.len >= IMAP_OUT_CHUNK) {
+		p->stop_uid = m->uid;
+		return SYNC_STOP;
+	}
+	return changed_out(p->j->s, m, &p->j->out);
+}
+
+/* The messages from pend_uid on are read in UID order, and the reading
+ * stops where the chunk is full: every message is read once over all
+ * steps. Should a step fail, the view forgets having seen the changes
+ * pending, so that the next sync tells them all. */
+void
+imap_view_continue(struct imap_job *j)
+{
+	struct imap_view *v = j->s->view;
+	struct pending p = {.j = j};
+	struct ps_uid_range rest = {v->pend_uid, v->pend_last};
+	struct ps_error err;
+	int r = 0;
+
+	if (rest.first <= rest.last)
+		r = imap_cfg.store.msg_fetch(v->mb, &rest, 1, pending_msg, &p,
+					     &err);
+	if (r == SYNC_STOP) {
+		v->pend_uid = p.stop_uid;
+		j->more = 1;
+		return;
+	}
+	if (r < 0 && v->pend_from < v->modseq)
+		v->modseq = v->pend_from;
+	v->pend_uid = 0;
+	v->ntold = 0;
 }
 
 /* RFC 2180 3 lists what a server may do when another session deletes a
