@@ -367,6 +367,8 @@ imap_view_continue(struct imap_job *j)
 	struct ps_error err;
 	int r = 0;
 
+	if (j->s->closed)
+		return;
 	if (rest.first <= rest.last)
 		r = imap_cfg.store.msg_fetch(v->mb, &rest, 1, pending_msg, &p,
 					     &err);
