@@ -84,6 +84,20 @@ def test_idle_hears_delete_at_once(env, user):
     b.close()
 
 
+def test_close_after_delete(env, user):
+    a, b = env.login(user), env.login(user)
+    b.ok("CREATE Gone")
+    append(b, "Gone", "one")
+    a.ok("SELECT Gone")
+    b.ok("DELETE Gone")
+    # CLOSE asks to leave the mailbox, which is what happens: no
+    # EXPUNGE to do, no BYE needed, the session goes on.
+    assert a.ok("CLOSE") == []
+    assert a.ok("LIST \"\" Gone") == []
+    a.close()
+    b.close()
+
+
 def test_delete_with_children_leaves_noselect(env, user):
     a, b = env.login(user), env.login(user)
     b.ok("CREATE Parent/Child")
