@@ -1,10 +1,11 @@
 /* The selected mailbox's view, which maps message sequence numbers to
  * UIDs, and CLOSE (RFC 9051 6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2).
  * What other sessions, SMTP delivery and this session change reaches the
- * client as untagged EXISTS, RECENT,
- * EXPUNGE and FETCH responses (7.3-7.5), learnt from the store's
- * changes_since; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during
- * FETCH, STORE and SEARCH, and between commands). */
+ * client as untagged EXISTS, RECENT, EXPUNGE and FETCH responses
+ * (7.3-7.5), learnt from the store's changes_since, FETCHes a chunk at a
+ * time; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during FETCH,
+ * STORE and SEARCH, and between commands). The view follows a rename of
+ * its mailbox, and a deletion ends the session (RFC 2180 3.3, 3.4). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
