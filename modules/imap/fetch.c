@@ -496,7 +496,7 @@ line_open(struct imap_job *j, struct fetch *f)
 	if (flags) {
 		sep(f, out);
 		imap_buf_adds(out, "FLAGS ");
-		imap_flags_out(out, m, m->uid >= v->first_recent);
+		imap_flags_out(out, m, imap_recent(s, v, m->uid));
 		/* The sync after this need not tell it again. */
 		if (m->modseq > v->modseq)
 			imap_view_told(v, m->uid, m->modseq);

@@ -14,7 +14,7 @@ idle_synced(struct imap_job *j)
 {
 	struct imap_session *s = j->s;
 
-	if (j->result < 0)
+	if (j->result < 0 && !(s->view && s->view->gone))
 		ps_conn_log(s->conn, PS_LOG_ERR, "idle sync user=%s: %s",
 			    s->user, j->err.msg);
 	else if (s->idling && !s->closed && s->view && s->view->dirty &&

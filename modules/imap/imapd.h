@@ -64,6 +64,8 @@ enum imap_state {
 struct imap_view {
 	struct ps_mbox *mb;
 	char *name;               /* as stored (UTF-8) */
+	char *renamed;            /* its new name, from the bus while a
+				   * job was out (it may read name) */
 	int readonly;             /* EXAMINE, or the store said so */
 	uint32_t uidvalidity;
 	uint32_t uidnext;         /* as last reported */
@@ -77,6 +79,7 @@ struct imap_view {
 	struct imap_seqset expunged;
 	struct imap_seqset saved; /* SEARCHRES "$" (RFC 5182) */
 	int dirty;                /* the bus said the mailbox changed */
+	int gone;                 /* the store says it was deleted */
 	/* Flags this command already sent (FETCH's implicit \Seen) or must
 	 * not send (STORE .SILENT): the next sync leaves out a message
 	 * still at that MODSEQ. UIDs
@@ -86,6 +89,13 @@ struct imap_view {
 		uint64_t modseq;
 	} *told;
 	size_t ntold, told_cap;
+	/* A sync's FETCHes stop at about IMAP_OUT_CHUNK octets; the rest,
+	 * messages it knew from UID pend_uid to pend_last whose MODSEQ is
+	 * in (pend_from, pend_to], go out in later steps of the same job
+	 * (imap_view_continue), after the client read the first ones.
+	 * pend_uid 0: nothing pending. told stays until then. */
+	uint32_t pend_uid, pend_last;
+	uint64_t pend_from, pend_to;
 };
 
 struct imap_session;
@@ -229,6 +239,10 @@ int imap_cmd_select(struct imap_session *s);
 /* ---- view.c: the view, change reports, CLOSE, UNSELECT, NOOP -------- */
 /* "(\Seen \Flagged kw)" for m; recent adds \Recent. */
 void imap_flags_out(struct imap_buf *b, const struct ps_msg *m, int recent);
+/* Whether uid is shown \Recent in v to s: new to this session, and
+ * never under IMAP4rev2, which has no \Recent (RFC 9051 2.3.2). */
+int imap_recent(const struct imap_session *s, const struct imap_view *v,
+		uint32_t uid);
 /* How many messages of the view are \Recent for this session. */
 uint32_t imap_view_recent(const struct imap_view *v);
 int imap_cmd_close(struct imap_session *s);
@@ -239,6 +253,13 @@ void imap_view_free(struct imap_view *v);
  * for it go to out (EXPUNGEs kept back unless expunge_ok). */
 int imap_view_sync(struct imap_session *s, struct imap_buf *out,
 		   int expunge_ok, struct ps_error *err);
+/* The selected mailbox was deleted by another session (v->gone): BYE
+ * and close (RFC 2180 3.3). */
+void imap_view_gone(struct imap_session *s);
+/* On the pool: the next FETCHes a sync held back (v->pend_uid), up to
+ * about IMAP_OUT_CHUNK octets, as a job step (session.c runs it until
+ * none is left, before the job's done). */
+void imap_view_continue(struct imap_job *j);
 /* Run a sync (all updates allowed) as a job, then done. */
 int imap_sync_start(struct imap_session *s,
 		    void (*done)(struct imap_job *j));
@@ -259,8 +280,12 @@ uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
 int imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
 /* The view learnt that these UIDs arrived: append them (ascending). */
 int imap_view_add(struct imap_view *v, uint32_t uid);
-/* The bus said user's mailbox name changed (module.c). */
-void imap_view_changed(struct imap_session *s, const char *mailbox);
+/* The bus said user's mailbox name changed (module.c); renamed: RENAME
+ * moved it there. */
+void imap_view_changed(struct imap_session *s, const char *mailbox,
+		       const char *renamed);
+/* No job is out: a new name the bus gave becomes the view's. */
+void imap_view_rename(struct imap_view *v);
 
 /* ---- ext.c: the "imap.ext" interface (<poshta/imap.h>) ------------- */
 extern const struct ps_imap_ext imap_ext;

@@ -92,18 +92,19 @@ deleted_msg(const struct ps_msg *m, void *arg)
 	return 0;
 }
 
-/* The store counts no \Deleted messages, so DELETED and DELETED-STORAGE
- * read the flags of every message, through a read-only open that claims
- * no \Recent ones. */
+/* The storage SDK counts no \Deleted messages (ps_mailbox_status), so
+ * DELETED and DELETED-STORAGE read the flags of every message, through a
+ * read-only open that claims no \Recent ones (RFC 3501 6.3.2) and whose
+ * status stands for mailbox_status's. */
 static int
-count_deleted(struct imap_session *s, const char *name, struct deleted *d,
+count_deleted(struct imap_session *s, const char *name,
+	      struct ps_mailbox_status *st, struct deleted *d,
 	      struct ps_error *err)
 {
-	struct ps_mailbox_status st;
 	struct ps_mbox *mb = NULL;
 	uint32_t first_recent;
 	int r = imap_cfg.store.mailbox_open(s->store, name, PS_OPEN_READONLY,
-					    &mb, &st, &first_recent, err);
+					    &mb, st, &first_recent, err);
 
 	if (r == 0)
 		r = imap_cfg.store.msg_fetch(mb, NULL, 0, deleted_msg, d, err);
@@ -155,11 +156,12 @@ imap_status_build(struct imap_session *s, const char *name,
 {
 	struct ps_mailbox_status st;
 	struct deleted d = {0, 0};
-	int rc = imap_cfg.store.mailbox_status(s->store, name, &st, err);
+	int rc;
 
-	if (rc == 0 &&
-	    (r->mask & ((1u << ST_DELETED) | (1u << ST_DELETED_STORAGE))))
-		rc = count_deleted(s, name, &d, err);
+	if (r->mask & ((1u << ST_DELETED) | (1u << ST_DELETED_STORAGE)))
+		rc = count_deleted(s, name, &st, &d, err);
+	else
+		rc = imap_cfg.store.mailbox_status(s->store, name, &st, err);
 	if (rc < 0)
 		return rc;
 	/* RFC 9051 7.2.4: * STATUS name (item value ...) */

@@ -80,23 +80,36 @@ imap_user_unregister(struct imap_session *s)
 }
 
 /* "store/alice@example.test" with the mailbox's name: every session of
- * that user with that mailbox selected learns of it. */
+ * that user with that mailbox selected learns of it. A RENAME's notice
+ * is the old name, a NUL and the new one (storage.h): sessions that
+ * selected the mailbox under the old name follow it. */
 static void
 store_notice(const char *topic, const void *data, size_t len, void *arg)
 {
 	const char *user = topic + strlen(PS_STORAGE_TOPIC);
-	char mailbox[IMAP_NAME_MAX + 1];
+	char mailbox[2 * (IMAP_NAME_MAX + 1)];
+	const char *renamed = NULL;
 	struct imap_session *s, *next;
+	size_t old;
 
 	(void)arg;
-	if (len > IMAP_NAME_MAX)
+	if (len >= sizeof(mailbox))
 		return;
 	memcpy(mailbox, data, len);
 	mailbox[len] = '\0';
+	old = strlen(mailbox);
+	if (old < len) {
+		renamed = mailbox + old + 1;
+		if (strlen(renamed) != len - old - 1 ||
+		    len - old - 1 > IMAP_NAME_MAX)
+			return;
+	}
+	if (old > IMAP_NAME_MAX)
+		return;
 	for (s = users[user_bucket(user)]; s; s = next) {
 		next = s->next_of_user;
 		if (strcasecmp(s->user, user) == 0)
-			imap_view_changed(s, mailbox);
+			imap_view_changed(s, mailbox, renamed);
 	}
 }
 

@@ -13,6 +13,7 @@
 #define IMAP_KEYWORDS_MAX 256 /* listed in FLAGS at SELECT */
 
 struct select {
+	const struct imap_session *s;
 	char name[IMAP_NAME_MAX + 1];
 	unsigned mode;
 	struct imap_view *v;
@@ -82,7 +83,8 @@ qresync_changed(const struct ps_msg *m, void *arg)
 	imap_buf_adds(&x->fetches, " FETCH (UID ");
 	imap_buf_addu64(&x->fetches, m->uid);
 	imap_buf_adds(&x->fetches, " FLAGS ");
-	imap_flags_out(&x->fetches, m, m->uid >= x->v->first_recent);
+	imap_flags_out(&x->fetches, m,
+		       imap_recent(x->s, x->v, m->uid));
 	imap_buf_adds(&x->fetches, " MODSEQ (");
 	imap_buf_addu64(&x->fetches, m->modseq);
 	imap_buf_adds(&x->fetches, "))\r\n");
@@ -107,6 +109,7 @@ select_work(struct imap_job *j)
 	struct imap_view *v = x->v;
 	int r;
 
+	x->s = j->s;
 	r = imap_cfg.store.mailbox_open(j->s->store, x->name, x->mode, &v->mb,
 					&x->st, &v->first_recent, &j->err);
 	if (r == 0)

@@ -148,6 +148,8 @@ imap_unwait(struct imap_session *s)
 		if (s->closed) {
 			imap_session_free(s);
 		} else {
+			if (s->view)
+				imap_view_rename(s->view);
 			ps_conn_resume(c);
 			imap_boundary(s);
 		}
@@ -215,6 +217,7 @@ job_done(void *arg)
 {
 	struct imap_job *j = arg;
 	struct imap_session *s = j->s;
+	int gone;
 
 	if (j->out.error) {
 		j->result = PS_ENOMEM;
@@ -223,6 +226,13 @@ job_done(void *arg)
 	}
 	imap_write(s, j->out.data, j->out.len);
 	imap_buf_reset(&j->out);
+	/* FETCHes a sync held back go out before the command ends, in
+	 * steps the client reads one by one (backpressure). */
+	if (!j->more && !s->closed && s->view && s->view->pend_uid &&
+	    !s->view->gone) {
+		j->work = imap_view_continue;
+		j->more = 1;
+	}
 	if (j->more && !s->closed) {
 		if (ps_conn_pending(s->conn) > low_water()) {
 			s->drain_job = j;
@@ -233,7 +243,12 @@ job_done(void *arg)
 		j->result = PS_ENOMEM;
 	}
 	s->job = NULL;
+	gone = s->view && s->view->gone;
+	if (gone && j->result < 0)
+		imap_view_gone(s);
 	j->done(j);
+	if (gone)
+		imap_view_gone(s);
 	imap_job_free(j);
 	imap_unwait(s);
 }

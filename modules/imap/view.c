@@ -1,10 +1,11 @@
 /* The selected mailbox's view, which maps message sequence numbers to
  * UIDs, and CLOSE (RFC 9051 6.4.1), UNSELECT (RFC 3691), NOOP (6.1.2).
  * What other sessions, SMTP delivery and this session change reaches the
- * client as untagged EXISTS, RECENT,
- * EXPUNGE and FETCH responses (7.3-7.5), learnt from the store's
- * changes_since; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during
- * FETCH, STORE and SEARCH, and between commands). */
+ * client as untagged EXISTS, RECENT, EXPUNGE and FETCH responses
+ * (7.3-7.5), learnt from the store's changes_since, FETCHes a chunk at a
+ * time; EXPUNGE waits while RFC 3501 7.4.1 forbids it (during FETCH,
+ * STORE and SEARCH, and between commands). The view follows a rename of
+ * its mailbox, and a deletion ends the session (RFC 2180 3.3, 3.4). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ imap_view_free(struct imap_view *v)
 	if (v->mb)
 		imap_cfg.store.mailbox_close(v->mb);
 	free(v->name);
+	free(v->renamed);
 	free(v->uids);
 	imap_seqset_free(&v->expunged);
 	imap_seqset_free(&v->saved);
@@ -106,6 +108,17 @@ imap_view_recent(const struct imap_view *v)
 	return n;
 }
 
+/* RFC 9051 lists no \Recent among the system flags (2.3.2) and no
+ * RECENT among the mailbox size responses (7.3); its grammar keeps them
+ * only as obsolete-flag-recent and obsolete-recent-response (section 9)
+ * for IMAP4rev1. After ENABLE IMAP4rev2 no flag list shows it. */
+int
+imap_recent(const struct imap_session *s, const struct imap_view *v,
+	    uint32_t uid)
+{
+	return !(s->enabled & IMAP_EN_REV2) && uid >= v->first_recent;
+}
+
 /* ---- Flags as IMAP writes them ---------------------------------------- */
 
 void
@@ -149,15 +162,49 @@ struct sync {
 	struct imap_buf fetches; /* FETCH lines for known messages */
 	uint32_t last_known;     /* the view's highest UID before */
 	uint64_t modseq;
+	uint32_t stop_uid;       /* the first one not written: pending */
 	int error;
 };
+
+#define SYNC_STOP 1 /* a callback's "enough for this step" */
+
+/* "* n FETCH (FLAGS (...))" for a known message whose flags changed,
+ * unless it is expunged or this command already told of it. */
+static int
+changed_out(struct imap_session *s, const struct ps_msg *m,
+	    struct imap_buf *b)
+{
+	struct imap_view *v = s->view;
+	uint32_t seq = imap_view_seq(v, m->uid);
+
+	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
+	    told(v, m))
+		return 0;
+	imap_buf_adds(b, "* ");
+	imap_buf_addu64(b, seq);
+	imap_buf_adds(b, " FETCH (FLAGS ");
+	imap_flags_out(b, m, imap_recent(s, v, m->uid));
+	if (s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
+		imap_buf_adds(b, " MODSEQ (");
+		imap_buf_addu64(b, m->modseq);
+		imap_buf_addc(b, ')');
+	}
+	if (s->uid || (s->enabled & IMAP_EN_QRESYNC)) {
+		/* RFC 9051 6.4.9: during a UID command, unsolicited FETCH
+		 * responses carry the UID too; under QRESYNC always (RFC 7162
+		 * 3.2.4). */
+		imap_buf_adds(b, " UID ");
+		imap_buf_addu64(b, m->uid);
+	}
+	imap_buf_adds(b, ")\r\n");
+	return 0;
+}
 
 static int
 sync_changed(const struct ps_msg *m, void *arg)
 {
 	struct sync *y = arg;
 	struct imap_view *v = y->v;
-	uint32_t seq;
 
 	if (m->modseq > y->modseq)
 		y->modseq = m->modseq;
@@ -169,28 +216,16 @@ sync_changed(const struct ps_msg *m, void *arg)
 			y->error = 1;
 		return 0;
 	}
-	seq = imap_view_seq(v, m->uid);
-	if (!seq || imap_seqset_contains(&v->expunged, m->uid) ||
-	    told(v, m))
+	/* A burst of flag changes (another session's STORE 1:*) is told a
+	 * chunk at a time: past the first, the scan goes on for new and
+	 * expunged messages, and the rest waits (imap_view_continue). */
+	if (y->stop_uid)
 		return 0;
-	imap_buf_adds(&y->fetches, "* ");
-	imap_buf_addu64(&y->fetches, seq);
-	imap_buf_adds(&y->fetches, " FETCH (FLAGS ");
-	imap_flags_out(&y->fetches, m, m->uid >= v->first_recent);
-	if (y->s->enabled & (IMAP_EN_CONDSTORE | IMAP_EN_QRESYNC)) {
-		imap_buf_adds(&y->fetches, " MODSEQ (");
-		imap_buf_addu64(&y->fetches, m->modseq);
-		imap_buf_addc(&y->fetches, ')');
+	if (y->fetches.len >= IMAP_OUT_CHUNK) {
+		y->stop_uid = m->uid;
+		return 0;
 	}
-	if (y->s->uid || (y->s->enabled & IMAP_EN_QRESYNC)) {
-		/* RFC 9051 6.4.9: during a UID command, unsolicited FETCH
-		 * responses carry the UID too; under QRESYNC always (RFC 7162
-		 * 3.2.4). */
-		imap_buf_adds(&y->fetches, " UID ");
-		imap_buf_addu64(&y->fetches, m->uid);
-	}
-	imap_buf_adds(&y->fetches, ")\r\n");
-	return 0;
+	return changed_out(y->s, m, &y->fetches);
 }
 
 static int
@@ -252,16 +287,31 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	struct imap_view *v = s->view;
 	struct sync y = {.s = s, .v = v};
 	size_t before = v->n;
+	uint64_t from = v->modseq;
 	int r;
 
+	/* What an earlier step left pending is told again from its start
+	 * (a duplicate FETCH is harmless, a lost one is not). */
+	if (v->pend_uid && v->pend_from < from)
+		from = v->pend_from;
+	v->pend_uid = 0;
 	y.last_known = v->n ? v->uids[v->n - 1] : 0;
 	y.modseq = v->modseq;
 	imap_buf_init(&y.fetches, (size_t)-1);
-	r = imap_cfg.store.changes_since(v->mb, v->modseq, sync_changed,
+	r = imap_cfg.store.changes_since(v->mb, from, sync_changed,
 					 sync_expunged, &y, err);
-	v->ntold = 0;
+	if (r == PS_STORE_ENOMBOX)
+		v->gone = 1;
 	if (r == 0 && y.error)
 		r = PS_ENOMEM;
+	if (r == 0 && y.stop_uid) {
+		v->pend_uid = y.stop_uid;
+		v->pend_last = y.last_known;
+		v->pend_from = from;
+		v->pend_to = y.modseq;
+	} else {
+		v->ntold = 0;
+	}
 	if (r == 0) {
 		size_t added = v->n - before;
 
@@ -284,15 +334,107 @@ imap_view_sync(struct imap_session *s, struct imap_buf *out, int expunge_ok,
 	return r;
 }
 
-/* The bus said a mailbox of this user changed. */
-void
-imap_view_changed(struct imap_session *s, const char *mailbox)
+struct pending {
+	struct imap_job *j;
+	uint32_t stop_uid;
+};
+
+static int
+pending_msg(const struct ps_msg *m, void *arg)
 {
-	if (!s->view || strcmp(s->view->name, mailbox) != 0)
+	struct pending *p = arg;
+	struct imap_view *v = p->j->s->view;
+
+	/* Changed again since: the next sync tells the newer flags. */
+	if (m->modseq <= v->pend_from || m->modseq > v->pend_to)
+		return 0;
+	if (p->j->out.len >= IMAP_OUT_CHUNK) {
+		p->stop_uid = m->uid;
+		return SYNC_STOP;
+	}
+	return changed_out(p->j->s, m, &p->j->out);
+}
+
+/* The messages from pend_uid on are read in UID order, and the reading
+ * stops where the chunk is full: every message is read once over all
+ * steps. Should a step fail, the view forgets having seen the changes
+ * pending, so that the next sync tells them all. */
+void
+imap_view_continue(struct imap_job *j)
+{
+	struct imap_view *v = j->s->view;
+	struct pending p = {.j = j};
+	struct ps_uid_range rest = {v->pend_uid, v->pend_last};
+	struct ps_error err;
+	int r = 0;
+
+	if (j->s->closed)
 		return;
-	s->view->dirty = 1;
+	if (rest.first <= rest.last)
+		r = imap_cfg.store.msg_fetch(v->mb, &rest, 1, pending_msg, &p,
+					     &err);
+	if (r == SYNC_STOP) {
+		v->pend_uid = p.stop_uid;
+		j->more = 1;
+		return;
+	}
+	if (r < 0 && v->pend_from < v->modseq)
+		v->modseq = v->pend_from;
+	v->pend_uid = 0;
+	v->ntold = 0;
+}
+
+/* RFC 2180 3 lists what a server may do when another session deletes a
+ * selected mailbox; with the messages gone from the store, 3.3 is the
+ * one left: an untagged BYE (RFC 9051 7.1.5), then close. Dovecot does
+ * the same. A command that failed for it gets the BYE in place of its
+ * tagged reply (response-fatal, RFC 9051 9); one that did its work
+ * elsewhere (APPEND to another mailbox) has its reply first. */
+void
+imap_view_gone(struct imap_session *s)
+{
+	if (s->closed || ps_conn_closing(s->conn))
+		return;
+	ps_conn_log(s->conn, PS_LOG_INFO, "selected mailbox deleted user=%s "
+		    "mailbox=\"%s\"", s->user, s->view->name);
+	s->idling = 0;
+	imap_goodbye(s, "Selected mailbox was deleted");
+}
+
+/* The bus said a mailbox of this user changed. A mailbox renamed by
+ * another session, itself or through a parent, stays selected under
+ * its new name: RFC 2180 3.4, the name changes and the mailbox is the
+ * same, so commands that do not name it go on working; the store's
+ * handle follows it (storage.h), and the view's name follows it here so
+ * that later notices, which name it by its new name, reach it. */
+void
+imap_view_changed(struct imap_session *s, const char *mailbox,
+		  const char *renamed)
+{
+	struct imap_view *v = s->view;
+	char *name;
+
+	if (!v || strcmp(v->renamed ? v->renamed : v->name, mailbox) != 0)
+		return;
+	if (renamed && (name = strdup(renamed))) {
+		free(v->renamed);
+		v->renamed = name;
+		if (!s->waiting)
+			imap_view_rename(v);
+	}
+	v->dirty = 1;
 	if (s->idling)
 		imap_idle_wake(s);
+}
+
+void
+imap_view_rename(struct imap_view *v)
+{
+	if (!v->renamed)
+		return;
+	free(v->name);
+	v->name = v->renamed;
+	v->renamed = NULL;
 }
 
 /* ---- Sequence sets ------------------------------------------------------ */
@@ -402,6 +544,10 @@ close_work(struct imap_job *j)
 		j->result = imap_cfg.store.expunge(v->mb, NULL, 0,
 						   expunge_quietly, NULL,
 						   &j->err);
+	/* Deleted by another session: there is nothing left to expunge,
+	 * and leaving it is what the client asked for. */
+	if (j->result == PS_STORE_ENOMBOX)
+		j->result = 0;
 }
 
 static void

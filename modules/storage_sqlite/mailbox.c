@@ -2,7 +2,7 @@
  * 6.3.8 with RFC 5258 attributes and RFC 6154 special use), CREATE with
  * missing parents (RFC 3501 6.3.3), SUBSCRIBE and UNSUBSCRIBE (6.3.6,
  * 6.3.7; RFC 9051 6.3.8: unsubscribing an unknown name succeeds), and the
- * change notice on the bus. */
+ * change notices on the bus. */
 #include <stdio.h>
 #include <string.h>
 
@@ -203,6 +203,25 @@ ss_notify(const struct ps_store_user *u, const char *mailbox)
 
 	snprintf(topic, sizeof(topic), "%s%s", PS_STORAGE_TOPIC, u->name);
 	(void)ps_bus_publish(topic, mailbox, strlen(mailbox));
+}
+
+/* A mailbox moved by RENAME: one notice with the old name, a NUL and the
+ * new one (to followed by rest), then one for the new name. Receivers
+ * that read the data as a string see the old name. */
+void
+ss_notify_rename(const struct ps_store_user *u, const char *old,
+		 const char *to, const char *rest)
+{
+	char topic[sizeof(PS_STORAGE_TOPIC) + PS_AUTH_NAME_MAX];
+	char data[2 * (SS_NAME_MAX + 1)];
+	int n = snprintf(data, sizeof(data), "%s%c%s%s", old, '\0', to,
+			 rest);
+
+	if (n < 0 || (size_t)n >= sizeof(data))
+		return;
+	snprintf(topic, sizeof(topic), "%s%s", PS_STORAGE_TOPIC, u->name);
+	(void)ps_bus_publish(topic, data, (size_t)n);
+	ss_notify(u, data + strlen(old) + 1);
 }
 
 static unsigned

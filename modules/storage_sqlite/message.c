@@ -192,18 +192,22 @@ ss_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 	return ss_write_end(&mb->c, r < 0 ? r : 0, 1, err);
 }
 
+/* A mailbox deleted since the open has no changes to tell, only that it
+ * is gone (ss_mbox_current): its rows and tombstones went with it. */
 int
 ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
 		 ps_store_msg_fn changed, ps_store_uid_fn expunged, void *arg,
 		 struct ps_error *err)
 {
 	struct ss_kw kw = { .n = 0 };
+	struct ss_mbox_row row;
 	sqlite3_stmt *st;
 	int r = ss_read_begin(&mb->c, err);
 
 	if (r < 0)
 		return r;
-	if (changed) {
+	r = ss_mbox_current(mb, &row, err);
+	if (r == 0 && changed) {
 		st = ss_prep(&mb->c, err, SS_MSG_SELECT "WHERE m.mailbox_id = ?"
 			     " AND m.modseq > ? ORDER BY m.uid", "ii", mb->id,
 			     (int64_t)modseq);

@@ -154,6 +154,7 @@ ss_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		return r;
 	}
 	mb->id = row.id;
+	mb->uidvalidity = row.uidvalidity;
 	*mb_r = mb;
 	return 0;
 }
@@ -176,9 +177,28 @@ ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err)
 	return 0;
 }
 
+/* The open mailbox's row, inside the caller's transaction, if it still
+ * is the mailbox that was opened. DELETE removes the row, or with
+ * children leaves it \Noselect (RFC 3501 6.3.4), and a CREATE of that
+ * name then makes the same row a new mailbox with a new UIDVALIDITY
+ * (2.3.1.1): each time the handle's mailbox is gone, and its calls fail
+ * with PS_STORE_ENOMBOX rather than reach the new one. A rename keeps
+ * the row as it is. */
+int
+ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
+		struct ps_error *err)
+{
+	int r = ss_mbox_get(&mb->c, NULL, mb->id, 0, row, err);
+
+	if (r == 0 && (row->noselect || row->uidvalidity != mb->uidvalidity))
+		r = ss_err(err, PS_STORE_ENOMBOX,
+			   "the open mailbox was deleted");
+	return r;
+}
+
 /* Start a change of an open mailbox: the set sorted, the write
  * transaction begun and the mailbox's row read (it may be gone since
- * the open). On failure nothing is left to undo. */
+ * the open: ss_mbox_current). On failure nothing is left to undo. */
 int
 ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 	       size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
@@ -189,7 +209,7 @@ ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 	if (r == 0)
 		r = ss_write_begin(&mb->c, err);
 	if (r == 0) {
-		r = ss_mbox_get(&mb->c, NULL, mb->id, 0, row, err);
+		r = ss_mbox_current(mb, row, err);
 		if (r < 0)
 			ss_write_end(&mb->c, r, 0, err);
 	}

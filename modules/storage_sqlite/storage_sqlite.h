@@ -43,6 +43,7 @@ struct ps_mbox {
 	struct ss_conn c;
 	struct ps_store_user *u;
 	int64_t id;
+	uint32_t uidvalidity; /* as opened: a new one is another mailbox */
 	unsigned mode; /* PS_OPEN_* */
 };
 
@@ -147,9 +148,13 @@ int ss_mbox_has_children(struct ss_conn *c, const char *name, int *yes_r,
 int ss_usage(struct ss_conn *c, uint64_t *bytes_r, uint64_t *messages_r,
 	     struct ps_error *err);
 void ss_notify(const struct ps_store_user *u, const char *mailbox);
+void ss_notify_rename(const struct ps_store_user *u, const char *old,
+		      const char *to, const char *rest);
 
 /* select.c */
 int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
+int ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
+		    struct ps_error *err);
 int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 		   size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
 		   struct ps_error *err);

@@ -22,7 +22,10 @@
 #define PS_STORAGE_KIND "storage"
 /* A backend publishes a bus message on topic PS_STORAGE_TOPIC + user
  * ("store/alice@example.test") after every committed change; its data is
- * the mailbox name. Receivers resynchronise with changes_since. */
+ * the mailbox name. Receivers resynchronise with changes_since. For each
+ * mailbox a rename moves (children too, not INBOX, which stays) the data
+ * is the old name, a NUL and the new name, so a receiver that reads it
+ * as a string sees the old one; a notice for the new name follows. */
 #define PS_STORAGE_TOPIC "store/"
 
 /* Message flags (RFC 3501 section 2.3.2). RECENT is never stored: it is
@@ -159,7 +162,10 @@ struct ps_storage_ops {
 	/* Open a mailbox (SELECT/EXAMINE). Unless PS_OPEN_READONLY, the
 	 * messages no session has claimed yet become this session's \Recent
 	 * ones: *first_recent_r is the lowest such UID (uidnext when none).
-	 * st_r describes the mailbox at that moment. */
+	 * st_r describes the mailbox at that moment. The handle follows the
+	 * mailbox through renames (of it or a parent); once the mailbox is
+	 * deleted, even if its name is created again, changes_since and
+	 * the calls that change it fail with PS_STORE_ENOMBOX. */
 	int (*mailbox_open)(struct ps_store_user *u, const char *name,
 			    unsigned mode, struct ps_mbox **mb_r,
 			    struct ps_mailbox_status *st_r,

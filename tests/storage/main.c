@@ -68,6 +68,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_delete),
 		cmocka_unit_test(st_test_rename),
 		cmocka_unit_test(st_test_rename_inbox),
+		cmocka_unit_test(st_test_open_deleted),
+		cmocka_unit_test(st_test_rename_subscriptions),
 		cmocka_unit_test(st_test_subscribe),
 		cmocka_unit_test(st_test_uidvalidity),
 		cmocka_unit_test(st_test_status_recent),

@@ -73,6 +73,8 @@ void st_test_create(void **state);
 void st_test_delete(void **state);
 void st_test_rename(void **state);
 void st_test_rename_inbox(void **state);
+void st_test_open_deleted(void **state);
+void st_test_rename_subscriptions(void **state);
 void st_test_subscribe(void **state);
 void st_test_uidvalidity(void **state);
 void st_test_status_recent(void **state);

@@ -168,6 +168,7 @@ st_test_rename(void **state)
 	struct ps_store_user *u = st_user("rename@mailbox.test", 0);
 	struct ps_error err = {""};
 	struct ps_mailbox_status before, after;
+	char name[1001];
 
 	assert_int_equal(st_ops.mailbox_create(u, "r/s/t", 0, &err), 0);
 	st_append(u, "r", "in r\r\n", 0, NULL);
@@ -194,6 +195,16 @@ st_test_rename(void **state)
 	assert_true(st_ops.mailbox_rename(u, "x", "x/y/q", &err) < 0);
 	assert_int_equal(st_ops.mailbox_rename(u, "z", "a//b", &err),
 			 PS_STORE_EBADNAME);
+	/* A child's name would pass 1000 bytes: refused, nothing moves. */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memcpy(name, "long/", 5);
+	assert_int_equal(st_ops.mailbox_create(u, name, 0, &err), 0);
+	assert_int_equal(st_ops.mailbox_rename(u, "long", "longer", &err),
+			 PS_STORE_EBADNAME);
+	assert_int_equal(st_attrs(u, name), PS_MBOX_HASNOCHILDREN);
+	assert_int_equal(st_attrs(u, "longer"), 0);
+	assert_int_equal(st_ops.mailbox_rename(u, "long", "lon", &err), 0);
 	st_ops.user_close(u);
 }
 
@@ -234,6 +245,117 @@ st_test_rename_inbox(void **state)
 	assert_int_equal(st_ops.mailbox_rename(u, "INBOX", "INBOX/old", &err),
 			 0);
 	assert_int_equal(st_count(u, "INBOX/old"), 1);
+	st_ops.user_close(u);
+}
+
+/* What an open handle's calls answer once its mailbox is gone. */
+static void
+st_assert_gone(struct ps_mbox *mb)
+{
+	struct ps_error err = {""};
+	struct ps_uid_range all = {1, UINT32_MAX};
+	struct st_msgs m = {.n = 0};
+	struct st_uids x = {.n = 0};
+
+	assert_int_equal(st_ops.changes_since(mb, 0, st_msg_collect,
+					      st_uid_collect, &m, &err),
+			 PS_STORE_ENOMBOX);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(st_ops.msg_store(mb, &all, 1, PS_STORE_ADD,
+					  PS_FLAG_DELETED, NULL, 0, 0, NULL,
+					  NULL, NULL, &err),
+			 PS_STORE_ENOMBOX);
+	assert_int_equal(st_ops.expunge(mb, NULL, 0, st_uid_collect, &x,
+					&err), PS_STORE_ENOMBOX);
+	assert_int_equal(x.n, 0);
+	st_ops.mailbox_close(mb);
+}
+
+/* An open mailbox (SELECT) follows its mailbox through a rename of it
+ * or of a parent; once the mailbox is deleted the handle reaches
+ * nothing, not even a mailbox created under the same name afterwards,
+ * which is another one (RFC 3501 2.3.1.1, a new UIDVALIDITY): the
+ * protocol tells its client the mailbox is gone (RFC 2180 3). */
+void
+st_test_open_deleted(void **state)
+{
+	struct ps_store_user *u = st_user("opendel@mailbox.test", 0);
+	struct ps_error err = {""};
+	struct ps_mbox *leaf, *parent, *moved;
+	struct st_msgs m = {.n = 0};
+	uint32_t uid;
+
+	assert_int_equal(st_ops.mailbox_create(u, "leaf", 0, &err), 0);
+	st_append(u, "leaf", "one\r\n", 0, NULL);
+	leaf = st_select(u, "leaf", 0, NULL, NULL);
+	assert_int_equal(st_ops.mailbox_delete(u, "leaf", &err), 0);
+	assert_int_equal(st_ops.mailbox_create(u, "leaf", 0, &err), 0);
+	st_append(u, "leaf", "new\r\n", PS_FLAG_DELETED, NULL);
+	st_assert_gone(leaf);
+	assert_int_equal(st_count(u, "leaf"), 1);
+
+	/* Deleted with children: the name stays, \Noselect, and may then
+	 * become a mailbox again; the handle's mailbox is gone in both. */
+	assert_int_equal(st_ops.mailbox_create(u, "p/kid", 0, &err), 0);
+	st_append(u, "p", "one\r\n", 0, NULL);
+	parent = st_select(u, "p", 0, NULL, NULL);
+	assert_int_equal(st_ops.mailbox_delete(u, "p", &err), 0);
+	assert_int_equal(st_ops.changes_since(parent, 0, st_msg_collect,
+					      NULL, &m, &err),
+			 PS_STORE_ENOMBOX);
+	assert_int_equal(st_ops.mailbox_create(u, "p", 0, &err), 0);
+	st_append(u, "p", "new\r\n", PS_FLAG_DELETED, NULL);
+	st_assert_gone(parent);
+	assert_int_equal(st_count(u, "p"), 1);
+
+	/* A rename is no delete: the handle sees what comes to the new
+	 * name. */
+	assert_int_equal(st_ops.mailbox_create(u, "a/b", 0, &err), 0);
+	moved = st_select(u, "a/b", 0, NULL, NULL);
+	assert_int_equal(st_ops.mailbox_rename(u, "a", "c", &err), 0);
+	uid = st_append(u, "c/b", "moved\r\n", 0, NULL);
+	assert_int_equal(st_ops.changes_since(moved, 0, st_msg_collect, NULL,
+					      &m, &err), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.m[0].uid, uid);
+	st_ops.mailbox_close(moved);
+	st_ops.user_close(u);
+}
+
+/* RENAME takes the subscriptions of the mailboxes it moves along (the
+ * client asked for the new names); subscribed names that are no mailbox
+ * stay as they are (RFC 9051 6.3.7), and so does INBOX's, as INBOX
+ * stays (RFC 3501 6.3.5). */
+void
+st_test_rename_subscriptions(void **state)
+{
+	static const unsigned ghost = PS_MBOX_NONEXISTENT | PS_MBOX_SUBSCRIBED;
+	static const char *const subscribed[] = {
+		"s", "s/k/g", "s/ghost", "sx", "t/ghost", "INBOX",
+	};
+	struct ps_store_user *u = st_user("subren@mailbox.test", 0);
+	struct ps_error err = {""};
+
+	assert_int_equal(st_ops.mailbox_create(u, "s/k/g", 0, &err), 0);
+	assert_int_equal(st_ops.mailbox_create(u, "s/u", 0, &err), 0);
+	assert_int_equal(st_ops.mailbox_create(u, "sx", 0, &err), 0);
+	for (size_t i = 0; i < sizeof(subscribed) / sizeof(subscribed[0]);
+	     i++)
+		assert_int_equal(st_ops.mailbox_subscribe(u, subscribed[i], 1,
+							  &err), 0);
+	assert_int_equal(st_ops.mailbox_rename(u, "s", "t", &err), 0);
+	assert_true(st_attrs(u, "t") & PS_MBOX_SUBSCRIBED);
+	assert_true(st_attrs(u, "t/k/g") & PS_MBOX_SUBSCRIBED);
+	assert_int_equal(st_attrs(u, "t/k") & PS_MBOX_SUBSCRIBED, 0);
+	assert_int_equal(st_attrs(u, "t/u") & PS_MBOX_SUBSCRIBED, 0);
+	assert_int_equal(st_attrs(u, "s"), 0);
+	assert_int_equal(st_attrs(u, "s/k/g"), 0);
+	assert_int_equal(st_attrs(u, "s/ghost") & ghost, ghost);
+	assert_int_equal(st_attrs(u, "t/ghost") & ghost, ghost);
+	assert_true(st_attrs(u, "sx") & PS_MBOX_SUBSCRIBED);
+	assert_int_equal(st_ops.mailbox_rename(u, "INBOX", "old", &err), 0);
+	assert_true(st_attrs(u, "INBOX") & PS_MBOX_SUBSCRIBED);
+	assert_int_equal(st_attrs(u, "old") & PS_MBOX_SUBSCRIBED, 0);
 	st_ops.user_close(u);
 }
 
