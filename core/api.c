@@ -109,6 +109,7 @@ static const struct ps_api table = {
 	.sasl_free = ps_sasl_free,
 	.auth_login = ps_auth_login,
 	.conn_compress = ps_conn_compress,
+	.hostname = ps_config_hostname,
 };
 
 const struct ps_api *

@@ -32,7 +32,9 @@ static const char *const plaintext_modes[] = {"tls", "allow", NULL};
  * address (top level only) and per listener. */
 #define IDLE_TIMEOUT(def)                                                   \
 	{"idle_timeout", PS_CONF_DURATION, 0, 1000, 86400000LL * 7, NULL,   \
-	 def, "close a connection silent for this long"}
+	 def, "close a connection silent for this long (where neither the " \
+	 "listen block nor the top level sets it: the protocol's own, " \
+	 "SMTP 5m, POP3 10m, IMAP 30m)"}
 
 static const struct ps_directive core_directives[] = {
 	{"workers", PS_CONF_INT, 0, 1, 256, NULL, NULL,
@@ -116,11 +118,18 @@ static const struct ps_directive listen_directives[] = {
 };
 
 static const struct ps_conf_section *active_core;
+static const char *active_hostname = "localhost";
 
 const struct ps_conf_section *
 ps_config_core_section(void)
 {
 	return active_core;
+}
+
+const char *
+ps_config_hostname(void)
+{
+	return active_hostname;
 }
 
 static const char *
@@ -366,6 +375,22 @@ raw_child(const struct ps_conf_node *b, const char *name)
 	return NULL;
 }
 
+/* The listener's idle_timeout, else one written at the top level, else
+ * the protocol's own (conn.c), else the top level's default. */
+static void
+idle_timeout(struct ps_listener *l, const struct ps_conf_section *s,
+	     const struct ps_conf_section *top)
+{
+	const struct ps_conf_value *v = ps_conf_section_get(s, "idle_timeout",
+							    0);
+
+	if (!v)
+		v = ps_conf_section_get(top, "idle_timeout", 0);
+	l->idle_timeout_ms = v ? (uint64_t)v->num : 300000;
+	/* Defaults carry line 0 (conf.h). */
+	l->idle_timeout_given = v && v->line > 0;
+}
+
 static void
 listener_limits(struct ps_listener *l, const struct ps_config *cfg)
 {
@@ -375,8 +400,7 @@ listener_limits(struct ps_listener *l, const struct ps_config *cfg)
 	l->limits.per_ip = (size_t)num(top, "max_connections_per_ip", 0);
 	l->limits.listener = (size_t)num(s, "max_connections", 0);
 	l->limits.slot = ps_limits_slot(l->name);
-	l->idle_timeout_ms = (uint64_t)num(s, "idle_timeout",
-					   num(top, "idle_timeout", 300000));
+	idle_timeout(l, s, top);
 	l->max_line = (size_t)num(s, "max_line", 0);
 	l->max_input = (size_t)num(top, "input_buffer", 262144);
 	l->out_high = (size_t)num(top, "output_buffer", 262144);
@@ -539,6 +563,7 @@ void
 ps_config_activate(struct ps_config *cfg)
 {
 	active_core = cfg->core;
+	active_hostname = cfg->hostname;
 	for (size_t i = 0; i < cfg->nmodules; i++)
 		ps_module_set_section(ps_module_at(i), cfg->modules[i]);
 	ps_log_set_level(cfg->log_level);

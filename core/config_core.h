@@ -60,6 +60,8 @@ void ps_config_free(struct ps_config *cfg);
 /* Make cfg the one modules see (ps_conf_core, ps_conf_module). */
 void ps_config_activate(struct ps_config *cfg);
 const struct ps_conf_section *ps_config_core_section(void);
+/* The hostname directive, else the system's name, else "localhost". */
+const char *ps_config_hostname(void);
 /* Print every directive of the core and the loaded modules as Markdown
  * (poshtad -d; docs/config.md is made with it). */
 void ps_config_reference(FILE *f);

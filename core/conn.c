@@ -694,7 +694,8 @@ conn_init(struct ps_conn *c, struct ps_loop *loop, struct ps_listener *l,
 	c->readable = c->writable = 1;
 	c->rd_want = PS_EV_READ;
 	c->wr_want = PS_EV_WRITE;
-	c->timeout_ms = l->idle_timeout_ms;
+	c->timeout_ms = l->idle_timeout_given || !c->proto->idle_timeout_ms
+				? l->idle_timeout_ms : c->proto->idle_timeout_ms;
 	c->last_active = ps_loop_now(loop);
 	c->why = "closed";
 	if (peerlen > sizeof(c->peer_addr))

@@ -37,6 +37,7 @@ struct ps_listener {
 	 * each listener compares the counts with its own bounds. */
 	struct ps_limits_max limits; /* server-wide and this listener's */
 	uint64_t idle_timeout_ms; /* 0: none */
+	int idle_timeout_given;   /* written in the file, not a default */
 	size_t max_line;         /* 0: the protocol's or 8192 */
 	/* Reading stops while this much input is buffered (at least
 	 * max_line + 2, so a line always fits); 0: 256 KiB. */

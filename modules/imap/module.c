@@ -113,10 +113,6 @@ imap_open(struct ps_conn *c, void *sp)
 	s->parser = imap_parser_new(&imap_cfg.limits, IMAP_PARSE_BINARY);
 	if (!s->parser)
 		return PS_ENOMEM;
-	/* RFC 9051 5.4: the autologout timer is at least 30 minutes; a
-	 * listener's own idle_timeout wins. */
-	if (!ps_conf_get(ps_conn_conf(c), "idle_timeout", 0))
-		ps_conn_set_timeout(c, IMAP_TIMEOUT_MS);
 	ps_conn_log(c, PS_LOG_INFO, "connect peer=%s listener=%s",
 		    ps_conn_peer(c), ps_conn_listener(c));
 	return imap_greet(s);
@@ -223,6 +219,8 @@ static const struct ps_protocol imap_protocol = {
 	.on_timeout = imap_timeout,
 	.on_close = imap_close,
 	.on_shutdown = imap_shutdown,
+	/* RFC 9051 5.4: the autologout timer is at least 30 minutes. */
+	.idle_timeout_ms = IMAP_TIMEOUT_MS,
 };
 
 static int
@@ -237,19 +235,6 @@ imap_init(struct ps_error *err)
 		return PS_EFAIL;
 	}
 	return 0;
-}
-
-static const char *
-imap_hostname(void)
-{
-	static char host[256];
-	const char *h = ps_conf_str(ps_conf_core(), "hostname");
-
-	if (h)
-		return h;
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "localhost");
-	return host;
 }
 
 static int
@@ -267,7 +252,7 @@ imap_worker_init(struct ps_error *err)
 	imap_cfg.max_user_sessions = (unsigned)ps_conf_num(
 		m, "max_user_sessions");
 	imap_cfg.max_bad = (unsigned)ps_conf_num(m, "max_bad_commands");
-	imap_cfg.hostname = imap_hostname();
+	imap_cfg.hostname = ps_hostname();
 	imap_cfg.have_auth = ps_iface_get(PS_AUTH_KIND, NULL, &imap_cfg.auth,
 					  sizeof(imap_cfg.auth)) == 0;
 	imap_cfg.have_store = ps_iface_get(PS_STORAGE_KIND, NULL,

@@ -157,6 +157,8 @@ pop3_cmd_pass(struct pop3_session *s, const struct pop3_cmd *cmd)
 
 	if (!s->user_given)
 		return pop3_bad(s, "USER first");
+	/* Whatever the verdict, the next PASS needs its USER again. */
+	s->user_given = 0;
 	if (!pop3_plaintext_allowed(s))
 		return pop3_err(s, "AUTH", "Plaintext authentication "
 				"disallowed without TLS, use STLS first");

@@ -33,10 +33,6 @@ pop3_open(struct ps_conn *c, void *sp)
 	s->conn = c;
 	s->lock_fd = -1;
 	s->state = POP3_AUTHORIZATION;
-	/* RFC 1939 3: an autologout timer of at least 10 minutes; a
-	 * listener's own idle_timeout wins. */
-	if (!ps_conf_get(ps_conn_conf(c), "idle_timeout", 0))
-		ps_conn_set_timeout(c, POP3_TIMEOUT_MS);
 	ps_conn_log(c, PS_LOG_INFO, "connect peer=%s listener=%s",
 		    ps_conn_peer(c), ps_conn_listener(c));
 	pop3_greet(s);
@@ -129,6 +125,8 @@ static const struct ps_protocol pop3_protocol = {
 	.on_timeout = pop3_timeout,
 	.on_close = pop3_close,
 	.on_shutdown = pop3_shutdown,
+	/* RFC 1939 3: an autologout timer of at least 10 minutes. */
+	.idle_timeout_ms = POP3_TIMEOUT_MS,
 };
 
 static int
@@ -141,19 +139,6 @@ pop3_init(struct ps_error *err)
 		return PS_EFAIL;
 	}
 	return 0;
-}
-
-static const char *
-pop3_hostname(void)
-{
-	static char host[256];
-	const char *h = ps_conf_str(ps_conf_core(), "hostname");
-
-	if (h)
-		return h;
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "localhost");
-	return host;
 }
 
 /* The lock folder, made here: workers run as the unprivileged user that
@@ -190,7 +175,7 @@ pop3_worker_init(struct ps_error *err)
 
 	pop3_cfg.max_bad = (unsigned)ps_conf_num(m, "max_bad_commands");
 	pop3_cfg.mark_seen = ps_conf_num(m, "mark_seen") != 0;
-	pop3_cfg.hostname = pop3_hostname();
+	pop3_cfg.hostname = ps_hostname();
 	pop3_cfg.have_auth = ps_iface_get(PS_AUTH_KIND, NULL, &pop3_cfg.auth,
 					  sizeof(pop3_cfg.auth)) == 0;
 	pop3_cfg.have_store = ps_iface_get(PS_STORAGE_KIND, NULL,

@@ -64,6 +64,7 @@ struct pop3_drop {
 };
 
 struct pop3_job;
+struct retr_batch;
 
 struct pop3_session {
 	struct ps_conn *conn;
@@ -80,6 +81,11 @@ struct pop3_session {
 	unsigned waiting;                 /* steps in flight (input paused) */
 	struct ps_sasl *sasl;
 	struct pop3_job *drain_job;       /* a RETR waiting for on_drain */
+	struct retr_batch *retr;          /* RETR/TOP being sent: input
+					   * flows, for more to join */
+	char *held;                       /* a line waiting for the batch */
+	size_t held_len;
+	unsigned held_flags;
 	int lock_fd;                      /* the maildrop's lock, or -1 */
 	struct ps_store_user *store;
 	struct ps_mbox *mbox;             /* INBOX, opened read-only */
@@ -140,6 +146,7 @@ int pop3_cmd_rset(struct pop3_session *s, const struct pop3_cmd *cmd);
 int pop3_cmd_quit(struct pop3_session *s, const struct pop3_cmd *cmd);
 int pop3_cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd);
 int pop3_cmd_top(struct pop3_session *s, const struct pop3_cmd *cmd);
+int pop3_retr_join(struct pop3_session *s, const char *line, size_t len);
 
 /* The maildrop (maildrop.c, lock.c). */
 int pop3_drop_load(struct pop3_session *s, struct ps_error *err);

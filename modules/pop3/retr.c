@@ -1,7 +1,14 @@
-/* RETR and TOP (RFC 1939 7): the message streamed from the store in
- * chunks, byte-stuffed on the pool (stuff.c), each chunk written once the
- * client has read most of the one before. Memory per session is one chunk
- * and the output buffer, whatever the message's size. */
+/* RETR and TOP (RFC 1939 7): messages streamed from the store in chunks,
+ * byte-stuffed on the pool (stuff.c), each round written once the client
+ * has read most of the one before. Memory per session is one chunk and
+ * one round of output, sized to the messages and bounded whatever their
+ * size.
+ *
+ * A pipelining client that asks for many messages gets them in batches:
+ * while a RETR runs, input keeps flowing, and the RETR and TOP commands
+ * behind it join the batch (validated at once: nothing they depend on can
+ * change, as every other command waits for the batch to end). One pool
+ * round trip then sends many small messages. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,135 +16,285 @@
 
 #include "pop3d.h"
 
-struct retr {
+/* Requests one batch holds; more wait in the input. */
+#define RETR_QUEUE 64
+/* Output one round makes before the loop writes it, at most. */
+#define RETR_ROUND (128 * 1024)
+/* A first or last line, or an -ERR, in the output. */
+#define RETR_LINE 128
+
+struct retr_req {
 	struct pop3_msg *msg;
 	uint32_t n;
 	int top;
-	uint64_t offset;       /* next byte to read from the store */
+	uint32_t lines;
+	int sent;              /* all of it went out (not an -ERR) */
+};
+
+struct retr_batch {
+	struct pop3_session *s;
+	/* The job's: requests being sent; reqs[cur] is in progress. */
+	struct retr_req reqs[RETR_QUEUE];
+	size_t nreqs, cur;
+	uint64_t offset;       /* of reqs[cur], next byte to read */
+	int started;           /* reqs[cur]'s first line is out */
 	struct pop3_stuff st;
-	int started;           /* the "+OK" line is out */
-	int eof;
-	char in[POP3_CHUNK];
-	size_t out_len;
-	char out[2 * POP3_CHUNK + 5];
+	/* Sized to the messages (batch_fit): small ones cost little. */
+	char *in, *out;
+	size_t in_cap, out_cap, round, out_len;
+	/* The loop's, while the job runs: requests that joined. */
+	struct retr_req pending[RETR_QUEUE];
+	size_t npending;
 };
 
 static void
-retr_free(void *arg)
+batch_free(void *arg)
 {
-	free(arg);
+	struct retr_batch *b = arg;
+
+	b->s->retr = NULL;
+	free(b->in);
+	free(b->out);
+	free(b);
 }
 
-/* One chunk: read, stuff, and at the end add the terminator. */
-static void
-retr_work(struct pop3_job *j)
+/* Buffers for the requests in reqs: a chunk of the largest message (at
+ * most POP3_CHUNK), and a round of output no longer than what they can
+ * make (at most RETR_ROUND) plus one chunk stuffed. On the loop, while
+ * no job runs. */
+static int
+batch_fit(struct retr_batch *b)
 {
-	struct pop3_session *s = j->s;
-	struct retr *r = j->arg;
-	size_t have = 0, got;
+	size_t in = 1, round = 0, out;
 
-	/* The store knows the size: no read just to learn of the end. */
-	while (have < sizeof(r->in) && r->offset < r->msg->size) {
-		j->result = pop3_cfg.store.msg_read(s->mbox, r->msg->uid,
-						     r->offset, r->in + have,
-						     sizeof(r->in) - have,
-						     &got, &j->err);
-		if (j->result < 0)
-			return;
-		if (got == 0) {
-			r->eof = 1;
-			break;
-		}
-		have += got;
-		r->offset += got;
+	for (size_t i = 0; i < b->nreqs; i++) {
+		uint64_t size = b->reqs[i].msg->size;
+
+		if (size > in)
+			in = size > POP3_CHUNK ? POP3_CHUNK : (size_t)size;
+		if (round < RETR_ROUND)
+			round += size > RETR_ROUND ? RETR_ROUND
+						   : 2 * (size_t)size + RETR_LINE;
 	}
-	if (r->offset >= r->msg->size)
-		r->eof = 1;
-	r->out_len = pop3_stuff(&r->st, r->in, have, r->out);
-	if (r->st.done)
-		r->eof = 1;
-	if (r->eof)
-		r->out_len += pop3_stuff_end(&r->st, r->out + r->out_len);
+	b->round = round < RETR_ROUND ? round : RETR_ROUND;
+	out = b->round + 2 * in + 2 * RETR_LINE;
+	if (in > b->in_cap) {
+		char *p = realloc(b->in, in);
+
+		if (!p)
+			return -1;
+		b->in = p;
+		b->in_cap = in;
+	}
+	if (out > b->out_cap) {
+		char *p = realloc(b->out, out);
+
+		if (!p)
+			return -1;
+		b->out = p;
+		b->out_cap = out;
+	}
+	return 0;
+}
+
+/* A request's first line: RFC 1939 7 says only "+OK"; the size is what
+ * most servers add. */
+static void
+first_line(struct retr_batch *b, const struct retr_req *r)
+{
+	if (r->top)
+		b->out_len += (size_t)sprintf(b->out + b->out_len,
+					      "+OK Top of message follows\r\n");
+	else
+		b->out_len += (size_t)sprintf(b->out + b->out_len,
+					      "+OK %" PRIu64 " octets\r\n",
+					      r->msg->size);
+}
+
+/* Read and stuff one chunk of reqs[cur]; 1 when the request is over. */
+static int
+batch_chunk(struct pop3_job *j, struct retr_batch *b)
+{
+	struct retr_req *r = &b->reqs[b->cur];
+	size_t have = 0, got;
+	int eof = 0;
+
+	while (have < b->in_cap && b->offset < r->msg->size) {
+		j->result = pop3_cfg.store.msg_read(j->s->mbox, r->msg->uid,
+						     b->offset, b->in + have,
+						     b->in_cap - have, &got,
+						     &j->err);
+		if (j->result < 0)
+			return 1;
+		if (got == 0)
+			break;
+		have += got;
+		b->offset += got;
+	}
+	eof = b->offset >= r->msg->size || have < b->in_cap;
+	if (!b->started) {
+		pop3_stuff_init(&b->st, r->top, r->lines);
+		first_line(b, r);
+		b->started = 1;
+	}
+	b->out_len += pop3_stuff(&b->st, b->in, have, b->out + b->out_len);
+	if (!eof && !b->st.done)
+		return 0;
+	b->out_len += pop3_stuff_end(&b->st, b->out + b->out_len);
+	r->sent = 1;
+	return 1;
+}
+
+/* One round: requests in order until the round's output is full. A
+ * message gone before its first byte gets -ERR (another session expunged
+ * it); a read failing halfway stops the batch (done hangs up). */
+static void
+batch_work(struct pop3_job *j)
+{
+	struct retr_batch *b = j->arg;
+
+	b->out_len = 0;
+	while (b->cur < b->nreqs && b->out_len < b->round) {
+		j->result = 0;
+		if (!batch_chunk(j, b))
+			continue;
+		if (j->result < 0 && b->started)
+			return;
+		if (j->result < 0)
+			b->out_len += (size_t)snprintf(
+				b->out + b->out_len, RETR_LINE, "-ERR %sMessage %"
+				PRIu32 " %s\r\n",
+				j->result == PS_STORE_ENOMSG ? "" : "[SYS/TEMP] ",
+				b->reqs[b->cur].n,
+				j->result == PS_STORE_ENOMSG
+					? "was removed by another session"
+					: "cannot be read now");
+		b->cur++;
+		b->offset = 0;
+		b->started = 0;
+	}
+	j->result = 0;
 }
 
 static int
-retr_done(struct pop3_job *j)
+batch_done(struct pop3_job *j)
 {
 	struct pop3_session *s = j->s;
-	struct retr *r = j->arg;
+	struct retr_batch *b = j->arg;
+	size_t i;
 
 	if (s->closed)
 		return POP3_JOB_DONE;
-	if (j->result < 0) {
-		ps_conn_log(s->conn, PS_LOG_ERR, "user=%s uid=%" PRIu32
-			    ": cannot read: %s", s->user, r->msg->uid,
-			    j->err.msg);
-		if (!r->started) {
-			pop3_err(s, j->result == PS_STORE_ENOMSG ? NULL
-								 : "SYS/TEMP",
-				 "Message %" PRIu32 " %s", r->n,
-				 j->result == PS_STORE_ENOMSG
-					 ? "was removed by another session"
-					 : "cannot be read now");
-			return POP3_JOB_DONE;
+	ps_conn_write(s->conn, b->out, b->out_len);
+	for (i = 0; i < b->cur; i++)
+		if (b->reqs[i].sent && !b->reqs[i].top) {
+			b->reqs[i].msg->flags |= POP3_MSG_RETRIEVED;
+			s->nretr++;
 		}
+	if (j->result < 0) {
+		ps_conn_log(s->conn, PS_LOG_ERR, "user=%s message %" PRIu32
+			    ": cannot read: %s", s->user,
+			    b->reqs[b->cur].n, j->err.msg);
 		/* Half sent: no way to say so but to hang up. */
 		ps_conn_close(s->conn);
 		return POP3_JOB_DONE;
 	}
-	if (!r->started) {
-		r->started = 1;
-		if (r->top)
-			pop3_ok(s, "Top of message follows");
-		else
-			pop3_ok(s, "%" PRIu64 " octets", r->msg->size);
+	/* Move what is left to the front, then what joined meanwhile. */
+	memmove(b->reqs, b->reqs + b->cur, (b->nreqs - b->cur) *
+		sizeof(b->reqs[0]));
+	b->nreqs -= b->cur;
+	b->cur = 0;
+	memcpy(b->reqs + b->nreqs, b->pending, b->npending *
+	       sizeof(b->reqs[0]));
+	b->nreqs += b->npending;
+	b->npending = 0;
+	if (b->nreqs && batch_fit(b) < 0) {
+		pop3_err(s, "SYS/TEMP", "Out of memory");
+		ps_conn_close(s->conn);
+		return POP3_JOB_DONE;
 	}
-	ps_conn_write(s->conn, r->out, r->out_len);
-	if (!r->eof)
-		return POP3_JOB_MORE;
-	if (!r->top) {
-		r->msg->flags |= POP3_MSG_RETRIEVED;
-		s->nretr++;
+	return b->nreqs ? POP3_JOB_MORE : POP3_JOB_DONE;
+}
+
+/* ---- Commands -------------------------------------------------------- */
+
+/* RETR n or TOP n lines (RFC 1939 7: lines non-negative; more lines than
+ * the body has send it whole). -1 with the error sent when invalid. */
+static int
+request(struct pop3_session *s, const struct pop3_cmd *cmd,
+	struct retr_req *r)
+{
+	uint32_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->top = strcmp(cmd->keyword, "TOP") == 0;
+	if (r->top && pop3_number(cmd->args[1], cmd->lens[1], 0,
+				  &r->lines) < 0) {
+		pop3_bad(s, "TOP needs a message number and a number of "
+			 "lines");
+		return -1;
 	}
-	return POP3_JOB_DONE;
+	if (!(r->msg = pop3_drop_msg(s, cmd, &n)))
+		return -1;
+	r->n = n;
+	return 0;
 }
 
 static int
-send_msg(struct pop3_session *s, const struct pop3_cmd *cmd, int top,
-	 uint64_t lines)
+send_msg(struct pop3_session *s, const struct pop3_cmd *cmd)
 {
-	struct retr *r;
-	struct pop3_msg *m;
-	uint32_t n;
+	struct retr_batch *b;
+	struct retr_req r;
 
-	if (!(m = pop3_drop_msg(s, cmd, &n)))
+	if (request(s, cmd, &r) < 0)
 		return 0;
-	if (!(r = malloc(sizeof(*r))))
+	if (!(b = calloc(1, sizeof(*b))))
 		return pop3_err(s, "SYS/TEMP", "Out of memory");
-	r->msg = m;
-	r->n = n;
-	r->top = top;
-	r->offset = 0;
-	r->started = r->eof = 0;
-	pop3_stuff_init(&r->st, top, lines);
-	return pop3_job_start(s, retr_work, retr_done, retr_free, r);
+	b->s = s;
+	b->reqs[0] = r;
+	b->nreqs = 1;
+	if (batch_fit(b) < 0) {
+		batch_free(b);
+		return pop3_err(s, "SYS/TEMP", "Out of memory");
+	}
+	s->bad = 0;
+	s->retr = b;
+	return pop3_job_start(s, batch_work, batch_done, batch_free, b);
 }
 
 int
 pop3_cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd)
 {
-	return send_msg(s, cmd, 0, 0);
+	return send_msg(s, cmd);
 }
 
-/* RFC 1939 7: "TOP msg n", n non-negative; a number of lines past the
- * body's end sends the whole message. */
 int
 pop3_cmd_top(struct pop3_session *s, const struct pop3_cmd *cmd)
 {
-	uint32_t lines;
+	return send_msg(s, cmd);
+}
 
-	if (pop3_number(cmd->args[1], cmd->lens[1], 0, &lines) < 0)
-		return pop3_bad(s, "TOP needs a message number and a number "
-				"of lines");
-	return send_msg(s, cmd, 1, lines);
+/* A line that came while a batch runs: 1 if it is a RETR or TOP that
+ * joined the batch, 0 if it must wait for the batch to end. */
+int
+pop3_retr_join(struct pop3_session *s, const char *line, size_t len)
+{
+	struct retr_batch *b = s->retr;
+	struct pop3_cmd cmd;
+	uint32_t n;
+
+	if (s->shutdown || b->npending == RETR_QUEUE ||
+	    pop3_cmd_parse(line, len, &cmd) < 0 ||
+	    !((strcmp(cmd.keyword, "RETR") == 0 && cmd.nargs == 1) ||
+	      (strcmp(cmd.keyword, "TOP") == 0 && cmd.nargs == 2)) ||
+	    pop3_number(cmd.args[0], cmd.lens[0], 1, &n) < 0 ||
+	    n > s->drop.count ||
+	    (s->drop.msgs[n - 1].flags & POP3_MSG_DELETED) ||
+	    (cmd.nargs == 2 &&
+	     pop3_number(cmd.args[1], cmd.lens[1], 0, &n) < 0))
+		return 0;
+	/* Valid: what request() answers needs no reply now. */
+	request(s, &cmd, &b->pending[b->npending++]);
+	s->bad = 0;
+	return 1;
 }

@@ -3,6 +3,7 @@
  * the bad-command limit, the greeting and the goodbye at shutdown. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pop3d.h"
@@ -72,14 +73,39 @@ pop3_bad(struct pop3_session *s, const char *fmt, ...)
 
 /* ---- Waiting for a step ------------------------------------------------ */
 
-/* While a step runs off the loop (SASL, a store job), the next pipelined
- * command waits: input pauses and the connection is held. */
+/* Input stops while a step runs off the loop (SASL, a store job), so the
+ * next pipelined command waits its turn; a RETR batch is the exception
+ * (retr.c), until a line that cannot join it is held. */
+static void
+input_update(struct pop3_session *s)
+{
+	if (s->held || (s->waiting && !s->retr))
+		ps_conn_pause(s->conn);
+	else
+		ps_conn_resume(s->conn);
+}
+
 void
 pop3_wait(struct pop3_session *s)
 {
-	if (s->waiting++ == 0)
-		ps_conn_pause(s->conn);
+	s->waiting++;
 	ps_conn_hold(s->conn);
+	input_update(s);
+}
+
+static int command(struct pop3_session *s, const char *line, size_t len,
+		   unsigned flags);
+
+/* The held line's turn: before anything the core delivers after it. */
+static void
+run_held(struct pop3_session *s)
+{
+	char *line = s->held;
+
+	s->held = NULL;
+	if (command(s, line, s->held_len, s->held_flags) < 0)
+		ps_conn_close(s->conn);
+	free(line);
 }
 
 void
@@ -91,10 +117,14 @@ pop3_unwait(struct pop3_session *s)
 		if (s->closed) {
 			pop3_session_free(s);
 		} else {
-			ps_conn_resume(c);
-			pop3_boundary(s);
+			if (s->held)
+				run_held(s);
+			if (!s->closed && !s->waiting)
+				pop3_boundary(s);
 		}
 	}
+	if (!s->closed)
+		input_update(s);
 	/* Last: this may free c and s. */
 	ps_conn_release(c);
 }
@@ -116,6 +146,8 @@ pop3_session_free(struct pop3_session *s)
 {
 	ps_sasl_free(s->sasl);
 	s->sasl = NULL;
+	free(s->held);
+	s->held = NULL;
 	pop3_drop_close(s);
 	pop3_unlock(s);
 }
@@ -203,10 +235,13 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 {
 	struct pop3_cmd cmd;
 	const struct pop3_verb *v;
-	int was_user = s->user_given;
 
-	if (pop3_cmd_parse(line, len, &cmd) < 0 ||
-	    !(v = verb_find(cmd.keyword)))
+	v = pop3_cmd_parse(line, len, &cmd) == 0 ? verb_find(cmd.keyword)
+						 : NULL;
+	/* RFC 1939 7: PASS only right after a successful USER. */
+	if (!v || v->fn != pop3_cmd_pass)
+		s->user_given = 0;
+	if (!v)
 		return pop3_bad(s, "Unknown command");
 	if (!(v->states & (1u << s->state)))
 		return pop3_bad(s, "%s is not allowed %s", v->name,
@@ -215,11 +250,31 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 	if (cmd.nargs < v->min_args || cmd.nargs > v->max_args)
 		return pop3_bad(s, "Wrong number of arguments for %s",
 				v->name);
-	/* RFC 1939 7: PASS only right after a successful USER. */
-	s->user_given = 0;
-	if (v->fn == pop3_cmd_pass)
-		s->user_given = was_user;
 	return v->fn(s, &cmd);
+}
+
+static int
+command(struct pop3_session *s, const char *line, size_t len, unsigned flags)
+{
+	if (flags & PS_LINE_TOOLONG)
+		return pop3_bad(s, "Line too long");
+	if (s->state == POP3_UPDATE)
+		return 0;
+	return dispatch(s, line, len);
+}
+
+/* A line that cannot join the running batch waits for its end, input
+ * paused behind it (run_held). */
+static int
+hold(struct pop3_session *s, const char *line, size_t len, unsigned flags)
+{
+	if (!(s->held = malloc(len + 1)))
+		return PS_ENOMEM;
+	memcpy(s->held, line, len);
+	s->held_len = len;
+	s->held_flags = flags;
+	input_update(s);
+	return 0;
 }
 
 /* One line from the client: a command, or the answer to a SASL "+". */
@@ -229,9 +284,11 @@ pop3_line(struct pop3_session *s, const char *line, size_t len,
 {
 	if (s->sasl_reply)
 		return pop3_auth_answer(s, line, len, flags);
-	if (flags & PS_LINE_TOOLONG)
-		return pop3_bad(s, "Line too long");
-	if (s->state == POP3_UPDATE)
-		return 0;
-	return dispatch(s, line, len);
+	if (s->retr) {
+		if (!(flags & PS_LINE_TOOLONG) &&
+		    pop3_retr_join(s, line, len))
+			return 0;
+		return hold(s, line, len, flags);
+	}
+	return command(s, line, len, flags);
 }

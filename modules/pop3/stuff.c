@@ -6,6 +6,8 @@
  * headers from the body, and then the number of lines of the indicated
  * message's body". A line ends at LF; the header ends at the first empty
  * line (CRLF alone, or a bare LF). */
+#include <string.h>
+
 #include "stuff.h"
 
 void
@@ -30,11 +32,35 @@ line_end(struct pop3_stuff *st)
 	}
 }
 
+/* RETR: whole lines at a time; only a line's first byte needs a look. */
+static size_t
+stuff_lines(struct pop3_stuff *st, const char *in, size_t len, char *out)
+{
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		const char *lf;
+		size_t n;
+
+		if (st->bol && in[i] == '.')
+			out[o++] = '.';
+		lf = memchr(in + i, '\n', len - i);
+		n = lf ? (size_t)(lf - (in + i)) + 1 : len - i;
+		memcpy(out + o, in + i, n);
+		o += n;
+		i += n;
+		st->bol = lf != NULL;
+	}
+	return o;
+}
+
 size_t
 pop3_stuff(struct pop3_stuff *st, const char *in, size_t len, char *out)
 {
 	size_t o = 0;
 
+	if (!st->limited)
+		return stuff_lines(st, in, len, out);
 	for (size_t i = 0; i < len && !st->done; i++) {
 		char ch = in[i];
 

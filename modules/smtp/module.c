@@ -49,10 +49,6 @@ smtp_open(struct ps_conn *c, void *sp)
 	s->conn = c;
 	s->role = (int)ps_conf_num(l, "role");
 	smtp_spool_init(&s->spool, smtp_cfg.state_dir);
-	/* RFC 5321 4.5.3.2.7: a server waits at least 5 minutes for the
-	 * next command; a listener's own idle_timeout wins. */
-	if (!ps_conf_get(l, "idle_timeout", 0))
-		ps_conn_set_timeout(c, SMTP_TIMEOUT_MS);
 	ps_conn_log(c, PS_LOG_INFO, "connect peer=%s listener=%s role=%s",
 		    ps_conn_peer(c), ps_conn_listener(c), roles[s->role]);
 	return smtp_greet(s);
@@ -151,6 +147,9 @@ static const struct ps_protocol smtp_protocol = {
 	.on_timeout = smtp_timeout,
 	.on_close = smtp_close,
 	.on_shutdown = smtp_shutdown,
+	/* RFC 5321 4.5.3.2.7: a server waits at least 5 minutes for the
+	 * next command. */
+	.idle_timeout_ms = SMTP_TIMEOUT_MS,
 };
 
 static int
@@ -168,20 +167,6 @@ smtp_init(struct ps_error *err)
 	return 0;
 }
 
-/* The greeting's name: the hostname directive, else the system's. */
-static const char *
-smtp_hostname(void)
-{
-	static char host[256];
-	const char *h = ps_conf_str(ps_conf_core(), "hostname");
-
-	if (h)
-		return h;
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "localhost");
-	return host;
-}
-
 static int
 smtp_worker_init(struct ps_error *err)
 {
@@ -194,7 +179,7 @@ smtp_worker_init(struct ps_error *err)
 	smtp_cfg.vrfy = (int)ps_conf_num(m, "vrfy");
 	smtp_cfg.sender_login_match = (int)ps_conf_num(m,
 						       "sender_login_match");
-	smtp_cfg.hostname = smtp_hostname();
+	smtp_cfg.hostname = ps_hostname();
 	smtp_cfg.state_dir = ps_conf_str(ps_conf_core(), "state_dir");
 	smtp_cfg.have_auth = ps_iface_get(PS_AUTH_KIND, NULL, &smtp_cfg.auth,
 					  sizeof(smtp_cfg.auth)) == 0 &&

@@ -101,6 +101,9 @@ struct ps_api {
 
 	/* 1.2: compression */
 	int (*conn_compress)(struct ps_conn *c);
+
+	/* 1.3: the server's name */
+	const char *(*hostname)(void);
 };
 
 #define PS_API_HAS(fn) \

@@ -55,6 +55,10 @@ struct ps_protocol {
 	 * Optional: without it the core closes the connection as soon as it
 	 * is between commands (nothing buffered, paused or queued). */
 	void (*on_shutdown)(struct ps_conn *c, void *s);
+	/* Since 1.3: the idle timeout this protocol's standard asks for (RFC
+	 * 1939's 10 minutes, RFC 9051's 30), used where neither the listen
+	 * block nor the top level sets idle_timeout. 0: the core's default. */
+	uint64_t idle_timeout_ms;
 };
 
 #endif

@@ -96,6 +96,15 @@ ps_conf_core(void)
 	return ps__api->conf_core();
 }
 
+/* The server's name for greetings and trace headers: the top-level
+ * hostname directive, else the system's name, else "localhost" (since
+ * 1.3). */
+static inline const char *
+ps_hostname(void)
+{
+	return ps__api->hostname();
+}
+
 /* The index-th value of a directive (0 for single ones), or NULL when it
  * was not given and has no default. */
 static inline const struct ps_conf_value *

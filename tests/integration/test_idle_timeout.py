@@ -60,3 +60,22 @@ def test_listener_idle_timeout_overrides_top_level(poshtad):
         # has closed.
         time.sleep(0.5)
         slow.command("alive", "alive")
+
+
+def test_top_level_idle_timeout_beats_protocol_default(poshtad):
+    """POP3 asks for 10 minutes (RFC 1939 3), IMAP for 30 (RFC 9051 5.4):
+    the protocols' own defaults, which a value written at the top level
+    still overrides."""
+    poshtad.start(load=("pop3", "imap"), top="idle_timeout 1s;",
+                  listen={"pop3": {"protocol": "pop3"},
+                          "imap": {"protocol": "imap"}})
+    with poshtad.connect("pop3") as pop, poshtad.connect("imap") as imap:
+        assert pop.readline() == "+OK localhost Poshta POP3 ready"
+        assert imap.readline().startswith("* OK ")
+        began = time.monotonic()
+        assert pop.readline() == "-ERR Autologout; idle for too long"
+        assert imap.readline().startswith("* BYE ")
+        assert time.monotonic() - began < 4
+        pop.expect_eof()
+        imap.expect_eof()
+

@@ -3,7 +3,8 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_conn tests/unit/test_module tests/unit/test_hook \
 	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
 	tests/unit/test_mime tests/unit/test_mime_text \
-	tests/unit/test_imap_parse tests/unit/test_imap_search_parse
+	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
+	tests/unit/test_pop3_parse
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -45,3 +46,9 @@ tests_unit_test_imap_search_parse_SOURCES = \
 tests_unit_test_imap_search_parse_CPPFLAGS = $(UNIT_CPP) \
 	-I$(top_srcdir)/modules/imap
 tests_unit_test_imap_search_parse_LDADD = $(CMOCKA_LIBS)
+
+# pop3.so's pure files (modules/pop3/local.mk), linked directly.
+tests_unit_test_pop3_parse_SOURCES = tests/unit/test_pop3_parse.c \
+	$(POP3_PURE_SOURCES)
+tests_unit_test_pop3_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/pop3
+tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
