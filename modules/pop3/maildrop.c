@@ -1,8 +1,8 @@
 /* The maildrop: INBOX as it was at login (RFC 1939 8), its listing
  * commands STAT, LIST, UIDL (RFC 1939 5, 7), DELE and RSET, and QUIT's
  * UPDATE state, the only place messages are deleted (RFC 1939 6).
- * Messages fully sent by RETR get \Seen there too, unless mark_seen is
- * off (what Dovecot's pop3 does by default). */
+ * Messages fully sent by RETR get \Seen there too, as Dovecot's pop3
+ * does by default (pop3_no_flag_updates = no), unless mark_seen is off. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
