@@ -222,8 +222,10 @@ struct ps_queue_ops {
 	size_t size; /* sizeof(struct ps_queue_ops) */
 
 	/* Enqueue. enq_begin checks the envelope and the n recipients
-	 * (1..PS_QUEUE_RCPTS_MAX) and writes the message's id (16 hex
-	 * digits and a NUL) to id_r. enq_data takes the body, CRLF lines as
+	 * (1..PS_QUEUE_RCPTS_MAX; an array whose elements are
+	 * rcpts[0].size bytes apart, so a caller built with a newer,
+	 * bigger struct works) and writes the message's id (16 hex digits
+	 * and a NUL) to id_r. enq_data takes the body, CRLF lines as
 	 * they will be delivered (the trace fields in front), in pieces of
 	 * any size; nothing is stored and no lock is held until enq_commit,
 	 * which stores envelope, recipients and body atomically and is
@@ -246,12 +248,15 @@ struct ps_queue_ops {
 	 * claimed until now + seconds under one new lease id (*lease_r),
 	 * durably enough: a claim lost to a power failure only makes the
 	 * recipient due again. fn then gets each (see ps_queue_rcpt_fn);
-	 * *count_r is how many were claimed. */
+	 * *count_r is how many were claimed. Those fn did not get (it
+	 * stopped early, or reading them failed) stay claimed until the
+	 * lease runs out. */
 	int (*lease)(const struct ps_queue_lease_args *a, ps_queue_rcpt_fn fn,
 		     void *arg, uint64_t *lease_r, unsigned *count_r,
 		     struct ps_error *err);
-	/* Record n outcomes at once, in one durable transaction; each v[i]
-	 * gets its status. A result applies when the recipient is not final
+	/* Record n outcomes (1..PS_QUEUE_LEASE_MAX, elements v[0].size
+	 * bytes apart) at once, in one durable transaction; each gets its
+	 * status. A result applies when the recipient is not final
 	 * and either its lease is v[i].lease, or no other lease is live at
 	 * now, or the outcome is final (a delivery that happened is a fact,
 	 * even from a lessee that ran late); else PS_QUEUE_ESTALE. Each
@@ -259,7 +264,8 @@ struct ps_queue_ops {
 	 * DEFERRED sets next_attempt. A message whose recipients are all
 	 * final and owe no report is removed in the same transaction.
 	 * Returns 0 when the transaction committed, whatever the
-	 * statuses. */
+	 * statuses; a negative code (every status set to it) when nothing
+	 * was recorded. */
 	int (*results)(struct ps_queue_result *v, size_t n, int64_t now,
 		       struct ps_error *err);
 	/* The earliest time at which lease or report_lease could find
@@ -280,7 +286,10 @@ struct ps_queue_ops {
 	 * deferred) and removes the message if nothing else holds it. A
 	 * reporter killed between the two leaves the reports owed: the DSN
 	 * may be sent twice, never lost. A recipient owed again meanwhile
-	 * stays owed for the next report_lease. */
+	 * stays owed for the next report_lease. report_done returns
+	 * PS_QUEUE_ESTALE when the report lease ran out and another took
+	 * the message over (that one reports), PS_ENOENT when the message
+	 * is gone. */
 	int (*report_lease)(int64_t now, unsigned seconds, unsigned limit,
 			    ps_queue_msg_fn fn, void *arg, uint64_t *lease_r,
 			    struct ps_error *err);
@@ -300,7 +309,7 @@ struct ps_queue_ops {
 	 * every message; a named one that is not there is PS_ENOENT. hold
 	 * with held 1 stops leases of the message (recipients leased now
 	 * finish their attempt), 0 releases it. flush makes the waiting
-	 * recipients due at now (held messages stay held). delete removes
+	 * recipients due at now (held messages stay held). remove deletes
 	 * messages at once, whatever their state, with no report. */
 	int (*list)(ps_queue_msg_fn fn, void *arg, struct ps_error *err);
 	int (*hold)(const char *id, int held, struct ps_error *err);
