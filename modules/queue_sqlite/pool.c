@@ -20,8 +20,9 @@ static pthread_mutex_t qs_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct qs_idle *qs_pool;
 static unsigned qs_pool_n;
 static pid_t qs_pool_pid;
+static struct qs_idle *qs_pool_inherited; /* kept, never used */
 
-/* Called with the lock held: forget what another process pooled. */
+/* Called with the lock held: set aside what another process pooled. */
 static void
 qs_pool_own(void)
 {
@@ -29,7 +30,17 @@ qs_pool_own(void)
 
 	if (qs_pool_pid == me)
 		return;
-	qs_pool = NULL; /* the parent's: neither closed nor freed here */
+	/* The parent's connections: neither used nor closed here. Kept
+	 * reachable, so leak checkers see memory set aside on purpose. */
+	if (qs_pool) {
+		struct qs_idle *last = qs_pool;
+
+		while (last->next)
+			last = last->next;
+		last->next = qs_pool_inherited;
+		qs_pool_inherited = qs_pool;
+	}
+	qs_pool = NULL;
 	qs_pool_n = 0;
 	qs_pool_pid = me;
 }
