@@ -2,7 +2,8 @@
  * through the real loader (as poshtad does: read, load, finish, activate,
  * worker_init), look up the "queue" interface and run every test.
  * Usage: conformance CONFIG. Any queue backend can be checked with it;
- * QUEUE_SUITE_FILTER=PATTERN runs only the tests whose names match. */
+ * QUEUE_SUITE_FILTER=PATTERN runs only the tests whose names match,
+ * QUEUE_SUITE_SKIP=PATTERN all but those (cmocka's patterns: * and ?). */
 #include "config.h"
 
 #include <stdio.h>
@@ -103,6 +104,8 @@ main(int argc, char **argv)
 	}
 	if (getenv("QUEUE_SUITE_FILTER"))
 		cmocka_set_test_filter(getenv("QUEUE_SUITE_FILTER"));
+	if (getenv("QUEUE_SUITE_SKIP"))
+		cmocka_set_skip_filter(getenv("QUEUE_SUITE_SKIP"));
 	failed = cmocka_run_group_tests_name("queue conformance", tests, NULL,
 					     NULL);
 	ps_modules_worker_exit();

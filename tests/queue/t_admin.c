@@ -17,7 +17,7 @@ qt_test_admin(void **state)
 		c[PS_QUEUE_ID_LEN + 1];
 	static const char nobody[] = "fedcba9876543210";
 	struct ps_error err = {""};
-	struct qt_msgs all;
+	static struct qt_msgs all;
 	struct qt_msg m;
 
 	(void)state;

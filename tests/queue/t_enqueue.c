@@ -34,7 +34,7 @@ qt_test_enqueue(void **state)
 					      QT_T0 + 5);
 	char id[PS_QUEUE_ID_LEN + 1], id2[PS_QUEUE_ID_LEN + 1], buf[256];
 	struct qt_msg m;
-	struct qt_msgs all;
+	static struct qt_msgs all;
 
 	(void)state;
 	qt_empty();
@@ -133,7 +133,7 @@ qt_test_enqueue_bounds(void **state)
 	char envid[PS_QUEUE_ENVID_MAX + 2], orcpt[PS_QUEUE_ORCPT_MAX + 2];
 	struct ps_queue_envelope env = qt_env("a@b.test", QT_T0), bad;
 	struct ps_queue_rcpt_in r = qt_remote("c@d.test"), rb;
-	struct qt_msgs all;
+	static struct qt_msgs all;
 
 	(void)state;
 	qt_empty();
@@ -210,7 +210,7 @@ qt_test_abort(void **state)
 	struct ps_error err = {""};
 	struct ps_queue_enq *e;
 	struct qt_msg m;
-	struct qt_msgs all;
+	static struct qt_msgs all;
 
 	(void)state;
 	qt_empty();

@@ -265,7 +265,7 @@ void
 qt_test_crash_before_commit(void **state)
 {
 	char id[PS_QUEUE_ID_LEN + 1], after[PS_QUEUE_ID_LEN + 1];
-	struct qt_msgs all;
+	static struct qt_msgs all;
 	struct qt_msg m;
 
 	(void)state;
@@ -288,7 +288,7 @@ qt_test_crash_during_commit(void **state)
 	static const unsigned delays[] = { 0, 3000, 15000, 60000, 500000 };
 	const uint64_t size = 8 * 1024 * 1024;
 	char id[PS_QUEUE_ID_LEN + 1];
-	struct qt_msgs all;
+	static struct qt_msgs all;
 	struct qt_msg m;
 	size_t present = 0;
 
