@@ -1,7 +1,9 @@
 /* Queue backends: the durable mail queue that outbound and local delivery
  * run from (RFC 5321 4.5.4 retry strategy, 6.1 reliable delivery; RFC
  * 3461 DSN parameters kept for RFC 3464 reports), published as the
- * interface kind "queue". Since SDK ABI 1.2.
+ * interface kind "queue". It adds nothing to struct ps_api: backends and
+ * callers use ps_iface_* and ps_bus_* (ABI 1.0, bus from any thread since
+ * 1.1), so they load in any core of ABI 1.1 or later.
  *
  * A backend fills a struct ps_queue_ops and publishes it with
  * ps_iface_publish(PS_QUEUE_KIND, "NAME", &ops); the modules that enqueue
