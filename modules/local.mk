@@ -5,6 +5,7 @@
 include modules/mime/local.mk
 include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
+include modules/queue_sqlite/local.mk
 include modules/smtp/local.mk
 include modules/imap/local.mk
 include modules/pop3/local.mk

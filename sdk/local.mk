@@ -5,7 +5,7 @@ poshtainclude_HEADERS = \
 	sdk/poshta/conn.h sdk/poshta/hook.h sdk/poshta/module.h \
 	sdk/poshta/poshta.h sdk/poshta/sasl.h sdk/poshta/smtp.h \
 	sdk/poshta/imap.h \
-	sdk/poshta/storage.h sdk/poshta/types.h
+	sdk/poshta/queue.h sdk/poshta/storage.h sdk/poshta/types.h
 nodist_poshtainclude_HEADERS = sdk/poshta/version.h
 pkgconfigdir = $(libdir)/pkgconfig
 nodist_pkgconfig_DATA = sdk/poshta-sdk.pc
