@@ -48,8 +48,10 @@ test_header_iter(void **state)
 	assert_int_equal(f.value_len, 0);
 	assert_int_equal(mime_header_next(&it, &f), 1);
 	assert_int_equal(f.name_len, 4);
-	/* A white-space line continues the field (obs-FWS). */
-	assert_int_equal(mime_unfold(f.value, f.value_len, out), 6);
+	/* A white-space line continues the field (obs-FWS); white space
+	 * at the end stays, as Dovecot keeps it. */
+	assert_int_equal(mime_unfold(f.value, f.value_len, out), 7);
+	assert_memory_equal(out, "spaced ", 7);
 	assert_int_equal(mime_header_next(&it, &f), 0);
 	assert_int_equal(mime_header_next(&it, &f), 0);
 
@@ -57,6 +59,37 @@ test_header_iter(void **state)
 	assert_int_equal(mime_header_next(&it, &f), 1);
 	assert_int_equal(mime_header_next(&it, &f), 1);
 	assert_int_equal(mime_header_next(&it, &f), 0);
+}
+
+static void
+unfold_is(const char *in, const char *want)
+{
+	char out[64];
+	size_t n = mime_unfold(in, strlen(in), out);
+
+	if (n != strlen(want) || memcmp(out, want, n) != 0)
+		fail_msg("\"%s\" unfolds to \"%.*s\", not \"%s\"", in,
+			 (int)n, out, want);
+}
+
+static void
+test_unfold(void **state)
+{
+	(void)state;
+	/* RFC 5322 2.2.3, as Dovecot keeps values: white space after the
+	 * colon goes, the rest stays. */
+	unfold_is("  a\r\n b  ", "a b  ");
+	unfold_is("\r\n <x@y>\r\n  ", " <x@y>  ");
+	unfold_is("a\n\tb", "a\tb");
+	/* Only white space on the first line: one octet of it goes. */
+	unfold_is("   ", "  ");
+	unfold_is(" \t\r\n\tx", "\t\tx");
+	unfold_is("", "");
+	/* A CR that ends no line: a space, none before white space. */
+	unfold_is("a\rb", "a b");
+	unfold_is("a\r b", "a b");
+	unfold_is("a\r\r\n b", "a b");
+	unfold_is("a\r", "a");
 }
 
 /* ---- Addresses ------------------------------------------------------- */
@@ -541,6 +574,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_iter),
+		cmocka_unit_test(test_unfold),
 		cmocka_unit_test(test_address),
 		cmocka_unit_test(test_address_garbage),
 		cmocka_unit_test(test_rfc2047),
