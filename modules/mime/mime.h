@@ -254,8 +254,8 @@ size_t mime_unfold(const char *value, size_t len, char *out);
 struct mime_address {
 	const char *name;    /* display name: phrase with quotes removed,
 			      * words joined by one space, encoded words
-			      * left raw; or the comment of "a@b (Name)";
-			      * NULL if none */
+			      * left raw; or the last comment of
+			      * "a@b (Name)"; NULL if none */
 	const char *route;   /* obs-route "@a,@b" (RFC 5322 4.4), or NULL */
 	const char *mailbox; /* local part, unquoted */
 	const char *host;    /* domain or [literal] */
@@ -266,13 +266,17 @@ struct mime_address {
 #define MIME_MISSING_DOMAIN "MISSING_DOMAIN"
 
 /* Parse an address-list (RFC 5322 3.4 with section 4.4's obsolete forms:
- * routes, comments and CFWS anywhere, empty list elements). Never fails
- * on syntax, like Dovecot: a local part without '@' gets host
- * MIME_MISSING_DOMAIN, "@host" gets mailbox MIME_MISSING_MAILBOX, "<>"
- * is mailbox "" host "", a group not closed by ';' is closed at the end,
- * stray tokens are skipped. At most max entries (0: MIME_ADDRESS_MAX);
- * an open group still gets its end. *list_r is one allocation for free()
- * (NULL when there are no entries). MIME_OK or MIME_ENOMEM. */
+ * routes, comments and CFWS anywhere, dots anywhere in a local part) as
+ * Dovecot does. Never fails on syntax: what is missing is filled in (a
+ * local part without '@' gets host MIME_MISSING_DOMAIN, "@host" and "<>"
+ * mailbox MIME_MISSING_MAILBOX, a broken route "INVALID_ROUTE", a broken
+ * angle address host "SYNTAX_ERROR"), words without an address become a
+ * display name with both missing, a comment after an addr-spec names it,
+ * a group not closed by ';' is closed; the list ends where an address is
+ * followed by anything but ','. At most max entries (0:
+ * MIME_ADDRESS_MAX); an open group still gets its end. *list_r is one
+ * allocation for free() (NULL when there are no entries). MIME_OK or
+ * MIME_ENOMEM. */
 int mime_address_parse(const char *s, size_t len, unsigned max,
 		       struct mime_address **list_r, unsigned *count_r);
 
