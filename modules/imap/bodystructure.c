@@ -1,11 +1,14 @@
 /* FETCH BODY and BODYSTRUCTURE (RFC 3501 7.4.2, RFC 9051 7.5.2) from a
- * libpsmime tree, in Dovecot's shape: text parts get a default charset
- * and their line count, message/rfc822 parts the envelope, structure and
- * line count of the message inside, a multipart without parts a 0-length
- * text/plain; BODYSTRUCTURE adds MD5, disposition, language and location
- * (multiparts: parameters instead of MD5). An RFC 2231 parameter goes out
- * as Dovecot shows it: "name*" with the value as written. */
+ * libpsmime tree, in Dovecot's shape: types, parameters and encodings as
+ * written, text parts with a default charset and their line count,
+ * message/rfc822 parts with the envelope, structure and line count of
+ * the message inside, a multipart without parts a 0-length text/plain;
+ * BODYSTRUCTURE adds MD5, disposition, language and location
+ * (multiparts: parameters instead of MD5). message/global is described
+ * like message/rfc822 only to an IMAP4rev2 client: RFC 9051's
+ * media-message names GLOBAL, RFC 3501's only RFC822. */
 #include <string.h>
+#include <strings.h>
 
 #include "imapd.h"
 #include "mime.h"
@@ -42,16 +45,7 @@ params(struct imap_buf *b, const struct mime_param *p, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		if (i > 0)
 			imap_buf_addc(b, ' ');
-		if (p[i].raw) {
-			size_t len = strlen(p[i].name);
-
-			imap_buf_addc(b, '"');
-			imap_buf_add(b, p[i].name, len);
-			imap_buf_adds(b, "*\" ");
-			string(b, p[i].raw, qflags);
-			continue;
-		}
-		charset |= strcmp(p[i].name, "charset") == 0;
+		charset |= strcasecmp(p[i].name, "charset") == 0;
 		string(b, p[i].name, qflags);
 		imap_buf_addc(b, ' ');
 		string(b, p[i].value, qflags);
@@ -93,15 +87,15 @@ extension_common(struct imap_buf *b, const struct mime_part *p,
 	nstring(b, p->location, qflags);
 }
 
-static int part(struct imap_buf *b, const struct mime_part *p, int ext,
-		unsigned qflags);
+static int part(struct imap_buf *b, const struct mime_part *p,
+		unsigned flags, unsigned qflags);
 
 /* body-type-mpart: the parts, each in parentheses, then the subtype. */
 static int
-multipart(struct imap_buf *b, const struct mime_part *p, int ext,
+multipart(struct imap_buf *b, const struct mime_part *p, unsigned flags,
 	  unsigned qflags)
 {
-	int r = 0;
+	int ext = flags & IMAP_BS_EXTENDED, r = 0;
 
 	if (!p->children) {
 		/* RFC 2046 5.1.1 wants one part at least: Dovecot shows an
@@ -111,7 +105,7 @@ multipart(struct imap_buf *b, const struct mime_part *p, int ext,
 	}
 	for (const struct mime_part *c = p->children; c; c = c->next) {
 		imap_buf_addc(b, '(');
-		r |= part(b, c, ext, qflags);
+		r |= part(b, c, flags, qflags);
 		imap_buf_addc(b, ')');
 	}
 	imap_buf_addc(b, ' ');
@@ -124,18 +118,37 @@ multipart(struct imap_buf *b, const struct mime_part *p, int ext,
 	return r;
 }
 
+/* Which body-type-msg p is: "rfc822", "global" (IMAP4rev2 only), or
+ * NULL for a body-type-basic or body-type-text. */
+static const char *
+message(const struct mime_part *p, unsigned flags)
+{
+	if (!(p->flags & MIME_PART_MESSAGE) || !p->children)
+		return NULL;
+	if (strcasecmp(p->subtype, "rfc822") == 0)
+		return "rfc822";
+	return flags & IMAP_BS_GLOBAL ? "global" : NULL;
+}
+
 /* body-type-basic, body-type-text or body-type-msg. */
 static int
-single(struct imap_buf *b, const struct mime_part *p, int ext,
+single(struct imap_buf *b, const struct mime_part *p, unsigned flags,
        unsigned qflags)
 {
-	int message = (p->flags & MIME_PART_MESSAGE) && p->children;
-	int text = !message && strcmp(p->type, "text") == 0;
+	const char *msg = message(p, flags);
+	int text = !msg && strcasecmp(p->type, "text") == 0;
 	int r = 0;
 
-	string(b, p->type, qflags);
-	imap_buf_addc(b, ' ');
-	string(b, p->subtype, qflags);
+	if (msg) {
+		/* As Dovecot writes it, whatever the case in the field. */
+		imap_buf_adds(b, "\"message\" \"");
+		imap_buf_adds(b, msg);
+		imap_buf_addc(b, '"');
+	} else {
+		string(b, p->type, qflags);
+		imap_buf_addc(b, ' ');
+		string(b, p->subtype, qflags);
+	}
 	imap_buf_addc(b, ' ');
 	params(b, p->params, p->nparams, text, qflags);
 	imap_buf_addc(b, ' ');
@@ -146,18 +159,18 @@ single(struct imap_buf *b, const struct mime_part *p, int ext,
 	string(b, p->encoding, qflags);
 	imap_buf_addc(b, ' ');
 	imap_buf_addu64(b, p->body_size);
-	if (message) {
+	if (msg) {
 		imap_buf_adds(b, " (");
 		r |= imap_envelope_write(b, p->children->envelope, qflags);
 		imap_buf_adds(b, ") (");
-		r |= part(b, p->children, ext, qflags);
+		r |= part(b, p->children, flags, qflags);
 		imap_buf_addc(b, ')');
 	}
-	if (message || text) {
+	if (msg || text) {
 		imap_buf_addc(b, ' ');
 		imap_buf_addu64(b, p->body_lines);
 	}
-	if (ext) {
+	if (flags & IMAP_BS_EXTENDED) {
 		imap_buf_addc(b, ' ');
 		nstring(b, p->md5, qflags);
 		extension_common(b, p, qflags);
@@ -166,18 +179,19 @@ single(struct imap_buf *b, const struct mime_part *p, int ext,
 }
 
 static int
-part(struct imap_buf *b, const struct mime_part *p, int ext, unsigned qflags)
+part(struct imap_buf *b, const struct mime_part *p, unsigned flags,
+     unsigned qflags)
 {
 	if (p->flags & MIME_PART_MULTIPART)
-		return multipart(b, p, ext, qflags);
-	return single(b, p, ext, qflags);
+		return multipart(b, p, flags, qflags);
+	return single(b, p, flags, qflags);
 }
 
 int
 imap_bodystructure_write(struct imap_buf *b, const struct mime_part *root,
-			 int extended, unsigned qflags)
+			 unsigned flags, unsigned qflags)
 {
-	int r = part(b, root, extended, qflags);
+	int r = part(b, root, flags, qflags);
 
 	return r || b->error ? PS_ENOMEM : 0;
 }

@@ -554,9 +554,11 @@ write_item(struct imap_job *j, struct fetch *f)
 	case FETCH_BODYSTRUCTURE:
 		imap_buf_adds(out, it->kind == FETCH_BODY ? "BODY ("
 							  : "BODYSTRUCTURE (");
-		r = imap_bodystructure_write(out, f->tree,
-					     it->kind == FETCH_BODYSTRUCTURE,
-					     f->qflags);
+		r = imap_bodystructure_write(
+			out, f->tree,
+			f->bsflags | (it->kind == FETCH_BODYSTRUCTURE ?
+					      IMAP_BS_EXTENDED : 0),
+			f->qflags);
 		imap_buf_addc(out, ')');
 		break;
 	default:
@@ -746,6 +748,7 @@ fetch_parse(struct imap_session *s, struct fetch *f)
 	if (f->want & BIT(FETCH_MODSEQ))
 		s->enabled |= IMAP_EN_CONDSTORE;
 	f->qflags = imap_quote_flags(s);
+	f->bsflags = s->enabled & IMAP_EN_REV2 ? IMAP_BS_GLOBAL : 0;
 	return 0;
 }
 

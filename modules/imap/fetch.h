@@ -67,6 +67,7 @@ struct fetch {
 	int changedsince_given, vanished;
 	uint64_t changedsince;
 	unsigned qflags;
+	unsigned bsflags;           /* IMAP_BS_GLOBAL with IMAP4rev2 */
 
 	struct imap_seqset rest;   /* UIDs not fetched yet */
 	int started, exhausted;

@@ -246,7 +246,8 @@ decoded_size(struct fetch *f, struct ps_mbox *mb, enum mime_cte cte,
 
 /* RFC 3516 4.2: BINARY[] is the message as it is; BINARY[part] of a
  * leaf part its body decoded; of a multipart or message part its body,
- * whose encoding RFC 2045 6.4 keeps to identity. */
+ * whose encoding RFC 2045 6.4 keeps to identity (RFC 2046 5.2.1), unless
+ * a message comes base64 or quoted-printable all the same: decoded. */
 static int
 binary_start(struct fetch *f, struct ps_mbox *mb,
 	     const struct fetch_section *fs, const struct place *p,
@@ -258,8 +259,9 @@ binary_start(struct fetch *f, struct ps_mbox *mb,
 	struct count c = {0};
 	int r;
 
-	if (p->part && !(p->part->flags & (MIME_PART_MULTIPART |
-					   MIME_PART_MESSAGE)))
+	if (p->part && !(p->part->flags & MIME_PART_MULTIPART) &&
+	    (!(p->part->flags & MIME_PART_MESSAGE) ||
+	     p->part->cte == MIME_CTE_BASE64 || p->part->cte == MIME_CTE_QP))
 		cte = p->part->cte;
 	if (cte == MIME_CTE_UNKNOWN) {
 		f->unknown_cte = 1;

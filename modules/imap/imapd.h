@@ -304,10 +304,14 @@ struct mime_envelope;
  * gives all NIL. qflags: imap_quote_flags(). 0 or PS_ENOMEM. */
 int imap_envelope_write(struct imap_buf *b, const struct mime_envelope *e,
 			unsigned qflags);
-/* BODY (extended 0) or BODYSTRUCTURE (1) of root, without the outer
- * parentheses, as Dovecot writes them. 0 or PS_ENOMEM. */
+/* BODY or BODYSTRUCTURE (flags IMAP_BS_EXTENDED) of root, without the
+ * outer parentheses, as Dovecot writes them; message/global as a
+ * body-type-msg with IMAP_BS_GLOBAL (IMAP4rev2 enabled, RFC 9051
+ * 7.5.2). 0 or PS_ENOMEM. */
+#define IMAP_BS_EXTENDED 0x1
+#define IMAP_BS_GLOBAL 0x2
 int imap_bodystructure_write(struct imap_buf *b, const struct mime_part *root,
-			     int extended, unsigned qflags);
+			     unsigned flags, unsigned qflags);
 /* Reads up to len octets of a message at offset; *got_r 0 at the end.
  * 0 or a negative code. Called on the pool. */
 typedef int (*imap_read_fn)(void *arg, uint64_t offset, void *buf,

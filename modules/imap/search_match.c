@@ -441,16 +441,19 @@ scan_header(struct scan *sc, uint32_t uid, const struct mime_part *p)
 
 /* The text of a part: each text leaf, each encapsulated message's header
  * and text; other leaves (images, archives...) are not text. A multipart
- * or message left unsplit (limits, no boundary) is searched as it is. */
+ * or message left unsplit (limits, no boundary) is searched as it is, and
+ * so is an encoded message (RFC 2046 5.2.1 forbids it; the tree holds
+ * its encoded text as a message), decoded. */
 static int
 scan_part(struct scan *sc, uint32_t uid, const struct mime_part *p)
 {
+	int encoded = p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP;
 	int r = 0;
 
 	if (!sc->left)
 		return 0;
 	if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
-	    p->children) {
+	    p->children && !((p->flags & MIME_PART_MESSAGE) && encoded)) {
 		for (const struct mime_part *c = p->children; c && r == 0;
 		     c = c->next) {
 			if ((p->flags & MIME_PART_MESSAGE) &&
@@ -461,7 +464,7 @@ scan_part(struct scan *sc, uint32_t uid, const struct mime_part *p)
 		return r;
 	}
 	if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) ||
-	    (p->type && strcmp(p->type, "text") == 0))
+	    (p->type && strcasecmp(p->type, "text") == 0))
 		return scan_body(sc, uid, p);
 	return 0;
 }

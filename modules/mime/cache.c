@@ -68,7 +68,7 @@ put_params(struct mime_buf *b, const struct mime_param *p, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		put_str(b, p[i].name);
 		put_str(b, p[i].value);
-		put_str(b, p[i].raw);
+		put_str(b, p[i].decoded);
 		put_str(b, p[i].charset);
 		put_str(b, p[i].language);
 	}
@@ -242,7 +242,7 @@ get_params(struct rd *r, unsigned *n_r)
 	for (unsigned i = 0; i < n; i++) {
 		p[i].name = get_str(r);
 		p[i].value = get_str(r);
-		p[i].raw = get_str(r);
+		p[i].decoded = get_str(r);
 		p[i].charset = get_str(r);
 		p[i].language = get_str(r);
 	}

@@ -3,9 +3,14 @@
  * (6), Content-ID and Content-Description (7, 8), Content-MD5 (RFC
  * 1864), Content-Disposition (RFC 2183), Content-Language (RFC 3282),
  * Content-Location (RFC 2557), and a message's envelope fields (RFC 5322
- * 3.6). The first of a repeated field counts, as in Dovecot. */
+ * 3.6), counted as Dovecot counts them: the first of a repeated Content-*
+ * field, the last Date, Subject, In-Reply-To and Message-ID, every
+ * address field; a message with neither Content-Type nor MIME-Version is
+ * no MIME (RFC 2045 4), so its other Content-* fields are ignored. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mime_private.h"
 
@@ -30,6 +35,7 @@ enum field {
 	F_BCC,
 	F_IN_REPLY_TO,
 	F_MESSAGE_ID,
+	F_MIME_VERSION,
 	F_COUNT,
 };
 
@@ -43,6 +49,7 @@ static const char *const names[F_COUNT] = {
 	"reply-to",            "to",
 	"cc",                  "bcc",
 	"in-reply-to",         "message-id",
+	"mime-version",
 };
 
 static int
@@ -55,6 +62,12 @@ field_of(const struct mime_field *f, int envelope)
 			return i;
 	}
 	return -1;
+}
+
+static int
+address_field(int f)
+{
+	return f >= F_FROM && f <= F_BCC;
 }
 
 static const char **
@@ -74,50 +87,52 @@ envelope_slot(struct mime_envelope *e, int f)
 	}
 }
 
-/* Content-Transfer-Encoding: one token, lower case; "" is the default. */
+/* Content-Transfer-Encoding: one token and nothing else, as written;
+ * anything else is the default. */
 static int
 set_cte(struct mime_arena *a, struct mime_part *part, const char *v,
 	size_t n)
 {
-	size_t i = mime_skip_cfws(v, n, 0), e = i;
-	char *s;
+	size_t start, len;
 
-	while (e < n && mime_is_token((unsigned char)v[e]))
-		e++;
-	if (e == i)
+	if (!mime_param_token(v, n, &start, &len))
 		return MIME_OK;
-	if ((s = mime_arena_strndup(a, v + i, e - i)) == NULL)
-		return MIME_ENOMEM;
-	for (char *q = s; *q; q++)
-		*q = (char)mime_tolower((unsigned char)*q);
-	part->encoding = s;
-	return MIME_OK;
+	part->encoding = mime_arena_strndup(a, v + start, len);
+	return part->encoding != NULL ? MIME_OK : MIME_ENOMEM;
 }
 
-/* Content-Language: a comma-separated list of tags, CFWS around. */
+/* RFC 5322 3.2.3 atext, 8-bit octets too. */
+static int
+atext(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= '0' && ch <= '9') ||
+	       (mime_tolower(ch) >= 'a' && mime_tolower(ch) <= 'z') ||
+	       (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
+}
+
+/* Content-Language: atoms separated by commas, CFWS around; the list
+ * ends at anything else (as Dovecot reads it). */
 static int
 set_languages(struct mime_arena *a, struct mime_part *part, const char *v,
 	      size_t n)
 {
 	const char *tags[MIME_LANGUAGES_MAX];
 	unsigned count = 0;
-	size_t i = 0;
+	size_t i = mime_skip_cfws(v, n, 0);
 
-	while (i < n && count < MIME_LANGUAGES_MAX) {
-		size_t e;
+	while (i < n && atext((unsigned char)v[i]) &&
+	       count < MIME_LANGUAGES_MAX) {
+		size_t e = i;
 
-		i = mime_skip_cfws(v, n, i);
-		for (e = i; e < n && v[e] != ',' && v[e] != '(' &&
-			    v[e] != ';' && !mime_is_wsp(v[e]); e++)
-			;
-		if (e > i && (tags[count++] = mime_arena_strndup(
-				      a, v + i, e - i)) == NULL)
+		while (e < n && atext((unsigned char)v[e]))
+			e++;
+		if ((tags[count++] = mime_arena_strndup(a, v + i, e - i)) ==
+		    NULL)
 			return MIME_ENOMEM;
 		i = mime_skip_cfws(v, n, e);
-		while (i < n && v[i] != ',')
-			i++; /* stray text after a tag */
-		if (i < n)
-			i++;
+		if (i >= n || v[i] != ',')
+			break;
+		i = mime_skip_cfws(v, n, i + 1);
 	}
 	if (count == 0)
 		return MIME_OK;
@@ -127,6 +142,22 @@ set_languages(struct mime_arena *a, struct mime_part *part, const char *v,
 	memcpy(part->languages, tags, count * sizeof(tags[0]));
 	part->nlanguages = count;
 	return MIME_OK;
+}
+
+/* No MIME (RFC 2045 4): the Content-* fields do not count. */
+static void
+not_mime(struct mime_part *part)
+{
+	part->type = NULL;
+	part->params = NULL;
+	part->nparams = 0;
+	part->id = part->description = part->encoding = part->md5 = NULL;
+	part->disposition = NULL;
+	part->disp_params = NULL;
+	part->ndisp_params = 0;
+	part->languages = NULL;
+	part->nlanguages = 0;
+	part->location = NULL;
 }
 
 int
@@ -154,9 +185,8 @@ mime_fields_default(struct mime_arena *a, struct mime_part *part, int digest)
 	if (part->encoding == NULL)
 		part->encoding = "7bit";
 	part->cte = mime_cte_parse(part->encoding);
-	if (part->flags & MIME_PART_MULTIPART)
-		part->flags &= ~(unsigned)MIME_PART_MULTIPART;
-	if (strcmp(part->type, "multipart") == 0)
+	part->flags &= ~(unsigned)MIME_PART_MULTIPART;
+	if (strcasecmp(part->type, "multipart") == 0 && *part->subtype != '\0')
 		part->flags |= MIME_PART_MULTIPART;
 	return MIME_OK;
 }
@@ -171,15 +201,11 @@ apply_one(struct mime_arena *a, struct mime_part *part, int f,
 
 	switch (f) {
 	case F_TYPE:
+		/* A type that does not parse stays as far as it went, with
+		 * no parameters (Dovecot): "text" alone is text. */
 		r = mime_param_parse(a, v, n, 1, &part->type, &sub,
 				     &part->params, &part->nparams);
-		if (r == MIME_OK) {
-			part->subtype = sub;
-		} else {
-			part->type = NULL; /* the default, later */
-			part->params = NULL;
-			part->nparams = 0;
-		}
+		part->subtype = sub;
 		return r == MIME_ENOMEM ? r : MIME_OK;
 	case F_DISPOSITION:
 		r = mime_param_parse(a, v, n, 0, &part->disposition, &sub,
@@ -206,6 +232,8 @@ apply_one(struct mime_arena *a, struct mime_part *part, int f,
 	case F_LOCATION:
 		slot = &part->location;
 		break;
+	case F_MIME_VERSION:
+		return MIME_OK;
 	default:
 		slot = envelope_slot(part->envelope, f);
 		break;
@@ -220,25 +248,52 @@ mime_fields_apply(struct mime_arena *a, struct mime_part *part,
 {
 	struct mime_header_iter it;
 	struct mime_field f;
+	/* Each address field's values, LF between (bounded by h). */
+	struct mime_buf addr[F_BCC - F_FROM + 1];
 	unsigned seen = 0;
 	char *v;
 	int ret = MIME_OK;
 
 	if ((v = malloc(len + 1)) == NULL)
 		return MIME_ENOMEM;
+	for (int k = F_FROM; k <= F_BCC; k++)
+		mime_buf_init(&addr[k - F_FROM], SIZE_MAX);
 	mime_header_init(&it, h, len, FIELDS_MAX);
 	while (ret == MIME_OK && mime_header_next(&it, &f)) {
 		int k = field_of(&f, part->envelope != NULL);
 		size_t n;
 
-		if (k < 0 || (seen & (1u << k)))
+		/* Content-* fields: the first counts. */
+		if (k < 0 || (k < F_DATE && (seen & (1u << k))))
 			continue;
-		seen |= 1u << k;
 		n = mime_unfold(f.value, f.value_len, v);
-		ret = apply_one(a, part, k, v, n);
+		if (address_field(k)) {
+			if (seen & (1u << k))
+				mime_buf_addc(&addr[k - F_FROM], '\n');
+			mime_buf_add(&addr[k - F_FROM], v, n);
+		} else {
+			ret = apply_one(a, part, k, v, n);
+		}
+		seen |= 1u << k;
 	}
 	free(v);
+	for (int k = F_FROM; k <= F_BCC; k++) {
+		struct mime_buf *b = &addr[k - F_FROM];
+		const char **slot;
+
+		if (ret == MIME_OK && (seen & (1u << k))) {
+			slot = envelope_slot(part->envelope, k);
+			*slot = mime_arena_strndup(a, b->p ? b->p : "",
+						   b->len);
+			if (*slot == NULL || b->failed)
+				ret = MIME_ENOMEM;
+		}
+		mime_buf_free(b);
+	}
 	if (ret != MIME_OK)
 		return ret;
+	if (part->envelope != NULL &&
+	    !(seen & (1u << F_TYPE | 1u << F_MIME_VERSION)))
+		not_mime(part);
 	return mime_fields_default(a, part, digest);
 }

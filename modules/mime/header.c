@@ -96,22 +96,34 @@ mime_header_next(struct mime_header_iter *it, struct mime_field *f)
 	return 0;
 }
 
+static int
+lwsp(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
 size_t
 mime_unfold(const char *v, size_t len, char *out)
 {
-	size_t n = 0;
+	const char *nl = memchr(v, '\n', len);
+	size_t first = nl != NULL ? (size_t)(nl - v) : len, i = 0, n = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] == '\n')
+	if (nl != NULL && first > 0 && v[first - 1] == '\r')
+		first--;
+	while (i < first && lwsp(v[i]))
+		i++;
+	if (i == first && first > 0)
+		i = 1; /* only white space: one octet of it goes */
+	for (; i < len; i++) {
+		char next = i + 1 < len ? v[i + 1] : '\0';
+
+		if (v[i] == '\n' || (v[i] == '\r' && next == '\n'))
 			continue;
-		if (v[i] == '\r' && i + 1 < len && v[i + 1] == '\n')
-			continue;
-		if (n == 0 && mime_is_wsp(v[i]))
-			continue;
-		out[n++] = v[i];
+		if (v[i] != '\r')
+			out[n++] = v[i];
+		else if (!lwsp(next) && next != '\r' && next != '\0')
+			out[n++] = ' ';
 	}
-	while (n > 0 && mime_is_wsp(out[n - 1]))
-		n--;
 	return n;
 }
 

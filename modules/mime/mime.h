@@ -49,26 +49,33 @@ enum mime_cte {
 	MIME_CTE_UNKNOWN,  /* anything else, e.g. x-uuencode */
 };
 
-/* One parameter of Content-Type or Content-Disposition (RFC 2045 5.1).
- * RFC 2231 continuations ("name*0", "name*1*") are joined into one; an
- * extended value ("name*=charset'lang'%XX") is percent-decoded and
- * converted to UTF-8 (kept as octets if the charset is unknown). When
- * both "name" and an RFC 2231 "name*..." are present, the RFC 2231 one
- * is kept, at the place of the first. */
+/* One parameter of Content-Type or Content-Disposition (RFC 2045 5.1,
+ * RFC 2183 2), listed the way IMAP servers show them in BODYSTRUCTURE
+ * (Dovecot's way): every plain parameter in order, repeated ones too,
+ * then the RFC 2231 ones (3, 4) by name, their sections joined. */
 struct mime_param {
-	const char *name;     /* lower case, without the "*N*" suffixes */
-	const char *value;    /* never NULL */
-	const char *raw;      /* extended only: the joined value as written,
-			       * "charset'lang'%XX..." (what Dovecot shows
-			       * as "name*" in BODYSTRUCTURE); else NULL */
-	const char *charset;  /* extended only, else NULL */
-	const char *language; /* extended only, may be "", else NULL */
+	const char *name;     /* as written (case kept); RFC 2231 sections
+			       * under their base name, "*" added when one
+			       * was extended ("name*"); sections that do not
+			       * join (one missing or repeated) keep their own
+			       * names ("name*1", "name*0*") */
+	const char *value;    /* unquoted; sections joined; an extended
+			       * value as written, "charset'lang'%XX...",
+			       * plain sections in it percent-encoded */
+	const char *decoded;  /* "name*" only: the text, percent-decoded
+			       * and converted to UTF-8 (kept as octets
+			       * when the charset is unknown); else NULL */
+	const char *charset;  /* "name*" only, may be "", else NULL */
+	const char *language; /* "name*" only, may be "", else NULL */
 };
 
-/* RFC 5322 3.6 fields of a message, raw: unfolded (RFC 5322 2.2.3),
- * surrounding white space removed, encoded words left as they are; NULL
- * when absent, the first one when repeated. RFC 3501 7.4.2's defaults
- * (Sender and Reply-To fall back to From) are the formatter's job. */
+/* RFC 5322 3.6 fields of a message as written, unfolded (mime_unfold),
+ * encoded words left as they are; NULL when absent. A repeated field
+ * counts as Dovecot counts it: the last Date, Subject, In-Reply-To and
+ * Message-ID; for an address field every one, their values joined with
+ * LF (which no unfolded value holds) for the formatter to list all their
+ * addresses. RFC 3501 7.4.2's defaults (Sender and Reply-To fall back to
+ * From) are the formatter's job. */
 struct mime_envelope {
 	const char *date;
 	const char *subject;
@@ -90,9 +97,12 @@ struct mime_envelope {
 				    * Without it such a part is a leaf
 				    * (encoded, at a limit, or cut off by a
 				    * delimiter in its header) */
-#define MIME_PART_DEFAULT_TYPE 0x004 /* no or unparseable Content-Type:
-				      * the RFC 2045 5.2 / 2046 5.1.5
-				      * default is used */
+#define MIME_PART_DEFAULT_TYPE 0x004 /* no Content-Type, or a message
+				      * whose header has neither
+				      * Content-Type nor MIME-Version: the
+				      * RFC 2045 5.2 / 2046 5.1.5 default
+				      * is used, other Content-* fields are
+				      * ignored (RFC 2045 4) */
 #define MIME_PART_OPAQUE 0x008     /* a multipart or message not split:
 				    * depth or parts limit */
 #define MIME_PART_NO_BOUNDARY 0x010 /* multipart without a usable
@@ -123,18 +133,20 @@ struct mime_part {
 	uint64_t body_size;
 	uint64_t body_lines;        /* LF octets in the body */
 
-	const char *type;           /* lower case; "text" by default */
-	const char *subtype;        /* lower case; "plain" by default */
+	const char *type;           /* as written (case kept), "text" by
+				     * default; "" or without subtype ""
+				     * when Content-Type does not parse */
+	const char *subtype;        /* as written, "plain" by default */
 	struct mime_param *params;  /* Content-Type parameters */
 	unsigned nparams;
 	const char *id;             /* Content-ID, raw, or NULL */
 	const char *description;    /* Content-Description, raw, or NULL */
-	const char *encoding;       /* Content-Transfer-Encoding, lower
-				     * case, "7bit" by default */
+	const char *encoding;       /* Content-Transfer-Encoding as written,
+				     * "7bit" when absent or not one token */
 	enum mime_cte cte;          /* encoding, classified */
 	const char *md5;            /* Content-MD5, raw, or NULL */
-	const char *disposition;    /* Content-Disposition type, lower
-				     * case, or NULL (RFC 2183) */
+	const char *disposition;    /* Content-Disposition type as written,
+				     * may be "", or NULL (RFC 2183) */
 	struct mime_param *disp_params;
 	unsigned ndisp_params;
 	const char **languages;     /* Content-Language tags (RFC 3282) */
@@ -170,7 +182,9 @@ void mime_tree_free(struct mime_part *root);
 
 /* ---- The tree (tree.c) ----------------------------------------------- */
 
-/* The value of parameter name (case-insensitive) in params, or NULL. */
+/* The value of the first parameter called name (case-insensitive) in
+ * params, or NULL: "boundary" and "charset" are found this way, so an
+ * RFC 2231 "charset*" is not one (as in Dovecot). */
 const char *mime_param_get(const struct mime_param *params, unsigned n,
 			   const char *name);
 
@@ -225,8 +239,11 @@ void mime_header_init(struct mime_header_iter *it, const char *data,
 int mime_header_next(struct mime_header_iter *it, struct mime_field *f);
 
 /* Unfold (RFC 5322 2.2.3: every line break removed, the white space
- * after it kept) and trim white space at both ends: out (room for len
- * octets) gets the result; returns its length. */
+ * after it kept) as Dovecot keeps a field's value: the white space after
+ * the colon dropped (one octet of it when the first line holds nothing
+ * else), white space at the end kept, a CR that ends no line made a
+ * space, or dropped before white space. out (room for len octets) gets
+ * the result, which holds no CR or LF; returns its length. */
 size_t mime_unfold(const char *value, size_t len, char *out);
 
 /* ---- Addresses (address.c) ------------------------------------------- */
@@ -237,8 +254,8 @@ size_t mime_unfold(const char *value, size_t len, char *out);
 struct mime_address {
 	const char *name;    /* display name: phrase with quotes removed,
 			      * words joined by one space, encoded words
-			      * left raw; or the comment of "a@b (Name)";
-			      * NULL if none */
+			      * left raw; or the last comment of
+			      * "a@b (Name)"; NULL if none */
 	const char *route;   /* obs-route "@a,@b" (RFC 5322 4.4), or NULL */
 	const char *mailbox; /* local part, unquoted */
 	const char *host;    /* domain or [literal] */
@@ -249,13 +266,17 @@ struct mime_address {
 #define MIME_MISSING_DOMAIN "MISSING_DOMAIN"
 
 /* Parse an address-list (RFC 5322 3.4 with section 4.4's obsolete forms:
- * routes, comments and CFWS anywhere, empty list elements). Never fails
- * on syntax, like Dovecot: a local part without '@' gets host
- * MIME_MISSING_DOMAIN, "@host" gets mailbox MIME_MISSING_MAILBOX, "<>"
- * is mailbox "" host "", a group not closed by ';' is closed at the end,
- * stray tokens are skipped. At most max entries (0: MIME_ADDRESS_MAX);
- * an open group still gets its end. *list_r is one allocation for free()
- * (NULL when there are no entries). MIME_OK or MIME_ENOMEM. */
+ * routes, comments and CFWS anywhere, dots anywhere in a local part) as
+ * Dovecot does. Never fails on syntax: what is missing is filled in (a
+ * local part without '@' gets host MIME_MISSING_DOMAIN, "@host" and "<>"
+ * mailbox MIME_MISSING_MAILBOX, a broken route "INVALID_ROUTE", a broken
+ * angle address host "SYNTAX_ERROR"), words without an address become a
+ * display name with both missing, a comment after an addr-spec names it,
+ * a group not closed by ';' is closed; the list ends where an address is
+ * followed by anything but ','. At most max entries (0:
+ * MIME_ADDRESS_MAX); an open group still gets its end. *list_r is one
+ * allocation for free() (NULL when there are no entries). MIME_OK or
+ * MIME_ENOMEM. */
 int mime_address_parse(const char *s, size_t len, unsigned max,
 		       struct mime_address **list_r, unsigned *count_r);
 
@@ -358,7 +379,8 @@ int mime_date_parse(const char *s, size_t len, int64_t *time_r, int *tz_r);
 
 /* ---- Cache blobs (cache.c) ------------------------------------------- */
 
-#define MIME_CACHE_VERSION 1
+#define MIME_CACHE_VERSION 2 /* 2: case kept, parameters listed as IMAP
+				* shows them */
 
 /* Serialize a tree (every field above) into a versioned, checksummed
  * blob for storage; *blob_r is for free(). MIME_OK or MIME_ENOMEM. */

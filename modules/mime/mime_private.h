@@ -80,12 +80,21 @@ int mime_eq(const char *s, size_t n, const char *lit);
 /* ---- Parameters (param.c) -------------------------------------------- */
 
 /* Parse "type/subtype *(; param)" (slash 1: Content-Type) or "type *(;
- * param)" (slash 0: Content-Disposition) from the unfolded value v.
- * type and subtype are lower-cased into the arena. Returns MIME_OK,
- * MIME_EINVAL (no usable type) or MIME_ENOMEM. */
+ * param)" (slash 0: Content-Disposition) from the unfolded value v as
+ * Dovecot does; type and subtype go into the arena as written. MIME_OK;
+ * MIME_EINVAL when the type does not parse (*type_r and *subtype_r then
+ * hold what Dovecot keeps of it: a type alone at the end, else "", and
+ * there are no parameters; slash 0: only for a comment that never
+ * closes); or MIME_ENOMEM. */
 int mime_param_parse(struct mime_arena *a, const char *v, size_t len,
 		     int slash, const char **type_r, const char **subtype_r,
 		     struct mime_param **params_r, unsigned *nparams_r);
+
+/* A field that must be one token and nothing else but comments
+ * (Content-Transfer-Encoding, RFC 2045 6.1): 1 with v[*start_r..) of
+ * *len_r octets, else 0. */
+int mime_param_token(const char *v, size_t len, size_t *start_r,
+		     size_t *len_r);
 
 /* ---- Fields (fields.c) ----------------------------------------------- */
 

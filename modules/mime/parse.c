@@ -5,10 +5,14 @@
  * match, innermost first, as Dovecot and Cyrus match prefixes), "--"
  * after it closing; the line break before a delimiter belongs to it. A
  * message/rfc822 or message/global body (RFC 2046 5.2.1, RFC 6532 3.5)
- * is parsed as a message. A header ends at its empty line, or at a
- * delimiter line, or at the end; a part not closed ends with its parent. */
+ * is parsed as a message, even encoded (which 5.2.1 forbids: Dovecot
+ * parses it all the same, and IMAP clients expect an envelope and a body
+ * structure after "message" "rfc822"). A header ends at its empty line,
+ * or at a delimiter line, or at the end; a part not closed ends with its
+ * parent. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mime_private.h"
 
@@ -145,8 +149,8 @@ header_done(struct mime_parser *p, uint64_t off, int blank)
 		part->flags |= MIME_PART_HEADER_TRUNCATED;
 	p->header_left -= p->header.len;
 	digest = part->parent != NULL &&
-		 strcmp(part->parent->type, "multipart") == 0 &&
-		 strcmp(part->parent->subtype, "digest") == 0;
+		 (part->parent->flags & MIME_PART_MULTIPART) &&
+		 strcasecmp(part->parent->subtype, "digest") == 0;
 	r = mime_fields_apply(&p->tree->arena, part,
 			      p->header.p ? p->header.p : "", p->header.len,
 			      digest);
@@ -167,11 +171,9 @@ header_done(struct mime_parser *p, uint64_t off, int blank)
 		}
 		return MIME_OK;
 	}
-	if (strcmp(part->type, "message") != 0 ||
-	    (strcmp(part->subtype, "rfc822") != 0 &&
-	     strcmp(part->subtype, "global") != 0) ||
-	    (part->cte != MIME_CTE_7BIT && part->cte != MIME_CTE_8BIT &&
-	     part->cte != MIME_CTE_BINARY))
+	if (strcasecmp(part->type, "message") != 0 ||
+	    (strcasecmp(part->subtype, "rfc822") != 0 &&
+	     strcasecmp(part->subtype, "global") != 0))
 		return MIME_OK;
 	if (p->depth > p->lim.max_depth || parts_full(p)) {
 		part->flags |= MIME_PART_OPAQUE;

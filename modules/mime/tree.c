@@ -194,7 +194,7 @@ mime_part_charset(const struct mime_part *part)
 {
 	const char *cs;
 
-	if (strcmp(part->type, "text") != 0)
+	if (strcasecmp(part->type, "text") != 0)
 		return NULL;
 	cs = mime_param_get(part->params, part->nparams, "charset");
 	return cs != NULL && *cs != '\0' ? cs : "us-ascii";
@@ -243,11 +243,11 @@ params_ok(const struct mime_param *params, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		const struct mime_param *pa = &params[i];
 
-		if (pa->name == NULL || *pa->name == '\0' || pa->value == NULL)
+		if (pa->name == NULL || pa->value == NULL)
 			return 0;
-		/* raw, charset and language come together */
-		if ((pa->raw == NULL) != (pa->charset == NULL) ||
-		    (pa->raw == NULL) != (pa->language == NULL))
+		/* decoded, charset and language come together */
+		if ((pa->decoded == NULL) != (pa->charset == NULL) ||
+		    (pa->decoded == NULL) != (pa->language == NULL))
 			return 0;
 	}
 	return 1;
@@ -278,8 +278,7 @@ part_ok(const struct mime_part *p, const struct mime_part *parent,
 	    p->body_offset != p->header_offset + p->header_size ||
 	    !end_of(p, &end) || p->body_lines > p->body_size)
 		return 0;
-	if (p->type == NULL || *p->type == '\0' || p->subtype == NULL ||
-	    *p->subtype == '\0' || p->encoding == NULL ||
+	if (p->type == NULL || p->subtype == NULL || p->encoding == NULL ||
 	    *p->encoding == '\0' || p->cte != mime_cte_parse(p->encoding))
 		return 0;
 	if (!params_ok(p->params, p->nparams) ||
@@ -297,10 +296,10 @@ part_ok(const struct mime_part *p, const struct mime_part *parent,
 		return 0;
 	if ((p->flags & MIME_PART_MULTIPART) &&
 	    ((p->flags & MIME_PART_MESSAGE) ||
-	     strcmp(p->type, "multipart") != 0))
+	     strcasecmp(p->type, "multipart") != 0 || *p->subtype == '\0'))
 		return 0;
 	if ((p->flags & MIME_PART_MESSAGE) &&
-	    (strcmp(p->type, "message") != 0 ||
+	    (strcasecmp(p->type, "message") != 0 ||
 	     (p->flags & MIME_PART_OPAQUE) || p->nchildren != 1))
 		return 0;
 	if (!(p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
@@ -360,7 +359,7 @@ params_differ(const struct mime_param *a, unsigned na,
 	for (unsigned i = 0; i < na; i++)
 		if (str_differ(a[i].name, b[i].name) ||
 		    str_differ(a[i].value, b[i].value) ||
-		    str_differ(a[i].raw, b[i].raw) ||
+		    str_differ(a[i].decoded, b[i].decoded) ||
 		    str_differ(a[i].charset, b[i].charset) ||
 		    str_differ(a[i].language, b[i].language))
 			return 1;

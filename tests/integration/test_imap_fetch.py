@@ -57,13 +57,18 @@ P4 = crlf("Content-Type: text/plain; charset=iso-8859-1\n"
     crlf("caf=E9 =\nsoft\n")
 P5 = crlf("Content-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n"
           ) + "\r\n" + crlf("begin 644 x\n`\nend\n")
+# A message/rfc822 in base64, which RFC 2046 5.2.1 forbids but mail has.
+P6_INNER = crlf("Subject: encoded\n\nbody\n").encode()
+P6 = crlf("Content-Type: message/rfc822\n"
+          "Content-Transfer-Encoding: base64\n") + "\r\n" + \
+    base64.b64encode(P6_INNER).decode()
 MIXED = crlf("""From: Dave <dave@example.test>
 Subject: parts
 MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="out"
 
 """) + "".join(crlf("--out\n") + p + "\r\n" for p in
-               (P1, P2_MIME + INNER, P3_MIME + P3_BODY, P4, P5)) + \
+               (P1, P2_MIME + INNER, P3_MIME + P3_BODY, P4, P5, P6)) + \
     crlf("--out--\n")
 
 
@@ -227,6 +232,8 @@ def test_binary(imap, ro):
     line = fetch(imap, "FETCH 2 (BINARY.SIZE[3] BINARY.SIZE[4])")[0]
     assert line == b"* 2 FETCH (BINARY.SIZE[3] %d BINARY.SIZE[4] 11)" % (
         len(ATTACHMENT))
+    # An encoded message is decoded (RFC 2045 6.4 allows none; mail has).
+    assert fetch_items(imap, 2, "BINARY.PEEK[6]") == {"BINARY[6]": P6_INNER}
     # RFC 3516 4.3: an encoding the server cannot decode.
     lines, tagged = imap.command("FETCH 2 BINARY.PEEK[5]")
     assert tagged.split(b" ", 1)[1].startswith(b"NO [UNKNOWN-CTE]")
@@ -460,6 +467,18 @@ def test_structure_cache_is_used(poshtad):
     assert structure_log(poshtad)[-1][:2] == ("0", "1")
     assert len(db.execute("SELECT cache FROM body WHERE id = (%s)" %
                           (body % 1)).fetchone()[0]) > 5
+    # A blob of an older version (1: types lower-cased, one value per
+    # parameter) is not read but parsed again and replaced.
+    blob = db.execute("SELECT cache FROM body WHERE id = (%s)" %
+                      (body % 1)).fetchone()[0]
+    assert blob[:4] == b"PSMC" and blob[4] > 1
+    with db:
+        db.execute("UPDATE body SET cache = ? WHERE id = (%s)" % (body % 1),
+                   (blob[:4] + b"\x01" + blob[5:],))
+    assert fetch(r, "FETCH 1 BODYSTRUCTURE") == [first[0]]
+    assert structure_log(poshtad)[-1][:2] == ("0", "1")
+    assert db.execute("SELECT cache FROM body WHERE id = (%s)" %
+                      (body % 1)).fetchone()[0] == blob
     db.close()
 
 

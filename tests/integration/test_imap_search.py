@@ -599,3 +599,24 @@ def test_modseq(env):
     got, tag = untagged(c, "SEARCH RETURN (COUNT) MODSEQ 1")
     assert got == [b'* ESEARCH (TAG "%s") COUNT 6 MODSEQ %d'
                    % (tag, modseq)]
+
+
+def test_encoded_message(env):
+    """An encoded message/rfc822 (RFC 2046 5.2.1 forbids it; FETCH shows
+    its encoded text as the message, as Dovecot does) is searched as its
+    decoded text, like any leaf."""
+    inner = base64.b64encode(b"From: inner@e.test\r\nSubject: hidden\r\n\r\n"
+                             b"innermostword\r\n")
+    msg = (b"From: outer@e.test\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+           b"Content-Type: message/rfc822\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + inner +
+           b"\r\n--b--\r\n")
+    c = env.login()
+    c.send(b"a APPEND INBOX {%d+}\r\n" % len(msg) + msg + b"\r\n")
+    lines, tagged = c.until("a")
+    assert tagged.startswith(b"a OK "), (lines, tagged)
+    c.ok("SELECT INBOX")
+    assert search(c, "BODY innermostword") == [7]
+    assert search(c, "TEXT inner@e.test") == [7]
+    assert search(c, "BODY " + inner[:12].decode()) == []

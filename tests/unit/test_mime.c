@@ -373,12 +373,14 @@ test_message_leaf(void **state)
 	assert_null(sect(r, "1.1.1"));
 	mime_tree_free(r);
 
-	/* Encoded message/rfc822 is not parsed (RFC 2046 5.2.1). */
-	r = parse("Content-Type: message/rfc822\r\n"
+	/* Encoded message/rfc822 (RFC 2046 5.2.1 forbids it) is parsed
+	 * all the same, as Dovecot does: its header is the encoded text. */
+	r = parse("Content-Type: Message/RFC822\r\n"
 		  "Content-Transfer-Encoding: base64\r\n\r\n"
 		  "U3ViamVjdDogeA==\r\n");
-	assert_int_equal(r->flags, 0);
-	assert_int_equal(r->nchildren, 0);
+	assert_int_equal(r->flags, MIME_PART_MESSAGE);
+	assert_int_equal(r->nchildren, 1);
+	assert_null(r->children->envelope->subject);
 	mime_tree_free(r);
 
 	/* message/global too (RFC 6532). */
@@ -433,28 +435,64 @@ test_rfc2231(void **state)
 	const struct mime_param *p = r->params;
 
 	type_is(r, "application", "x-stuff");
-	assert_int_equal(r->nparams, 5);
-	assert_string_equal(p[0].name, "title");
-	assert_string_equal(p[0].value,
+	/* Plain parameters first, then RFC 2231 ones by name (Dovecot's
+	 * order), sections joined when they run 0, 1, 2... */
+	assert_int_equal(r->nparams, 7);
+	assert_string_equal(p[0].name, "NAME");
+	assert_string_equal(p[0].value, "plain");
+	assert_null(p[0].decoded);
+	assert_string_equal(p[1].name, "a");
+	assert_string_equal(p[1].value, "earlylate");
+	assert_null(p[1].decoded);
+	/* A gap: each section as it came. */
+	assert_string_equal(p[2].name, "gap*0");
+	assert_string_equal(p[2].value, "one");
+	assert_string_equal(p[3].name, "gap*2");
+	assert_string_equal(p[3].value, "three");
+	/* Extended: shown as written, decoded beside. */
+	assert_string_equal(p[4].name, "name*");
+	assert_string_equal(p[4].value, "iso-8859-1''caf%E9.txt");
+	assert_string_equal(p[4].decoded, "caf\xc3\xa9.txt");
+	assert_string_equal(p[4].charset, "iso-8859-1");
+	assert_string_equal(p[4].language, "");
+	assert_string_equal(p[5].name, "odd*");
+	assert_string_equal(p[5].value, "nocharset%41");
+	assert_string_equal(p[5].decoded, "nocharsetA");
+	assert_string_equal(p[5].charset, "");
+	assert_string_equal(p[6].name, "title*");
+	assert_string_equal(p[6].decoded,
 			    "This is even more ***fun*** isn't it!");
-	assert_string_equal(p[0].charset, "us-ascii");
-	assert_string_equal(p[0].language, "en");
-	assert_string_equal(p[0].raw, "us-ascii'en'This%20is%20even%20more%20"
-				      "%2A%2A%2Afun%2A%2A%2A%20isn%27t%20it!");
-	/* "name" and "name*": the RFC 2231 one, where the first was. */
-	assert_string_equal(p[1].name, "name");
-	assert_string_equal(p[1].value, "caf\xc3\xa9.txt");
-	assert_string_equal(p[1].charset, "iso-8859-1");
-	assert_string_equal(p[2].name, "a");
-	assert_string_equal(p[2].value, "earlylate");
-	assert_null(p[2].raw);
-	assert_string_equal(p[3].value, "one"); /* stops at the gap */
-	assert_string_equal(p[4].name, "odd");
-	assert_string_equal(p[4].value, "nocharsetA");
-	assert_string_equal(p[4].raw, "''nocharset%41");
-	assert_string_equal(p[4].charset, "");
-	assert_int_equal(r->ndisp_params, 1);
-	assert_string_equal(r->disp_params[0].value, "long name.txt");
+	assert_string_equal(p[6].charset, "us-ascii");
+	assert_string_equal(p[6].language, "en");
+	/* The plain section in an extended value is percent-encoded
+	 * (RFC 2231 7 attribute-char). */
+	assert_string_equal(p[6].value, "us-ascii'en'This%20is%20even%20more%20"
+					"%2A%2A%2Afun%2A%2A%2A%20isn%27t%20it!");
+	assert_string_equal(mime_param_get(p, r->nparams, "name"), "plain");
+	assert_int_equal(r->ndisp_params, 2);
+	assert_string_equal(r->disp_params[0].name, "FileName");
+	assert_string_equal(r->disp_params[0].value, "fallback");
+	assert_string_equal(r->disp_params[1].name, "filename");
+	assert_string_equal(r->disp_params[1].value, "long name.txt");
+	mime_tree_free(r);
+
+	/* "name*" after numbered sections is whole (RFC 2231 4), and a
+	 * repeated section joins nothing. */
+	r = parse("Content-Type: application/x; a*0=x; a*1=y; b*=UTF-8''z\r\n"
+		  "Content-Disposition: attachment; f*=UTF-8''x; f*=UTF-8''y;"
+		  " g*0*=x; g*1*=%41\r\n\r\n");
+	assert_int_equal(r->nparams, 2);
+	assert_string_equal(r->params[1].name, "b*");
+	assert_string_equal(r->params[1].decoded, "z");
+	assert_int_equal(r->ndisp_params, 3);
+	assert_string_equal(r->disp_params[0].name, "f*0*");
+	assert_string_equal(r->disp_params[0].value, "UTF-8''x");
+	assert_string_equal(r->disp_params[1].name, "f*0*");
+	assert_string_equal(r->disp_params[1].value, "UTF-8''y");
+	/* Extended without charset'language': passed on as written. */
+	assert_string_equal(r->disp_params[2].name, "g*");
+	assert_string_equal(r->disp_params[2].value, "x%41");
+	assert_string_equal(r->disp_params[2].decoded, "xA");
 	mime_tree_free(r);
 }
 
@@ -463,30 +501,73 @@ test_content_type_quirks(void **state)
 {
 	struct mime_part *r;
 
-	/* Comments, odd spacing, unquoted tspecials, case. */
+	/* Comments, odd spacing, case kept; an unquoted value ends at a
+	 * tspecial and the rest up to the next ';' is skipped, as are
+	 * empty and junk parameters (as Dovecot reads them). */
 	r = parse("Content-Type: (c) Text / HTML (x) ; CharSet = \"utf-8\" "
 		  "(y); boundary=----=_Part_1.2; q=\"a\\\"b\"; ; junk; k=v\r\n"
 		  "\r\n");
-	type_is(r, "text", "html");
+	type_is(r, "Text", "HTML");
 	assert_int_equal(r->nparams, 4);
-	assert_string_equal(r->params[0].name, "charset");
+	assert_string_equal(r->params[0].name, "CharSet");
 	assert_string_equal(r->params[0].value, "utf-8");
-	assert_string_equal(r->params[1].value, "----=_Part_1.2");
+	assert_string_equal(r->params[1].value, "----");
 	assert_string_equal(r->params[2].value, "a\"b");
 	assert_string_equal(r->params[3].name, "k");
+	assert_string_equal(mime_part_charset(r), "utf-8");
 	mime_tree_free(r);
 
-	/* Unparseable: the default, and only the first field counts. */
+	/* Repeated parameters all stay; the first counts. */
+	r = parse("Content-Type: text/plain; charset=a; charset=b; x=\"open\r\n"
+		  "\r\n");
+	assert_int_equal(r->nparams, 2);
+	assert_string_equal(r->params[1].value, "b");
+	assert_string_equal(mime_part_charset(r), "a");
+	mime_tree_free(r);
+
+	/* A type alone is kept, with subtype ""; junk after the subtype
+	 * or a missing type leaves ""; none of them is the default, and
+	 * only the first field counts. */
 	r = parse("Content-Type: text\r\nContent-Type: image/png\r\n\r\n");
-	type_is(r, "text", "plain");
-	assert_int_equal(r->flags, MIME_PART_DEFAULT_TYPE);
+	type_is(r, "text", "");
+	assert_int_equal(r->flags, 0);
+	assert_int_equal(r->nparams, 0);
 	assert_string_equal(mime_part_charset(r), "us-ascii");
+	mime_tree_free(r);
+	r = parse("Content-Type: multipart/mixed junk; boundary=b\r\n\r\n"
+		  "--b\r\n\r\nx\r\n--b--\r\n");
+	type_is(r, "", "");
+	assert_int_equal(r->flags, 0);
+	assert_int_equal(r->nchildren, 0);
+	mime_tree_free(r);
+	r = parse("Content-Type: /plain\r\n\r\n");
+	type_is(r, "", "");
 	mime_tree_free(r);
 	r = parse("Content-Type: image/png\r\nContent-Type: text/html\r\n"
 		  "Content-Transfer-Encoding: X-UUENCODE (old)\r\n\r\n");
 	type_is(r, "image", "png");
-	assert_string_equal(r->encoding, "x-uuencode");
+	assert_string_equal(r->encoding, "X-UUENCODE");
 	assert_int_equal(r->cte, MIME_CTE_UNKNOWN);
+	mime_tree_free(r);
+
+	/* An encoding that is not one token is the default. */
+	r = parse("Content-Type: text/plain\r\n"
+		  "Content-Transfer-Encoding: base64 junk\r\n\r\n");
+	assert_string_equal(r->encoding, "7bit");
+	mime_tree_free(r);
+
+	/* No Content-Type and no MIME-Version: no MIME (RFC 2045 4), the
+	 * other Content-* fields do not count. With either, they do. */
+	r = parse("Content-Transfer-Encoding: base64\r\n"
+		  "Content-Disposition: inline\r\n\r\n");
+	assert_string_equal(r->encoding, "7bit");
+	assert_null(r->disposition);
+	assert_int_equal(r->flags, MIME_PART_DEFAULT_TYPE);
+	mime_tree_free(r);
+	r = parse("MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n"
+		  "Content-Disposition:\r\n\r\n");
+	assert_string_equal(r->encoding, "base64");
+	assert_string_equal(r->disposition, "");
 	mime_tree_free(r);
 
 	/* multipart without a boundary: no children. */
@@ -783,10 +864,12 @@ test_header_budget(void **state)
 			"--b\r\nContent-Type: text/html\r\n\r\n--b--\r\n";
 	struct mime_part *r = parse_lim(m, strlen(m), &lim);
 
-	/* 40 octets of the root's header: Content-Type is lost. */
+	/* 40 octets of the root's header: what is left of Content-Type,
+	 * "multipart/", does not parse, so the body is not split. */
 	assert_true(r->flags & MIME_PART_HEADER_TRUNCATED);
 	assert_string_equal(r->envelope->subject, "short");
-	type_is(r, "text", "plain");
+	type_is(r, "", "");
+	assert_int_equal(r->nchildren, 0);
 	mime_tree_free(r);
 
 	lim.max_header = 1000;
@@ -857,6 +940,10 @@ test_cache_reject(void **state)
 	/* Another version is refused, not misread. */
 	memcpy(bad, blob, len);
 	bad[4] = MIME_CACHE_VERSION + 1;
+	assert_int_equal(mime_cache_read(bad, len, &t), MIME_EINVAL);
+	/* Version 1 (types lower-cased, one value per parameter) too: the
+	 * caller parses the message again (modules/imap/structure.c). */
+	bad[4] = 1;
 	assert_int_equal(mime_cache_read(bad, len, &t), MIME_EINVAL);
 	assert_int_equal(mime_cache_read("", 0, &t), MIME_EINVAL);
 	assert_null(t);

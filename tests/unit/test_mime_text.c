@@ -48,8 +48,10 @@ test_header_iter(void **state)
 	assert_int_equal(f.value_len, 0);
 	assert_int_equal(mime_header_next(&it, &f), 1);
 	assert_int_equal(f.name_len, 4);
-	/* A white-space line continues the field (obs-FWS). */
-	assert_int_equal(mime_unfold(f.value, f.value_len, out), 6);
+	/* A white-space line continues the field (obs-FWS); white space
+	 * at the end stays, as Dovecot keeps it. */
+	assert_int_equal(mime_unfold(f.value, f.value_len, out), 7);
+	assert_memory_equal(out, "spaced ", 7);
 	assert_int_equal(mime_header_next(&it, &f), 0);
 	assert_int_equal(mime_header_next(&it, &f), 0);
 
@@ -57,6 +59,37 @@ test_header_iter(void **state)
 	assert_int_equal(mime_header_next(&it, &f), 1);
 	assert_int_equal(mime_header_next(&it, &f), 1);
 	assert_int_equal(mime_header_next(&it, &f), 0);
+}
+
+static void
+unfold_is(const char *in, const char *want)
+{
+	char out[64];
+	size_t n = mime_unfold(in, strlen(in), out);
+
+	if (n != strlen(want) || memcmp(out, want, n) != 0)
+		fail_msg("\"%s\" unfolds to \"%.*s\", not \"%s\"", in,
+			 (int)n, out, want);
+}
+
+static void
+test_unfold(void **state)
+{
+	(void)state;
+	/* RFC 5322 2.2.3, as Dovecot keeps values: white space after the
+	 * colon goes, the rest stays. */
+	unfold_is("  a\r\n b  ", "a b  ");
+	unfold_is("\r\n <x@y>\r\n  ", " <x@y>  ");
+	unfold_is("a\n\tb", "a\tb");
+	/* Only white space on the first line: one octet of it goes. */
+	unfold_is("   ", "  ");
+	unfold_is(" \t\r\n\tx", "\t\tx");
+	unfold_is("", "");
+	/* A CR that ends no line: a space, none before white space. */
+	unfold_is("a\rb", "a b");
+	unfold_is("a\r b", "a b");
+	unfold_is("a\r\r\n b", "a b");
+	unfold_is("a\r", "a");
 }
 
 /* ---- Addresses ------------------------------------------------------- */
@@ -128,7 +161,9 @@ test_address(void **state)
 					  NULL}, {NULL, NULL, NULL, NULL});
 	ADDR("g: a@b", {NULL, NULL, "g", NULL}, {NULL, NULL, "a", "b"},
 	     {NULL, NULL, NULL, NULL});
-	ADDR("a@b; c@d", {NULL, NULL, "a", "b"}, {NULL, NULL, "c", "d"});
+	/* The list ends where an address is followed by anything but a
+	 * comma (as in Dovecot). */
+	ADDR("a@b; c@d", {NULL, NULL, "a", "b"});
 	/* RFC 5322 A.5 and A.6.3: comments and CFWS everywhere. */
 	ADDR("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
 	     {"Pete", NULL, "pete", "silly.test"});
@@ -147,22 +182,57 @@ test_address(void **state)
 	     {"=?utf-8?Q?J=C3=B6rg?=", NULL, "j", "x"});
 	ADDR("\"\" <a@b>", {NULL, NULL, "a", "b"});
 	ADDR("a@[192.0.2.1]", {NULL, NULL, "a", "[192.0.2.1]"});
-	/* Garbage, Dovecot style. */
+	/* Garbage, Dovecot style: what is missing is filled in. */
 	ADDR("foo", {NULL, NULL, "foo", MIME_MISSING_DOMAIN});
 	ADDR("@example.org", {NULL, NULL, MIME_MISSING_MAILBOX, "example.org"});
-	ADDR("<>", {NULL, NULL, "", ""});
-	ADDR("Name <a@b", {"Name", NULL, "a", "b"});
-	ADDR("a@b >junk, c@d", {NULL, NULL, "a", "b"}, {NULL, NULL, "c", "d"});
-	ADDR("\"unterminated <a@b>", {NULL, NULL, "unterminated <a@b>",
-				      MIME_MISSING_DOMAIN});
+	ADDR("<>", {NULL, NULL, MIME_MISSING_MAILBOX, MIME_MISSING_DOMAIN});
+	ADDR("<@route:>", {NULL, "@route", MIME_MISSING_MAILBOX,
+			   MIME_MISSING_DOMAIN});
+	ADDR("<@r1,@r2 x@y>", {NULL, "INVALID_ROUTE", "x", "y"});
+	ADDR("Name <a@b", {"Name", NULL, "a", "SYNTAX_ERROR"});
+	ADDR("a@b >junk, c@d", {NULL, NULL, "a", "b"});
+	ADDR("\"unterminated <a@b>",
+	     {NULL, NULL, MIME_MISSING_MAILBOX, MIME_MISSING_DOMAIN});
+	/* Words without an address: a display name. */
+	ADDR("Name Without Address, just",
+	     {"Name Without Address", NULL, MIME_MISSING_MAILBOX,
+	      MIME_MISSING_DOMAIN},
+	     {NULL, NULL, "just", MIME_MISSING_DOMAIN});
+	ADDR("\"quoted\"local", {"quoted local", NULL, MIME_MISSING_MAILBOX,
+				  MIME_MISSING_DOMAIN});
+	/* Dots where RFC 5322 forbids them; a comment names an address. */
+	ADDR("a..b@c, .x@y, z.@w", {NULL, NULL, "a..b", "c"},
+	     {NULL, NULL, ".x", "y"}, {NULL, NULL, "z.", "w"});
+	ADDR("x@y (Comment (nested) here), (first) z@w (second)",
+	     {"Comment (nested) here", NULL, "x", "y"},
+	     {"second", NULL, "z", "w"});
+	/* Empty elements, a comment never closed. */
+	ADDR("a@b, , c@d,", {NULL, NULL, "a", "b"},
+	     {NULL, NULL, MIME_MISSING_MAILBOX, MIME_MISSING_DOMAIN},
+	     {NULL, NULL, "c", "d"});
+	ADDR("a@b, (open", {NULL, NULL, "a", "b"},
+	     {NULL, NULL, MIME_MISSING_MAILBOX, MIME_MISSING_DOMAIN});
+	ADDR("a(b(c(d", {NULL, NULL, MIME_MISSING_MAILBOX,
+			 MIME_MISSING_DOMAIN});
+	/* A group with a broken member goes on; one never closed is. */
+	ADDR("G: a@b, broken garbage, c@d;, e@f", {NULL, NULL, "G", NULL},
+	     {NULL, NULL, "a", "b"},
+	     {"broken garbage", NULL, MIME_MISSING_MAILBOX,
+	      MIME_MISSING_DOMAIN},
+	     {NULL, NULL, "c", "d"}, {NULL, NULL, NULL, NULL},
+	     {NULL, NULL, "e", "f"});
 
 	/* Nothing at all. */
-	assert_int_equal(mime_address_parse("  , ,(c) ", 9, 0, &l, &n),
+	assert_int_equal(mime_address_parse("  (c) ", 6, 0, &l, &n),
 			 MIME_OK);
 	assert_int_equal(n, 0);
 	assert_null(l);
 	assert_int_equal(mime_address_parse("", 0, 0, &l, &n), MIME_OK);
 	assert_int_equal(n, 0);
+	/* Empty elements are entries, as in Dovecot. */
+	ADDR("  , ,(c) ",
+	     {NULL, NULL, MIME_MISSING_MAILBOX, MIME_MISSING_DOMAIN},
+	     {NULL, NULL, MIME_MISSING_MAILBOX, MIME_MISSING_DOMAIN});
 
 	/* The bound; an open group still gets its end. */
 	{
@@ -172,6 +242,8 @@ test_address(void **state)
 
 		addr("g: a@b, c@d, e@f; x@y", 3, w, 3);
 		addr("a@b, c@d, e@f", 1, w + 1, 1);
+		/* No room for a group's start and end: the list ends. */
+		addr("a@b, g: c@d;", 2, w + 1, 1);
 	}
 }
 
@@ -541,6 +613,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_iter),
+		cmocka_unit_test(test_unfold),
 		cmocka_unit_test(test_address),
 		cmocka_unit_test(test_address_garbage),
 		cmocka_unit_test(test_rfc2047),
