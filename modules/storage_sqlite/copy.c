@@ -49,7 +49,7 @@ ss_uids_collect(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
 				r = ss_err(err, r, "out of memory");
 		}
 	}
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 
@@ -97,7 +97,7 @@ ss_copy_insert(struct ss_conn *c, int64_t src, const struct ss_uids *u,
 		if (r == 0 && map)
 			r = map(u->v[i], uid, arg);
 	}
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 

@@ -40,7 +40,7 @@ ss_expunge_report(struct ss_conn *c, int64_t mbox, uint64_t modseq,
 				   (int64_t)modseq);
 	int r = st ? ss_uid_each(c, st, removed, arg, err) : PS_EIO;
 
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 

@@ -46,7 +46,7 @@ ss_mbox_get(struct ss_conn *c, const char *name, int64_t id, int selectable,
 	rc = ss_step(c, st, err);
 	if (rc == 1)
 		ss_mbox_fill(st, r);
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	if (rc == 0 && name)
 		return ss_err(err, PS_STORE_ENOMBOX, "no mailbox \"%s\"", name);
 	if (rc == 0)
@@ -189,7 +189,7 @@ ss_usage(struct ss_conn *c, uint64_t *bytes_r, uint64_t *messages_r,
 	if (messages_r)
 		*messages_r = r == 1 ? (uint64_t)sqlite3_column_int64(st, 1)
 				     : 0;
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r < 0 ? r : 0;
 }
 
@@ -250,7 +250,7 @@ ss_mailbox_list(struct ps_store_user *u, ps_store_mailbox_fn fn, void *arg,
 		};
 		r = fn(&mb, arg);
 	}
-	sqlite3_finalize(st);
+	ss_done(&u->c, st);
 	ss_read_end(&u->c);
 	return r;
 }

@@ -86,7 +86,7 @@ ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		if (r == 0)
 			r = ss_msg_each(&mb->c, st, &kw, fn, arg, err);
 	}
-	sqlite3_finalize(st);
+	ss_done(&mb->c, st);
 	ss_read_end(&mb->c);
 	ss_kw_free(&kw);
 	ss_uidset_free(&s);
@@ -139,7 +139,7 @@ ss_body_read(struct ss_conn *c, int64_t body, uint64_t offset,
 		*got_r += n;
 	}
 	sqlite3_blob_close(blob);
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r < 0 ? r : 0;
 }
 
@@ -209,14 +209,14 @@ ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
 			     (int64_t)modseq);
 		r = st ? ss_msg_each(&mb->c, st, &kw, changed, arg, err)
 		       : PS_EIO;
-		sqlite3_finalize(st);
+		ss_done(&mb->c, st);
 	}
 	if (r == 0 && expunged) {
 		st = ss_prep(&mb->c, err, "SELECT uid FROM expunged WHERE"
 			     " mailbox_id = ? AND modseq > ? ORDER BY uid",
 			     "ii", mb->id, (int64_t)modseq);
 		r = st ? ss_uid_each(&mb->c, st, expunged, arg, err) : PS_EIO;
-		sqlite3_finalize(st);
+		ss_done(&mb->c, st);
 	}
 	ss_read_end(&mb->c);
 	ss_kw_free(&kw);

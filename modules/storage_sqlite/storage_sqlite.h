@@ -25,8 +25,30 @@ struct ss_config {
 };
 extern struct ss_config ss_config;
 
-struct ss_conn {
+/* Statements a connection keeps prepared (db.c): the SQL every call
+ * runs is a few dozen constant strings, and compiling one costs more
+ * than running it. */
+#define SS_STMTS 64
+
+struct ss_stmt {
+	const char *sql;  /* the caller's constant text: the key */
+	sqlite3_stmt *st;
+	int busy;         /* handed out, not given back yet */
+};
+
+/* An open database with what it keeps between handles: its prepared
+ * statements and, while idle, its place in the pool (pool.c). */
+struct ss_db {
 	sqlite3 *db;
+	struct ss_db *next; /* pool.c's list */
+	unsigned nstmt;
+	struct ss_stmt stmt[SS_STMTS];
+	char file[];
+};
+
+struct ss_conn {
+	sqlite3 *db;      /* d->db while the handle holds d */
+	struct ss_db *d;
 	const char *file; /* the handle's user's database */
 	unsigned depth; /* open transaction levels: callbacks may read */
 };
@@ -76,22 +98,33 @@ struct ss_kw {
 int ss_err(struct ps_error *err, int code, const char *fmt, ...)
 	PS_PRINTF(3, 4);
 int ss_dberr(struct ss_conn *c, struct ps_error *err);
+void ss_db_free(struct ss_db *d);
 void ss_conn_init(struct ss_conn *c, const char *file);
+int ss_conn_pooled(struct ss_conn *c);
 int ss_conn_create(struct ss_conn *c, struct ps_error *err);
 void ss_conn_close(struct ss_conn *c);
 int ss_read_begin(struct ss_conn *c, struct ps_error *err);
 void ss_read_end(struct ss_conn *c);
 int ss_write_begin(struct ss_conn *c, struct ps_error *err);
 int ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err);
-sqlite3_stmt *ss_prep(struct ss_conn *c, struct ps_error *err,
-		      const char *sql, const char *fmt, ...);
+/* Statements come from the connection's cache, keyed by the address of
+ * their text: the macros accept only string literals ("" sql does not
+ * compile otherwise), so a key never stands for two texts. Give a
+ * statement back with ss_done, never sqlite3_finalize. */
+#define ss_prep(c, err, sql, ...) ss_prep_sql(c, err, "" sql, __VA_ARGS__)
+#define ss_exec(c, err, sql, ...) ss_exec_sql(c, err, "" sql, __VA_ARGS__)
+#define ss_query_int(c, err, v_r, sql, ...)                              \
+	ss_query_int_sql(c, err, v_r, "" sql, __VA_ARGS__)
+sqlite3_stmt *ss_prep_sql(struct ss_conn *c, struct ps_error *err,
+			  const char *sql, const char *fmt, ...);
+void ss_done(struct ss_conn *c, sqlite3_stmt *st);
 int ss_rebind(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err,
 	      const char *fmt, ...);
 int ss_step(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err);
-int ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
-	    const char *fmt, ...);
-int ss_query_int(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
-		 const char *sql, const char *fmt, ...);
+int ss_exec_sql(struct ss_conn *c, struct ps_error *err, const char *sql,
+		const char *fmt, ...);
+int ss_query_int_sql(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
+		     const char *sql, const char *fmt, ...);
 
 /* group.c: fn makes one change on c, inside a shared transaction. */
 typedef int (*ss_group_fn)(void *arg, struct ss_conn *c,
@@ -100,8 +133,8 @@ int ss_group_commit(struct ss_conn *c, ss_group_fn fn, void *arg,
 		    struct ps_error *err);
 
 /* pool.c */
-sqlite3 *ss_pool_take(const char *file);
-void ss_pool_put(const char *file, sqlite3 *db);
+struct ss_db *ss_pool_take(const char *file);
+void ss_pool_put(struct ss_db *d);
 void ss_pool_forget(const char *file);
 
 /* schema.c */

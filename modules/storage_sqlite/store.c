@@ -98,8 +98,8 @@ ss_store_ranges(struct ss_store *s, const struct ss_uidset *set,
 		while (r == 0 && (r = ss_step(c, s->sel, err)) == 1)
 			r = ss_store_one(s, err);
 	}
-	sqlite3_finalize(s->sel);
-	sqlite3_finalize(s->upd);
+	ss_done(c, s->sel);
+	ss_done(c, s->upd);
 	return r;
 }
 

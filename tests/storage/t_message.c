@@ -116,6 +116,58 @@ st_test_read_cache(void **state)
 	st_ops.user_close(u);
 }
 
+/* A callback may read through its own handle: the same fetch again
+ * (a backend that keeps statements must not hand out the one in use),
+ * and the message's bytes. */
+struct st_nested {
+	struct ps_mbox *mb;
+	size_t outer, inner_total;
+	char bodies[5][32];
+};
+
+static int
+st_nested_msg(const struct ps_msg *m, void *arg)
+{
+	struct st_nested *n = arg;
+	struct st_msgs all;
+	struct ps_uid_range one = { m->uid, m->uid };
+	struct st_msgs mine;
+
+	assert_int_equal(st_fetch(n->mb, NULL, 0, &all), 0);
+	n->inner_total += all.n;
+	assert_int_equal(st_fetch(n->mb, &one, 1, &mine), 0);
+	assert_int_equal(mine.n, 1);
+	assert_int_equal(mine.m[0].uid, m->uid);
+	assert_true(n->outer < 5);
+	st_read_all(n->mb, m->uid, n->bodies[n->outer],
+		    sizeof(n->bodies[0]));
+	n->outer++;
+	return 0;
+}
+
+void
+st_test_nested_reads(void **state)
+{
+	struct ps_store_user *u = st_user("nested@message.test", 0);
+	struct st_nested n = { .mb = st_five(u, "N") };
+	struct ps_error err = {""};
+	char want[32];
+
+	for (int round = 0; round < 2; round++) {
+		n.outer = n.inner_total = 0;
+		assert_int_equal(st_ops.msg_fetch(n.mb, NULL, 0, st_nested_msg,
+						  &n, &err), 0);
+		assert_int_equal(n.outer, 5);
+		assert_int_equal(n.inner_total, 25);
+		for (int i = 0; i < 5; i++) {
+			snprintf(want, sizeof(want), "message %d\r\n", i + 1);
+			assert_string_equal(n.bodies[i], want);
+		}
+	}
+	st_ops.mailbox_close(n.mb);
+	st_ops.user_close(u);
+}
+
 struct st_store_log {
 	struct st_msgs changed;
 	struct st_uids refused;
