@@ -110,6 +110,7 @@ ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 		return ss_err(err, PS_ENOMEM, "out of memory");
 	c->d->next = NULL;
 	c->d->nstmt = 0;
+	c->d->sync = SS_SYNC_FULL; /* ss_conn_pragmas */
 	memcpy(c->d->file, c->file, len);
 	if (sqlite3_open_v2(c->file, &c->d->db, flags, NULL) != SQLITE_OK) {
 		c->db = c->d->db;
@@ -238,11 +239,34 @@ ss_read_end(struct ss_conn *c)
 	ss_conn_close(c);
 }
 
+/* Commit the next transaction with sync. WAL with synchronous=NORMAL
+ * writes the commit to the WAL without fsync: atomic and consistent
+ * still, and WAL recovery keeps a prefix of the commits (each frame's
+ * checksum covers those before it), so a later FULL commit makes the
+ * lazy ones before it durable too, and a power loss can only undo the
+ * last lazy ones. The pragma takes effect when compiled, so it is run
+ * with exec, and only when the level changes. */
+static int
+ss_sync_set(struct ss_conn *c, enum ss_sync sync)
+{
+	if (c->d->sync == (int)sync)
+		return SQLITE_OK;
+	c->d->sync = -1; /* unknown, should the pragma fail */
+	if (sqlite3_exec(c->db, sync == SS_SYNC_FULL
+				? "PRAGMA synchronous = FULL"
+				: "PRAGMA synchronous = NORMAL",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_errcode(c->db);
+	c->d->sync = (int)sync;
+	return SQLITE_OK;
+}
+
 /* Refuses a change inside a callback of the same handle, and a change
  * to a store user_delete removed while the handle was open (it would
- * vanish with the unlinked file). */
+ * vanish with the unlinked file). sync: how the commit reaches the
+ * disk. */
 int
-ss_write_begin(struct ss_conn *c, struct ps_error *err)
+ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 {
 	int moved = 0, r;
 
@@ -254,6 +278,8 @@ ss_write_begin(struct ss_conn *c, struct ps_error *err)
 					   SQLITE_FCNTL_HAS_MOVED, &moved) ==
 	    SQLITE_OK && moved)
 		r = ss_err(err, PS_ENOENT, "the user's store was deleted");
+	if (r == 0 && ss_sync_set(c, sync) != SQLITE_OK)
+		r = ss_dberr(c, err);
 	if (r == 0 && ss_txn(c, "BEGIN IMMEDIATE") != SQLITE_OK)
 		r = ss_dberr(c, err);
 	if (r < 0) {

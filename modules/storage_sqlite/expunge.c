@@ -70,8 +70,11 @@ ss_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	size_t n = 0;
 	int r = ss_mbox_writable(mb, err);
 
+	/* No fsync: a power loss may bring expunged messages back, which
+	 * loses no mail (docs/architecture.md, Mail store). */
 	if (r == 0)
-		r = ss_mbox_change(mb, set, nset, &u, &row, err);
+		r = ss_mbox_change(mb, set, nset, SS_SYNC_LAZY, &u, &row,
+				   err);
 	if (r < 0)
 		return r;
 	r = ss_expunge_in(mb, &u, removed, arg, &n, err);

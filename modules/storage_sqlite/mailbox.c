@@ -285,7 +285,7 @@ ss_mailbox_create(struct ps_store_user *u, const char *name,
 	if (special_use & ~PS_MBOX_SPECIAL_USE)
 		return ss_err(err, PS_EINVAL, "0x%x is not special use",
 			      special_use & ~PS_MBOX_SPECIAL_USE);
-	r = ss_write_begin(&u->c, err);
+	r = ss_write_begin(&u->c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = ss_create_in(&u->c, canon, special_use, err);
@@ -305,7 +305,7 @@ ss_mailbox_subscribe(struct ps_store_user *u, const char *name,
 
 	if (r < 0)
 		return r;
-	r = ss_write_begin(&u->c, err);
+	r = ss_write_begin(&u->c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = subscribe ? ss_exec(&u->c, err, "INSERT OR IGNORE INTO"

@@ -169,7 +169,8 @@ ss_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 }
 
 /* The cache belongs to the body, so copies of a message share it. It is
- * no change a client sees: no MODSEQ, no notice. */
+ * no change a client sees: no MODSEQ, no notice, and no fsync (lost, it
+ * is parsed again). */
 int
 ss_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 		 size_t len, struct ps_error *err)
@@ -179,7 +180,7 @@ ss_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 	if (len > SS_CACHE_MAX)
 		return ss_err(err, PS_EINVAL, "a cache holds at most %d bytes",
 			      SS_CACHE_MAX);
-	r = ss_write_begin(&mb->c, err);
+	r = ss_write_begin(&mb->c, SS_SYNC_LAZY, err);
 	if (r < 0)
 		return r;
 	r = ss_exec(&mb->c, err, "UPDATE body SET cache = ?3 WHERE id ="

@@ -139,7 +139,7 @@ ss_schema_migrate(struct ss_conn *c, struct ps_error *err)
 
 	if (r < 0 || v == SS_SCHEMA_VERSION)
 		return r;
-	r = ss_write_begin(c, err);
+	r = ss_write_begin(c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = ss_schema_version(c, &v, err);

@@ -41,6 +41,7 @@ struct ss_stmt {
 struct ss_db {
 	sqlite3 *db;
 	struct ss_db *next; /* pool.c's list */
+	int sync;           /* enum ss_sync the connection commits with */
 	unsigned nstmt;
 	struct ss_stmt stmt[SS_STMTS];
 	char file[];
@@ -94,6 +95,15 @@ struct ss_kw {
 	size_t split_cap, text_cap;
 };
 
+/* How far a change must have gone when its call returns (db.c). */
+enum ss_sync {
+	SS_SYNC_FULL, /* on the disk (the WAL fsynced): what a power loss
+		       * must not undo, new mail above all */
+	SS_SYNC_LAZY, /* in the WAL, not fsynced: survives the process's
+		       * crash, a power loss may undo it (flags, expunges,
+		       * \Recent claims, the cache) */
+};
+
 /* db.c */
 int ss_err(struct ps_error *err, int code, const char *fmt, ...)
 	PS_PRINTF(3, 4);
@@ -105,7 +115,8 @@ int ss_conn_create(struct ss_conn *c, struct ps_error *err);
 void ss_conn_close(struct ss_conn *c);
 int ss_read_begin(struct ss_conn *c, struct ps_error *err);
 void ss_read_end(struct ss_conn *c);
-int ss_write_begin(struct ss_conn *c, struct ps_error *err);
+int ss_write_begin(struct ss_conn *c, enum ss_sync sync,
+		   struct ps_error *err);
 int ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err);
 /* Statements come from the connection's cache, keyed by the address of
  * their text: the macros accept only string literals ("" sql does not
@@ -184,8 +195,8 @@ void ss_notify(const struct ps_store_user *u, const char *mailbox);
 /* select.c */
 int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
 int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-		   size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
-		   struct ps_error *err);
+		   size_t nset, enum ss_sync sync, struct ss_uidset *u,
+		   struct ss_mbox_row *row, struct ps_error *err);
 
 /* message.c */
 #define SS_MSG_SELECT                                                    \

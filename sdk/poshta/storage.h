@@ -11,6 +11,12 @@
  * append) is used by one thread at a time; any number of handles, in any
  * threads or processes, may work on the same user at once.
  *
+ * Durability: a call that returns 0 has committed its change atomically;
+ * an append is also on the disk then (power loss included). A backend
+ * may commit flag changes, expunges and \Recent claims without waiting
+ * for the disk: they survive a crash of the process, and a power loss
+ * may undo those made after the user's last append.
+ *
  * Errors: calls return 0, a negative PS_E* code, or one of PS_STORE_E*
  * below, with a message in err. Names are UTF-8 full names whose levels
  * are separated by ops->delimiter; "INBOX" (any case) always exists. */

@@ -91,6 +91,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_crash_before_commit),
 		cmocka_unit_test(st_test_crash_after_commit),
 		cmocka_unit_test(st_test_crash_during_commit),
+		cmocka_unit_test(st_test_crash_after_store),
 		cmocka_unit_test(st_test_big_message),
 	};
 	struct ps_error err = {""};

@@ -96,6 +96,7 @@ void st_test_threads(void **state);
 void st_test_crash_before_commit(void **state);
 void st_test_crash_after_commit(void **state);
 void st_test_crash_during_commit(void **state);
+void st_test_crash_after_store(void **state);
 void st_test_big_message(void **state);
 
 #endif
