@@ -152,6 +152,7 @@ ss_conn_init(struct ss_conn *c, const char *file)
 	c->d = NULL;
 	c->file = file;
 	c->depth = 0;
+	c->held = 0;
 }
 
 /* Take an idle connection to the handle's file, if the pool has one: 1
@@ -211,7 +212,8 @@ ss_txn(struct ss_conn *c, const char *sql)
 }
 
 /* A snapshot for the reads of one call; a callback that reads through
- * the same handle nests inside it. */
+ * the same handle nests inside it, and the next call of a held handle
+ * goes on with it. */
 int
 ss_read_begin(struct ss_conn *c, struct ps_error *err)
 {
@@ -220,7 +222,8 @@ ss_read_begin(struct ss_conn *c, struct ps_error *err)
 	if (c->depth++)
 		return 0;
 	r = ss_conn_acquire(c, err);
-	if (r == 0 && ss_txn(c, "BEGIN") != SQLITE_OK)
+	if (r == 0 && sqlite3_get_autocommit(c->db) &&
+	    ss_txn(c, "BEGIN") != SQLITE_OK)
 		r = ss_dberr(c, err);
 	if (r < 0) {
 		c->depth = 0;
@@ -229,13 +232,43 @@ ss_read_begin(struct ss_conn *c, struct ps_error *err)
 	return r;
 }
 
+/* End the read snapshot, if one is open (a read commits nothing). */
+static void
+ss_read_finish(struct ss_conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db) && ss_txn(c, "COMMIT") != SQLITE_OK)
+		ss_txn(c, "ROLLBACK");
+}
+
 void
 ss_read_end(struct ss_conn *c)
 {
-	if (--c->depth)
+	if (--c->depth || c->held)
 		return;
-	if (ss_txn(c, "COMMIT") != SQLITE_OK)
-		ss_txn(c, "ROLLBACK");
+	ss_read_finish(c);
+	ss_conn_close(c);
+}
+
+/* Between ss_conn_hold and ss_conn_release the handle keeps its
+ * connection and the snapshot its first read opened, so the calls of
+ * one command pay once for what each would pay: the pool, the check
+ * that the file was not deleted (a stat), BEGIN and COMMIT and the
+ * locks they take and drop (four fcntl). A SEARCH that reads 200
+ * headers made 200 of each. A change ends the snapshot first, so it
+ * starts from the newest state, and the reads after it see it. */
+void
+ss_conn_hold(struct ss_conn *c)
+{
+	c->held = 1;
+}
+
+void
+ss_conn_release(struct ss_conn *c)
+{
+	c->held = 0;
+	if (!c->d || c->depth)
+		return;
+	ss_read_finish(c);
 	ss_conn_close(c);
 }
 
@@ -274,6 +307,8 @@ ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 		return ss_err(err, PS_ESTATE, "a change cannot be made from a "
 			      "callback of the same handle");
 	r = ss_conn_acquire(c, err);
+	if (r == 0)
+		ss_read_finish(c); /* a held handle's snapshot */
 	if (r == 0 && sqlite3_file_control(c->db, "main",
 					   SQLITE_FCNTL_HAS_MOVED, &moved) ==
 	    SQLITE_OK && moved)
@@ -300,7 +335,8 @@ ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
 		r = ss_dberr(c, err);
 	if (!sqlite3_get_autocommit(c->db))
 		ss_txn(c, "ROLLBACK");
-	ss_conn_close(c);
+	if (!c->held)
+		ss_conn_close(c);
 	return r;
 }
 

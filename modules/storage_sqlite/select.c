@@ -165,8 +165,21 @@ ss_mailbox_close(struct ps_mbox *mb)
 {
 	if (!mb)
 		return;
+	ss_conn_release(&mb->c);
 	ss_conn_close(&mb->c);
 	free(mb);
+}
+
+void
+ss_mailbox_hold(struct ps_mbox *mb)
+{
+	ss_conn_hold(&mb->c);
+}
+
+void
+ss_mailbox_release(struct ps_mbox *mb)
+{
+	ss_conn_release(&mb->c);
 }
 
 /* EXAMINE (RFC 3501 6.3.2) allows no change to the mailbox. */

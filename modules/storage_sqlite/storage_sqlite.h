@@ -52,6 +52,7 @@ struct ss_conn {
 	struct ss_db *d;
 	const char *file; /* the handle's user's database */
 	unsigned depth; /* open transaction levels: callbacks may read */
+	int held;       /* ss_conn_hold: d and a read snapshot stay */
 };
 
 struct ps_store_user {
@@ -113,6 +114,8 @@ void ss_conn_init(struct ss_conn *c, const char *file);
 int ss_conn_pooled(struct ss_conn *c);
 int ss_conn_create(struct ss_conn *c, struct ps_error *err);
 void ss_conn_close(struct ss_conn *c);
+void ss_conn_hold(struct ss_conn *c);
+void ss_conn_release(struct ss_conn *c);
 int ss_read_begin(struct ss_conn *c, struct ps_error *err);
 void ss_read_end(struct ss_conn *c);
 int ss_write_begin(struct ss_conn *c, enum ss_sync sync,
@@ -241,6 +244,8 @@ int ss_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		    struct ps_mbox **mb_r, struct ps_mailbox_status *st_r,
 		    uint32_t *first_recent_r, struct ps_error *err);
 void ss_mailbox_close(struct ps_mbox *mb);
+void ss_mailbox_hold(struct ps_mbox *mb);
+void ss_mailbox_release(struct ps_mbox *mb);
 int ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set,
 		 size_t nset, ps_store_msg_fn fn, void *arg,
 		 struct ps_error *err);

@@ -236,6 +236,19 @@ struct ps_storage_ops {
 	int (*append_commit)(struct ps_store_append *a, uint32_t *uids_r,
 			     uint32_t *uidvalidity_r, struct ps_error *err);
 	void (*append_abort)(struct ps_store_append *a);
+
+	/* Since 1.3 (NULL in older backends). Bracket the calls one
+	 * command makes on mb, in the thread that makes them: in between
+	 * the backend may keep what each call would set up and tear down
+	 * (storage_sqlite: the connection and a read snapshot), so that a
+	 * SEARCH reading every header pays for it once. Reads in between
+	 * may see mb's mailbox as it was at the first of them, until a
+	 * change through mb itself; changes through other handles show
+	 * after the release. Release before the session waits for its
+	 * client: a held handle holds what the backend kept. Not nested;
+	 * mailbox_close releases too. */
+	void (*mailbox_hold)(struct ps_mbox *mb);
+	void (*mailbox_release)(struct ps_mbox *mb);
 };
 
 #endif

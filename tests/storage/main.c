@@ -74,6 +74,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_fetch),
 		cmocka_unit_test(st_test_read_cache),
 		cmocka_unit_test(st_test_nested_reads),
+		cmocka_unit_test(st_test_hold),
 		cmocka_unit_test(st_test_store),
 		cmocka_unit_test(st_test_unchangedsince),
 		cmocka_unit_test(st_test_keyword_bounds),

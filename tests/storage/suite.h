@@ -79,6 +79,7 @@ void st_test_status_recent(void **state);
 void st_test_fetch(void **state);
 void st_test_read_cache(void **state);
 void st_test_nested_reads(void **state);
+void st_test_hold(void **state);
 void st_test_store(void **state);
 void st_test_unchangedsince(void **state);
 void st_test_keyword_bounds(void **state);

@@ -168,6 +168,56 @@ st_test_nested_reads(void **state)
 	st_ops.user_close(u);
 }
 
+/* mailbox_hold (since 1.3, may be NULL): calls in between work as
+ * ever and see the handle's own changes; others' changes show after
+ * the release; closing a held handle releases it. */
+void
+st_test_hold(void **state)
+{
+	struct ps_store_user *u = st_user("hold@message.test", 0);
+	struct ps_mbox *mb = st_five(u, "H"), *other;
+	struct ps_uid_range one = { uids[0], uids[0] },
+			    two = { uids[1], uids[1] };
+	struct ps_error err = {""};
+	struct st_msgs m;
+	char body[32];
+	uint32_t late;
+
+	if (!st_ops.mailbox_hold || !st_ops.mailbox_release) {
+		st_ops.mailbox_close(mb);
+		st_ops.user_close(u);
+		skip();
+	}
+	other = st_select(u, "H", 0, NULL, NULL);
+	st_ops.mailbox_hold(mb);
+	assert_int_equal(st_fetch(mb, NULL, 0, &m), 0);
+	assert_int_equal(m.n, 5);
+	st_read_all(mb, uids[3], body, sizeof(body));
+	assert_string_equal(body, "message 4\r\n");
+	assert_int_equal(st_ops.msg_store(mb, &one, 1, PS_STORE_ADD,
+					  PS_FLAG_FLAGGED, NULL, 0, 0, NULL,
+					  NULL, NULL, &err), 0);
+	assert_int_equal(st_fetch(mb, &one, 1, &m), 0);
+	assert_int_equal(m.m[0].flags, PS_FLAG_FLAGGED);
+	assert_int_equal(st_ops.msg_store(other, &two, 1, PS_STORE_ADD,
+					  PS_FLAG_ANSWERED, NULL, 0, 0, NULL,
+					  NULL, NULL, &err), 0);
+	late = st_append(u, "H", "message 6\r\n", 0, NULL);
+	assert_int_equal(st_fetch(mb, &one, 1, &m), 0);
+	st_ops.mailbox_release(mb);
+	assert_int_equal(st_fetch(mb, &two, 1, &m), 0);
+	assert_int_equal(m.m[0].flags, PS_FLAG_SEEN | PS_FLAG_ANSWERED);
+	assert_int_equal(st_fetch(mb, NULL, 0, &m), 0);
+	assert_int_equal(m.n, 6);
+	assert_int_equal(m.m[5].uid, late);
+	/* Held again, for a handle closed before its release. */
+	st_ops.mailbox_hold(mb);
+	assert_int_equal(st_fetch(mb, &one, 1, &m), 0);
+	st_ops.mailbox_close(mb);
+	st_ops.mailbox_close(other);
+	st_ops.user_close(u);
+}
+
 struct st_store_log {
 	struct st_msgs changed;
 	struct st_uids refused;
