@@ -111,6 +111,7 @@ ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 	c->d->next = NULL;
 	c->d->nstmt = 0;
 	c->d->sync = SS_SYNC_FULL; /* ss_conn_pragmas */
+	c->d->blob = NULL;
 	memcpy(c->d->file, c->file, len);
 	if (sqlite3_open_v2(c->file, &c->d->db, flags, NULL) != SQLITE_OK) {
 		c->db = c->d->db;
@@ -139,6 +140,7 @@ ss_db_free(struct ss_db *d)
 {
 	if (!d)
 		return;
+	sqlite3_blob_close(d->blob);
 	for (unsigned i = 0; i < d->nstmt; i++)
 		sqlite3_finalize(d->stmt[i].st);
 	sqlite3_close_v2(d->db);
@@ -186,10 +188,13 @@ ss_conn_acquire(struct ss_conn *c, struct ps_error *err)
 void
 ss_conn_close(struct ss_conn *c)
 {
-	if (c->d && !c->depth && sqlite3_get_autocommit(c->db))
+	if (c->d && !c->depth && sqlite3_get_autocommit(c->db)) {
+		sqlite3_blob_close(c->d->blob);
+		c->d->blob = NULL;
 		ss_pool_put(c->d);
-	else
+	} else {
 		ss_db_free(c->d);
+	}
 	c->d = NULL;
 	c->db = NULL;
 }
@@ -232,10 +237,13 @@ ss_read_begin(struct ss_conn *c, struct ps_error *err)
 	return r;
 }
 
-/* End the read snapshot, if one is open (a read commits nothing). */
+/* End the read snapshot, if one is open (a read commits nothing), and
+ * the blob handle that reads in it. */
 static void
 ss_read_finish(struct ss_conn *c)
 {
+	sqlite3_blob_close(c->d->blob);
+	c->d->blob = NULL;
 	if (!sqlite3_get_autocommit(c->db) && ss_txn(c, "COMMIT") != SQLITE_OK)
 		ss_txn(c, "ROLLBACK");
 }

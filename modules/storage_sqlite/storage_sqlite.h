@@ -42,6 +42,7 @@ struct ss_db {
 	sqlite3 *db;
 	struct ss_db *next; /* pool.c's list */
 	int sync;           /* enum ss_sync the connection commits with */
+	sqlite3_blob *blob; /* message.c's, open only inside a snapshot */
 	unsigned nstmt;
 	struct ss_stmt stmt[SS_STMTS];
 	char file[];

@@ -80,6 +80,7 @@ st_test_read_cache(void **state)
 	struct ps_error err = {""};
 	uint32_t uid = st_append(u, "INBOX", "Hello, world\r\n", 0, NULL);
 	uint32_t big = st_append_generated(u, "INBOX", 5, 200000, 1000);
+	uint32_t empty = st_append(u, "INBOX", "", 0, NULL);
 	unsigned char buf[300];
 	struct ps_mbox *mb = st_select(u, "INBOX", 0, NULL, NULL);
 	struct st_msgs m;
@@ -94,6 +95,10 @@ st_test_read_cache(void **state)
 	assert_memory_equal(buf, "world\r\n", 7);
 	assert_int_equal(st_ops.msg_read(mb, 9999, 0, buf, 10, &got, &err),
 			 PS_STORE_ENOMSG);
+	/* A message of no octets is there, and at its end at once. */
+	assert_int_equal(st_ops.msg_read(mb, empty, 0, buf, 10, &got, &err),
+			 0);
+	assert_int_equal(got, 0);
 	for (uint64_t off = 65000; off < 200000; off += 65536) {
 		assert_int_equal(st_ops.msg_read(mb, big, off, buf, sizeof(buf),
 						 &got, &err), 0);
