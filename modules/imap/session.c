@@ -183,13 +183,25 @@ imap_job_free(struct imap_job *j)
 	free(j);
 }
 
+/* One step of a job on the pool. The selected mailbox's handle is held
+ * for the step (storage.h mailbox_hold): a FETCH or SEARCH makes a
+ * storage call per message, and each would otherwise take a connection
+ * and a snapshot of its own. Released before the step ends, so a
+ * session waiting for its client holds nothing. */
 static void
 job_work(void *arg)
 {
 	struct imap_job *j = arg;
+	struct ps_mbox *mb = j->s->view && imap_cfg.store.mailbox_hold &&
+				     imap_cfg.store.mailbox_release
+			     ? j->s->view->mb : NULL;
 
 	j->more = 0;
+	if (mb)
+		imap_cfg.store.mailbox_hold(mb);
 	j->work(j);
+	if (mb)
+		imap_cfg.store.mailbox_release(mb);
 }
 
 static void job_done(void *arg);

@@ -311,7 +311,7 @@ ss_append_chunks(struct ps_store_append *a, struct ss_conn *c,
 		if (r == 0)
 			r = ss_step(c, st, err);
 	}
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 

@@ -49,7 +49,7 @@ ss_uids_collect(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
 				r = ss_err(err, r, "out of memory");
 		}
 	}
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 
@@ -97,7 +97,7 @@ ss_copy_insert(struct ss_conn *c, int64_t src, const struct ss_uids *u,
 		if (r == 0 && map)
 			r = map(u->v[i], uid, arg);
 	}
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 
@@ -165,7 +165,7 @@ ss_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	if (r == 0)
 		r = ss_name_canon(dest, canon, err);
 	if (r == 0)
-		r = ss_mbox_change(mb, set, nset, &u, &src, err);
+		r = ss_mbox_change(mb, set, nset, SS_SYNC_FULL, &u, &src, err);
 	if (r < 0)
 		return r;
 	r = ss_mbox_get(&mb->c, canon, 0, 1, &dst, err);

@@ -5,6 +5,7 @@
  * busy timeout instead of racing for UIDs. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,7 +56,7 @@ ss_conn_pragmas(struct ss_conn *c, struct ps_error *err)
 		wal = ss_step(c, st, err) == 1 && sqlite3_column_text(st, 0) &&
 		      strcmp((const char *)sqlite3_column_text(st, 0),
 			     "wal") == 0;
-		sqlite3_finalize(st);
+		ss_done(c, st);
 		if (!wal)
 			sqlite3_sleep(10);
 	}
@@ -101,32 +102,70 @@ ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		    SQLITE_OPEN_NOFOLLOW | (create ? SQLITE_OPEN_CREATE : 0);
+	size_t len = strlen(c->file) + 1;
 	int r;
 
-	if (sqlite3_open_v2(c->file, &c->db, flags, NULL) != SQLITE_OK) {
+	c->d = malloc(sizeof(*c->d) + len);
+	if (!c->d)
+		return ss_err(err, PS_ENOMEM, "out of memory");
+	c->d->next = NULL;
+	c->d->nstmt = 0;
+	c->d->sync = SS_SYNC_FULL; /* ss_conn_pragmas */
+	c->d->blob = NULL;
+	memcpy(c->d->file, c->file, len);
+	if (sqlite3_open_v2(c->file, &c->d->db, flags, NULL) != SQLITE_OK) {
+		c->db = c->d->db;
 		/* Only user_open creates: a handle's database that is gone
 		 * was deleted (user_delete) under it. */
 		r = !create && sqlite3_errcode(c->db) == SQLITE_CANTOPEN
 			? ss_err(err, PS_ENOENT, "the user's store was deleted")
 			: ss_dberr(c, err);
 	} else {
+		c->db = c->d->db;
 		sqlite3_busy_handler(c->db, ss_busy, NULL);
 		r = ss_conn_pragmas(c, err);
 	}
 	if (r < 0) {
 		/* Half set up: closed, never pooled. */
-		sqlite3_close_v2(c->db);
+		ss_db_free(c->d);
+		c->d = NULL;
 		c->db = NULL;
 	}
 	return r;
+}
+
+/* Close a connection and the statements it kept. */
+void
+ss_db_free(struct ss_db *d)
+{
+	if (!d)
+		return;
+	sqlite3_blob_close(d->blob);
+	for (unsigned i = 0; i < d->nstmt; i++)
+		sqlite3_finalize(d->stmt[i].st);
+	sqlite3_close_v2(d->db);
+	free(d);
 }
 
 void
 ss_conn_init(struct ss_conn *c, const char *file)
 {
 	c->db = NULL;
+	c->d = NULL;
 	c->file = file;
 	c->depth = 0;
+	c->held = 0;
+}
+
+/* Take an idle connection to the handle's file, if the pool has one: 1
+ * then, else 0. */
+int
+ss_conn_pooled(struct ss_conn *c)
+{
+	if (!c->d)
+		c->d = ss_pool_take(c->file);
+	c->db = c->d ? c->d->db : NULL;
+	return c->d != NULL;
 }
 
 /* For user_open: the database made if need be, and kept open until
@@ -134,33 +173,52 @@ ss_conn_init(struct ss_conn *c, const char *file)
 int
 ss_conn_create(struct ss_conn *c, struct ps_error *err)
 {
-	if (!c->db)
-		c->db = ss_pool_take(c->file);
-	return c->db ? 0 : ss_db_open(c, 1, err);
+	return ss_conn_pooled(c) ? 0 : ss_db_open(c, 1, err);
 }
 
 static int
 ss_conn_acquire(struct ss_conn *c, struct ps_error *err)
 {
-	if (c->db)
+	if (c->d)
 		return 0;
-	c->db = ss_pool_take(c->file);
-	return c->db ? 0 : ss_db_open(c, 0, err);
+	return ss_conn_pooled(c) ? 0 : ss_db_open(c, 0, err);
 }
 
 /* A connection left without a transaction goes back to the pool. */
 void
 ss_conn_close(struct ss_conn *c)
 {
-	if (c->db && !c->depth && sqlite3_get_autocommit(c->db))
-		ss_pool_put(c->file, c->db);
-	else
-		sqlite3_close_v2(c->db);
+	if (c->d && !c->depth && sqlite3_get_autocommit(c->db)) {
+		sqlite3_blob_close(c->d->blob);
+		c->d->blob = NULL;
+		ss_pool_put(c->d);
+	} else {
+		ss_db_free(c->d);
+	}
+	c->d = NULL;
 	c->db = NULL;
 }
 
+/* BEGIN, COMMIT and the like, from the statement cache too: SQLite's
+ * exec would compile them at every call. An SQLite result code. */
+static int
+ss_txn(struct ss_conn *c, const char *sql)
+{
+	struct ps_error scratch;
+	sqlite3_stmt *st = ss_prep_sql(c, &scratch, sql, "");
+	int rc;
+
+	if (!st)
+		return sqlite3_errcode(c->db) != SQLITE_OK
+			       ? sqlite3_errcode(c->db) : SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	ss_done(c, st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* A snapshot for the reads of one call; a callback that reads through
- * the same handle nests inside it. */
+ * the same handle nests inside it, and the next call of a held handle
+ * goes on with it. */
 int
 ss_read_begin(struct ss_conn *c, struct ps_error *err)
 {
@@ -169,8 +227,8 @@ ss_read_begin(struct ss_conn *c, struct ps_error *err)
 	if (c->depth++)
 		return 0;
 	r = ss_conn_acquire(c, err);
-	if (r == 0 && sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	if (r == 0 && sqlite3_get_autocommit(c->db) &&
+	    ss_txn(c, "BEGIN") != SQLITE_OK)
 		r = ss_dberr(c, err);
 	if (r < 0) {
 		c->depth = 0;
@@ -179,21 +237,77 @@ ss_read_begin(struct ss_conn *c, struct ps_error *err)
 	return r;
 }
 
+/* End the read snapshot, if one is open (a read commits nothing), and
+ * the blob handle that reads in it. */
+static void
+ss_read_finish(struct ss_conn *c)
+{
+	sqlite3_blob_close(c->d->blob);
+	c->d->blob = NULL;
+	if (!sqlite3_get_autocommit(c->db) && ss_txn(c, "COMMIT") != SQLITE_OK)
+		ss_txn(c, "ROLLBACK");
+}
+
 void
 ss_read_end(struct ss_conn *c)
 {
-	if (--c->depth)
+	if (--c->depth || c->held)
 		return;
-	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	ss_read_finish(c);
 	ss_conn_close(c);
+}
+
+/* Between ss_conn_hold and ss_conn_release the handle keeps its
+ * connection and the snapshot its first read opened, so the calls of
+ * one command pay once for what each would pay: the pool, the check
+ * that the file was not deleted (a stat), BEGIN and COMMIT and the
+ * locks they take and drop (four fcntl). A SEARCH that reads 200
+ * headers made 200 of each. A change ends the snapshot first, so it
+ * starts from the newest state, and the reads after it see it. */
+void
+ss_conn_hold(struct ss_conn *c)
+{
+	c->held = 1;
+}
+
+void
+ss_conn_release(struct ss_conn *c)
+{
+	c->held = 0;
+	if (!c->d || c->depth)
+		return;
+	ss_read_finish(c);
+	ss_conn_close(c);
+}
+
+/* Commit the next transaction with sync. WAL with synchronous=NORMAL
+ * writes the commit to the WAL without fsync: atomic and consistent
+ * still, and WAL recovery keeps a prefix of the commits (each frame's
+ * checksum covers those before it), so a later FULL commit makes the
+ * lazy ones before it durable too, and a power loss can only undo the
+ * last lazy ones. The pragma takes effect when compiled, so it is run
+ * with exec, and only when the level changes. */
+static int
+ss_sync_set(struct ss_conn *c, enum ss_sync sync)
+{
+	if (c->d->sync == (int)sync)
+		return SQLITE_OK;
+	c->d->sync = -1; /* unknown, should the pragma fail */
+	if (sqlite3_exec(c->db, sync == SS_SYNC_FULL
+				? "PRAGMA synchronous = FULL"
+				: "PRAGMA synchronous = NORMAL",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_errcode(c->db);
+	c->d->sync = (int)sync;
+	return SQLITE_OK;
 }
 
 /* Refuses a change inside a callback of the same handle, and a change
  * to a store user_delete removed while the handle was open (it would
- * vanish with the unlinked file). */
+ * vanish with the unlinked file). sync: how the commit reaches the
+ * disk. */
 int
-ss_write_begin(struct ss_conn *c, struct ps_error *err)
+ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 {
 	int moved = 0, r;
 
@@ -201,12 +315,15 @@ ss_write_begin(struct ss_conn *c, struct ps_error *err)
 		return ss_err(err, PS_ESTATE, "a change cannot be made from a "
 			      "callback of the same handle");
 	r = ss_conn_acquire(c, err);
+	if (r == 0)
+		ss_read_finish(c); /* a held handle's snapshot */
 	if (r == 0 && sqlite3_file_control(c->db, "main",
 					   SQLITE_FCNTL_HAS_MOVED, &moved) ==
 	    SQLITE_OK && moved)
 		r = ss_err(err, PS_ENOENT, "the user's store was deleted");
-	if (r == 0 && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL,
-				   NULL) != SQLITE_OK)
+	if (r == 0 && ss_sync_set(c, sync) != SQLITE_OK)
+		r = ss_dberr(c, err);
+	if (r == 0 && ss_txn(c, "BEGIN IMMEDIATE") != SQLITE_OK)
 		r = ss_dberr(c, err);
 	if (r < 0) {
 		ss_conn_close(c);
@@ -222,12 +339,12 @@ int
 ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
 {
 	c->depth = 0;
-	if (r == 0 && changed &&
-	    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (r == 0 && changed && ss_txn(c, "COMMIT") != SQLITE_OK)
 		r = ss_dberr(c, err);
 	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	ss_conn_close(c);
+		ss_txn(c, "ROLLBACK");
+	if (!c->held)
+		ss_conn_close(c);
 	return r;
 }
 
@@ -265,27 +382,76 @@ ss_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
 	return rc;
 }
 
+/* The cached statement for sql, prepared on first use. One that is
+ * handed out already (the same call nested in a callback) or one past
+ * the cache's room is prepared for this use alone. */
+static sqlite3_stmt *
+ss_stmt_get(struct ss_conn *c, const char *sql)
+{
+	struct ss_db *d = c->d;
+	struct ss_stmt *e = NULL;
+	sqlite3_stmt *st = NULL;
+
+	for (unsigned i = 0; i < d->nstmt; i++)
+		if (d->stmt[i].sql == sql) {
+			e = &d->stmt[i];
+			break;
+		}
+	if (e && !e->busy) {
+		e->busy = 1;
+		return e->st;
+	}
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (!e && d->nstmt < SS_STMTS) {
+		d->stmt[d->nstmt++] = (struct ss_stmt){
+			.sql = sql, .st = st, .busy = 1};
+	}
+	return st;
+}
+
+/* Give back a statement from ss_prep: reset for its next use (which
+ * also ends its read of the database), its values unbound so that no
+ * pointer to the caller's memory stays behind, or finalized if it was
+ * prepared for one use. NULL is ignored. */
+void
+ss_done(struct ss_conn *c, sqlite3_stmt *st)
+{
+	struct ss_db *d = c->d;
+
+	if (!st)
+		return;
+	for (unsigned i = 0; d && i < d->nstmt; i++)
+		if (d->stmt[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			d->stmt[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
 static sqlite3_stmt *
 ss_prepv(struct ss_conn *c, struct ps_error *err, const char *sql,
 	 const char *fmt, va_list ap)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = ss_stmt_get(c, sql);
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (!st) {
 		ss_dberr(c, err);
 		return NULL;
 	}
 	if (ss_bindv(st, fmt, ap) != SQLITE_OK) {
 		ss_dberr(c, err);
-		sqlite3_finalize(st);
+		ss_done(c, st);
 		return NULL;
 	}
 	return st;
 }
 
 sqlite3_stmt *
-ss_prep(struct ss_conn *c, struct ps_error *err, const char *sql,
-	const char *fmt, ...)
+ss_prep_sql(struct ss_conn *c, struct ps_error *err, const char *sql,
+	    const char *fmt, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
@@ -339,14 +505,14 @@ ss_runv(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
 	while ((r = ss_step(c, st, err)) == 1)
 		if (rows++ == 0 && v_r)
 			*v_r = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r < 0 ? r : rows;
 }
 
 /* Run a statement; the rows it changed or an error. */
 int
-ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
-	const char *fmt, ...)
+ss_exec_sql(struct ss_conn *c, struct ps_error *err, const char *sql,
+	    const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -360,8 +526,8 @@ ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
 /* The first column of a query's first row: 1 with *v_r set, 0 when there
  * is no row, or an error. */
 int
-ss_query_int(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
-	     const char *sql, const char *fmt, ...)
+ss_query_int_sql(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
+		 const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	int r;

@@ -40,7 +40,7 @@ ss_expunge_report(struct ss_conn *c, int64_t mbox, uint64_t modseq,
 				   (int64_t)modseq);
 	int r = st ? ss_uid_each(c, st, removed, arg, err) : PS_EIO;
 
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 
@@ -70,8 +70,11 @@ ss_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	size_t n = 0;
 	int r = ss_mbox_writable(mb, err);
 
+	/* No fsync: a power loss may bring expunged messages back, which
+	 * loses no mail (docs/architecture.md, Mail store). */
 	if (r == 0)
-		r = ss_mbox_change(mb, set, nset, &u, &row, err);
+		r = ss_mbox_change(mb, set, nset, SS_SYNC_LAZY, &u, &row,
+				   err);
 	if (r < 0)
 		return r;
 	r = ss_expunge_in(mb, &u, removed, arg, &n, err);

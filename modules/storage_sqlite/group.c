@@ -96,7 +96,7 @@ ss_group_run(struct ss_group *g, struct ss_conn *c)
 
 	g->busy = 1;
 	pthread_mutex_unlock(&ss_group_lock);
-	r = ss_write_begin(c, &err);
+	r = ss_write_begin(c, SS_SYNC_FULL, &err);
 	pthread_mutex_lock(&ss_group_lock);
 	batch = g->queue;
 	g->queue = NULL;

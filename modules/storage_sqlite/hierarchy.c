@@ -64,7 +64,7 @@ ss_mailbox_delete(struct ps_store_user *u, const char *name,
 	if (strcmp(canon, "INBOX") == 0)
 		return ss_err(err, PS_STORE_EBADNAME,
 			      "INBOX cannot be deleted");
-	r = ss_write_begin(&u->c, err);
+	r = ss_write_begin(&u->c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = ss_delete_in(&u->c, canon, err);
@@ -213,7 +213,7 @@ ss_mailbox_rename(struct ps_store_user *u, const char *from, const char *to,
 	    t[flen] == SS_DELIM)
 		return ss_err(err, PS_STORE_EBADNAME, "cannot move \"%s\" "
 			      "below itself", f);
-	r = ss_write_begin(&u->c, err);
+	r = ss_write_begin(&u->c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = ss_rename_in(&u->c, f, t, &moved, err);

@@ -46,7 +46,7 @@ ss_mbox_get(struct ss_conn *c, const char *name, int64_t id, int selectable,
 	rc = ss_step(c, st, err);
 	if (rc == 1)
 		ss_mbox_fill(st, r);
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	if (rc == 0 && name)
 		return ss_err(err, PS_STORE_ENOMBOX, "no mailbox \"%s\"", name);
 	if (rc == 0)
@@ -189,7 +189,7 @@ ss_usage(struct ss_conn *c, uint64_t *bytes_r, uint64_t *messages_r,
 	if (messages_r)
 		*messages_r = r == 1 ? (uint64_t)sqlite3_column_int64(st, 1)
 				     : 0;
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r < 0 ? r : 0;
 }
 
@@ -269,7 +269,7 @@ ss_mailbox_list(struct ps_store_user *u, ps_store_mailbox_fn fn, void *arg,
 		};
 		r = fn(&mb, arg);
 	}
-	sqlite3_finalize(st);
+	ss_done(&u->c, st);
 	ss_read_end(&u->c);
 	return r;
 }
@@ -304,7 +304,7 @@ ss_mailbox_create(struct ps_store_user *u, const char *name,
 	if (special_use & ~PS_MBOX_SPECIAL_USE)
 		return ss_err(err, PS_EINVAL, "0x%x is not special use",
 			      special_use & ~PS_MBOX_SPECIAL_USE);
-	r = ss_write_begin(&u->c, err);
+	r = ss_write_begin(&u->c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = ss_create_in(&u->c, canon, special_use, err);
@@ -324,7 +324,7 @@ ss_mailbox_subscribe(struct ps_store_user *u, const char *name,
 
 	if (r < 0)
 		return r;
-	r = ss_write_begin(&u->c, err);
+	r = ss_write_begin(&u->c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = subscribe ? ss_exec(&u->c, err, "INSERT OR IGNORE INTO"

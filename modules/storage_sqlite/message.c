@@ -86,7 +86,7 @@ ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		if (r == 0)
 			r = ss_msg_each(&mb->c, st, &kw, fn, arg, err);
 	}
-	sqlite3_finalize(st);
+	ss_done(&mb->c, st);
 	ss_read_end(&mb->c);
 	ss_kw_free(&kw);
 	ss_uidset_free(&s);
@@ -94,52 +94,72 @@ ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 }
 
 /* Copy up to len bytes at pos from the chunk in st's row (rowid, off,
- * length) into buf. */
+ * length) into buf, through the connection's blob handle: moving an
+ * open handle to another row costs little, opening one compiles a
+ * statement, and a SEARCH reads a header from every message. */
 static int
-ss_chunk_copy(struct ss_conn *c, sqlite3_stmt *st, sqlite3_blob **blob,
-	      uint64_t pos, unsigned char *buf, size_t len, size_t *n_r,
+ss_chunk_copy(struct ss_conn *c, sqlite3_stmt *st, uint64_t pos,
+	      unsigned char *buf, size_t len, size_t *n_r,
 	      struct ps_error *err)
 {
 	int64_t row = sqlite3_column_int64(st, 0);
 	uint64_t in = pos - (uint64_t)sqlite3_column_int64(st, 1);
 	uint64_t have = (uint64_t)sqlite3_column_int64(st, 2);
-	int rc;
+	int rc = SQLITE_ERROR;
 
 	*n_r = 0;
 	if (in >= have)
 		return 0;
 	*n_r = have - in < len ? (size_t)(have - in) : len;
-	rc = *blob ? sqlite3_blob_reopen(*blob, row)
-		   : sqlite3_blob_open(c->db, "main", "chunk", "data", row, 0,
-				       blob);
+	/* A handle that cannot move (its statement failed) is replaced. */
+	if (c->d->blob && sqlite3_blob_reopen(c->d->blob, row) != SQLITE_OK) {
+		sqlite3_blob_close(c->d->blob);
+		c->d->blob = NULL;
+	}
+	rc = c->d->blob ? SQLITE_OK
+			: sqlite3_blob_open(c->db, "main", "chunk", "data", row,
+					    0, &c->d->blob);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_blob_read(*blob, buf, (int)*n_r, (int)in);
+		rc = sqlite3_blob_read(c->d->blob, buf, (int)*n_r, (int)in);
 	return rc == SQLITE_OK ? 0 : ss_dberr(c, err);
 }
 
-/* The chunks from the one holding offset on, in order. */
+/* The message's chunks from the one holding offset on, in order, found
+ * in one statement. No row: no such message, or one of no octets. */
 static int
-ss_body_read(struct ss_conn *c, int64_t body, uint64_t offset,
+ss_body_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset,
 	     unsigned char *buf, size_t len, size_t *got_r,
 	     struct ps_error *err)
 {
-	sqlite3_blob *blob = NULL;
-	sqlite3_stmt *st = ss_prep(c, err, "SELECT rowid, off, length(data)"
-				   " FROM chunk WHERE body_id = ?1 AND off >="
-				   " (SELECT max(off) FROM chunk"
-				   "  WHERE body_id = ?1 AND off <= ?2)"
-				   " ORDER BY off", "ii", body,
+	struct ss_conn *c = &mb->c;
+	sqlite3_stmt *st = ss_prep(c, err, "SELECT c.rowid, c.off,"
+				   " length(c.data) FROM message m"
+				   " JOIN chunk c ON c.body_id = m.body_id"
+				   " WHERE m.mailbox_id = ?1 AND m.uid = ?2"
+				   " AND c.off >= (SELECT max(off) FROM chunk"
+				   "  WHERE body_id = m.body_id AND off <= ?3)"
+				   " ORDER BY c.off", "iui", mb->id, uid,
 				   (int64_t)offset);
-	int r = st ? 0 : PS_EIO;
+	int rows = 0, r = st ? 0 : PS_EIO;
 	size_t n;
 
 	while (r == 0 && *got_r < len && (r = ss_step(c, st, err)) == 1) {
-		r = ss_chunk_copy(c, st, &blob, offset + *got_r, buf + *got_r,
+		rows++;
+		r = ss_chunk_copy(c, st, offset + *got_r, buf + *got_r,
 				  len - *got_r, &n, err);
 		*got_r += n;
 	}
-	sqlite3_blob_close(blob);
-	sqlite3_finalize(st);
+	ss_done(c, st);
+	if (r == 0 && !rows) {
+		int64_t one;
+
+		r = ss_query_int(c, err, &one, "SELECT 1 FROM message"
+				 " WHERE mailbox_id = ? AND uid = ?", "iu",
+				 mb->id, uid);
+		if (r == 0)
+			r = ss_err(err, PS_STORE_ENOMSG,
+				   "no message with UID %u", uid);
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -147,7 +167,6 @@ int
 ss_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 	    size_t len, size_t *got_r, struct ps_error *err)
 {
-	int64_t body;
 	int r;
 
 	*got_r = 0;
@@ -156,20 +175,14 @@ ss_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 	r = ss_read_begin(&mb->c, err);
 	if (r < 0)
 		return r;
-	r = ss_query_int(&mb->c, err, &body, "SELECT body_id FROM message"
-			 " WHERE mailbox_id = ? AND uid = ?", "iu", mb->id,
-			 uid);
-	if (r == 0)
-		r = ss_err(err, PS_STORE_ENOMSG, "no message with UID %u",
-			   uid);
-	else if (r == 1)
-		r = ss_body_read(&mb->c, body, offset, buf, len, got_r, err);
+	r = ss_body_read(mb, uid, offset, buf, len, got_r, err);
 	ss_read_end(&mb->c);
 	return r;
 }
 
 /* The cache belongs to the body, so copies of a message share it. It is
- * no change a client sees: no MODSEQ, no notice. */
+ * no change a client sees: no MODSEQ, no notice, and no fsync (lost, it
+ * is parsed again). */
 int
 ss_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 		 size_t len, struct ps_error *err)
@@ -179,7 +192,7 @@ ss_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 	if (len > SS_CACHE_MAX)
 		return ss_err(err, PS_EINVAL, "a cache holds at most %d bytes",
 			      SS_CACHE_MAX);
-	r = ss_write_begin(&mb->c, err);
+	r = ss_write_begin(&mb->c, SS_SYNC_LAZY, err);
 	if (r < 0)
 		return r;
 	r = ss_exec(&mb->c, err, "UPDATE body SET cache = ?3 WHERE id ="
@@ -213,14 +226,14 @@ ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
 			     (int64_t)modseq);
 		r = st ? ss_msg_each(&mb->c, st, &kw, changed, arg, err)
 		       : PS_EIO;
-		sqlite3_finalize(st);
+		ss_done(&mb->c, st);
 	}
 	if (r == 0 && expunged) {
 		st = ss_prep(&mb->c, err, "SELECT uid FROM expunged WHERE"
 			     " mailbox_id = ? AND modseq > ? ORDER BY uid",
 			     "ii", mb->id, (int64_t)modseq);
 		r = st ? ss_uid_each(&mb->c, st, expunged, arg, err) : PS_EIO;
-		sqlite3_finalize(st);
+		ss_done(&mb->c, st);
 	}
 	ss_read_end(&mb->c);
 	ss_kw_free(&kw);

@@ -56,6 +56,8 @@ static const struct ps_storage_ops ss_ops = {
 	.append_msg_end = ss_append_msg_end,
 	.append_commit = ss_append_commit,
 	.append_abort = ss_append_abort,
+	.mailbox_hold = ss_mailbox_hold,
+	.mailbox_release = ss_mailbox_release,
 };
 
 /* Registration is only allowed here, so the table is published before

@@ -5,31 +5,24 @@
  * file, most recently used first, for the next handle on that file, up
  * to ss_config.idle_max of them per process. */
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "storage_sqlite.h"
 
-struct ss_idle {
-	struct ss_idle *next;
-	sqlite3 *db;
-	char file[];
-};
-
 static pthread_mutex_t ss_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ss_idle *ss_pool;
+static struct ss_db *ss_pool;
 static unsigned ss_pool_n;
 
 /* Unlink the first entry for file (NULL: any), or with all set every
  * such entry, returned as a list. */
-static struct ss_idle *
+static struct ss_db *
 ss_pool_unlink(const char *file, int all)
 {
-	struct ss_idle *got = NULL, **pp = &ss_pool;
+	struct ss_db *got = NULL, **pp = &ss_pool;
 
 	pthread_mutex_lock(&ss_pool_lock);
 	while (*pp) {
-		struct ss_idle *e = *pp;
+		struct ss_db *e = *pp;
 
 		if (file && strcmp(e->file, file) != 0) {
 			pp = &e->next;
@@ -47,58 +40,51 @@ ss_pool_unlink(const char *file, int all)
 }
 
 static void
-ss_pool_free(struct ss_idle *list)
+ss_pool_free(struct ss_db *list)
 {
 	while (list) {
-		struct ss_idle *next = list->next;
+		struct ss_db *next = list->next;
 
-		sqlite3_close_v2(list->db);
-		free(list);
+		ss_db_free(list);
 		list = next;
 	}
 }
 
 /* An idle connection to file, or NULL. One whose file was deleted or
  * replaced since (user_delete, here or in another process) is closed. */
-sqlite3 *
+struct ss_db *
 ss_pool_take(const char *file)
 {
-	struct ss_idle *e = ss_pool_unlink(file, 0);
-	sqlite3 *db;
+	struct ss_db *d = ss_pool_unlink(file, 0);
 	int moved = 0;
 
-	if (!e)
+	if (!d)
 		return NULL;
-	db = e->db;
-	free(e);
-	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED,
+	d->next = NULL;
+	if (sqlite3_file_control(d->db, "main", SQLITE_FCNTL_HAS_MOVED,
 				 &moved) != SQLITE_OK || moved) {
-		sqlite3_close_v2(db);
+		ss_db_free(d);
 		return NULL;
 	}
-	return db;
+	return d;
 }
 
-/* Keep db, which has no open transaction, for the next handle on file;
- * the least recently used connection goes when the pool is full. */
+/* Keep d, which has no open transaction, for the next handle on its
+ * file; the least recently used connection goes when the pool is full. */
 void
-ss_pool_put(const char *file, sqlite3 *db)
+ss_pool_put(struct ss_db *d)
 {
-	size_t len = strlen(file) + 1;
-	struct ss_idle *e = ss_config.idle_max ? malloc(sizeof(*e) + len)
-					       : NULL, *victim = NULL;
+	struct ss_db *victim = NULL;
 
-	if (!e) {
-		sqlite3_close_v2(db);
+	if (!ss_config.idle_max) {
+		ss_db_free(d);
 		return;
 	}
-	e->db = db;
-	memcpy(e->file, file, len);
 	pthread_mutex_lock(&ss_pool_lock);
-	e->next = ss_pool;
-	ss_pool = e;
+	d->next = ss_pool;
+	ss_pool = d;
 	if (++ss_pool_n > ss_config.idle_max) {
-		struct ss_idle **pp = &ss_pool;
+		struct ss_db **pp = &ss_pool;
 
 		while ((*pp)->next)
 			pp = &(*pp)->next;
@@ -107,7 +93,7 @@ ss_pool_put(const char *file, sqlite3 *db)
 		ss_pool_n--;
 	}
 	pthread_mutex_unlock(&ss_pool_lock);
-	ss_pool_free(victim);
+	ss_db_free(victim);
 }
 
 /* Close the idle connections to file (NULL: all of them). */

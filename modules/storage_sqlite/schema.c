@@ -104,7 +104,7 @@ ss_schema_version(struct ss_conn *c, int *v_r, struct ps_error *err)
 		return PS_EIO;
 	r = ss_step(c, st, err);
 	*v_r = r == 1 ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r < 0 ? r : 0;
 }
 
@@ -139,7 +139,7 @@ ss_schema_migrate(struct ss_conn *c, struct ps_error *err)
 
 	if (r < 0 || v == SS_SCHEMA_VERSION)
 		return r;
-	r = ss_write_begin(c, err);
+	r = ss_write_begin(c, SS_SYNC_FULL, err);
 	if (r < 0)
 		return r;
 	r = ss_schema_version(c, &v, err);

@@ -86,14 +86,16 @@ ss_claim_recent(struct ss_conn *c, const struct ss_mbox_row *row,
 	return r < 0 ? r : 0;
 }
 
-/* SELECT: RECENT is what this session claimed. */
+/* SELECT: RECENT is what this session claimed. A claim a power loss
+ * undoes makes the messages \Recent once more for the next session,
+ * which RFC 3501 2.3.2 allows ("only one session", at best): no fsync. */
 static int
 ss_select(struct ps_mbox *mb, const char *name, struct ss_mbox_row *row,
 	  struct ps_mailbox_status *st, uint32_t *first_r,
 	  struct ps_error *err)
 {
 	uint32_t recent = 0;
-	int r = ss_write_begin(&mb->c, err);
+	int r = ss_write_begin(&mb->c, SS_SYNC_LAZY, err);
 
 	if (r < 0)
 		return r;
@@ -164,8 +166,21 @@ ss_mailbox_close(struct ps_mbox *mb)
 {
 	if (!mb)
 		return;
+	ss_conn_release(&mb->c);
 	ss_conn_close(&mb->c);
 	free(mb);
+}
+
+void
+ss_mailbox_hold(struct ps_mbox *mb)
+{
+	ss_conn_hold(&mb->c);
+}
+
+void
+ss_mailbox_release(struct ps_mbox *mb)
+{
+	ss_conn_release(&mb->c);
 }
 
 /* EXAMINE (RFC 3501 6.3.2) allows no change to the mailbox. */
@@ -201,13 +216,13 @@ ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
  * the open: ss_mbox_current). On failure nothing is left to undo. */
 int
 ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-	       size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
-	       struct ps_error *err)
+	       size_t nset, enum ss_sync sync, struct ss_uidset *u,
+	       struct ss_mbox_row *row, struct ps_error *err)
 {
 	int r = ss_uidset(set, nset, u, err);
 
 	if (r == 0)
-		r = ss_write_begin(&mb->c, err);
+		r = ss_write_begin(&mb->c, sync, err);
 	if (r == 0) {
 		r = ss_mbox_current(mb, row, err);
 		if (r < 0)

@@ -25,10 +25,35 @@ struct ss_config {
 };
 extern struct ss_config ss_config;
 
-struct ss_conn {
+/* Statements a connection keeps prepared (db.c): the SQL every call
+ * runs is a few dozen constant strings, and compiling one costs more
+ * than running it. */
+#define SS_STMTS 64
+
+struct ss_stmt {
+	const char *sql;  /* the caller's constant text: the key */
+	sqlite3_stmt *st;
+	int busy;         /* handed out, not given back yet */
+};
+
+/* An open database with what it keeps between handles: its prepared
+ * statements and, while idle, its place in the pool (pool.c). */
+struct ss_db {
 	sqlite3 *db;
+	struct ss_db *next; /* pool.c's list */
+	int sync;           /* enum ss_sync the connection commits with */
+	sqlite3_blob *blob; /* message.c's, open only inside a snapshot */
+	unsigned nstmt;
+	struct ss_stmt stmt[SS_STMTS];
+	char file[];
+};
+
+struct ss_conn {
+	sqlite3 *db;      /* d->db while the handle holds d */
+	struct ss_db *d;
 	const char *file; /* the handle's user's database */
 	unsigned depth; /* open transaction levels: callbacks may read */
+	int held;       /* ss_conn_hold: d and a read snapshot stay */
 };
 
 struct ps_store_user {
@@ -73,26 +98,49 @@ struct ss_kw {
 	size_t split_cap, text_cap;
 };
 
+/* How far a change must have gone when its call returns (db.c). */
+enum ss_sync {
+	SS_SYNC_FULL, /* on the disk (the WAL fsynced): what a power loss
+		       * must not undo, new mail above all */
+	SS_SYNC_LAZY, /* in the WAL, not fsynced: survives the process's
+		       * crash, a power loss may undo it (flags, expunges,
+		       * \Recent claims, the cache) */
+};
+
 /* db.c */
 int ss_err(struct ps_error *err, int code, const char *fmt, ...)
 	PS_PRINTF(3, 4);
 int ss_dberr(struct ss_conn *c, struct ps_error *err);
+void ss_db_free(struct ss_db *d);
 void ss_conn_init(struct ss_conn *c, const char *file);
+int ss_conn_pooled(struct ss_conn *c);
 int ss_conn_create(struct ss_conn *c, struct ps_error *err);
 void ss_conn_close(struct ss_conn *c);
+void ss_conn_hold(struct ss_conn *c);
+void ss_conn_release(struct ss_conn *c);
 int ss_read_begin(struct ss_conn *c, struct ps_error *err);
 void ss_read_end(struct ss_conn *c);
-int ss_write_begin(struct ss_conn *c, struct ps_error *err);
+int ss_write_begin(struct ss_conn *c, enum ss_sync sync,
+		   struct ps_error *err);
 int ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err);
-sqlite3_stmt *ss_prep(struct ss_conn *c, struct ps_error *err,
-		      const char *sql, const char *fmt, ...);
+/* Statements come from the connection's cache, keyed by the address of
+ * their text: the macros accept only string literals ("" sql does not
+ * compile otherwise), so a key never stands for two texts. Give a
+ * statement back with ss_done, never sqlite3_finalize. */
+#define ss_prep(c, err, sql, ...) ss_prep_sql(c, err, "" sql, __VA_ARGS__)
+#define ss_exec(c, err, sql, ...) ss_exec_sql(c, err, "" sql, __VA_ARGS__)
+#define ss_query_int(c, err, v_r, sql, ...)                              \
+	ss_query_int_sql(c, err, v_r, "" sql, __VA_ARGS__)
+sqlite3_stmt *ss_prep_sql(struct ss_conn *c, struct ps_error *err,
+			  const char *sql, const char *fmt, ...);
+void ss_done(struct ss_conn *c, sqlite3_stmt *st);
 int ss_rebind(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err,
 	      const char *fmt, ...);
 int ss_step(struct ss_conn *c, sqlite3_stmt *st, struct ps_error *err);
-int ss_exec(struct ss_conn *c, struct ps_error *err, const char *sql,
-	    const char *fmt, ...);
-int ss_query_int(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
-		 const char *sql, const char *fmt, ...);
+int ss_exec_sql(struct ss_conn *c, struct ps_error *err, const char *sql,
+		const char *fmt, ...);
+int ss_query_int_sql(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
+		     const char *sql, const char *fmt, ...);
 
 /* group.c: fn makes one change on c, inside a shared transaction. */
 typedef int (*ss_group_fn)(void *arg, struct ss_conn *c,
@@ -101,8 +149,8 @@ int ss_group_commit(struct ss_conn *c, ss_group_fn fn, void *arg,
 		    struct ps_error *err);
 
 /* pool.c */
-sqlite3 *ss_pool_take(const char *file);
-void ss_pool_put(const char *file, sqlite3 *db);
+struct ss_db *ss_pool_take(const char *file);
+void ss_pool_put(struct ss_db *d);
 void ss_pool_forget(const char *file);
 
 /* schema.c */
@@ -156,8 +204,8 @@ int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
 int ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
 		    struct ps_error *err);
 int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-		   size_t nset, struct ss_uidset *u, struct ss_mbox_row *row,
-		   struct ps_error *err);
+		   size_t nset, enum ss_sync sync, struct ss_uidset *u,
+		   struct ss_mbox_row *row, struct ps_error *err);
 
 /* message.c */
 #define SS_MSG_SELECT                                                    \
@@ -202,6 +250,8 @@ int ss_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		    struct ps_mbox **mb_r, struct ps_mailbox_status *st_r,
 		    uint32_t *first_recent_r, struct ps_error *err);
 void ss_mailbox_close(struct ps_mbox *mb);
+void ss_mailbox_hold(struct ps_mbox *mb);
+void ss_mailbox_release(struct ps_mbox *mb);
 int ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set,
 		 size_t nset, ps_store_msg_fn fn, void *arg,
 		 struct ps_error *err);

@@ -98,8 +98,8 @@ ss_store_ranges(struct ss_store *s, const struct ss_uidset *set,
 		while (r == 0 && (r = ss_step(c, s->sel, err)) == 1)
 			r = ss_store_one(s, err);
 	}
-	sqlite3_finalize(s->sel);
-	sqlite3_finalize(s->upd);
+	ss_done(c, s->sel);
+	ss_done(c, s->upd);
 	return r;
 }
 
@@ -136,8 +136,12 @@ ss_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	struct ss_uidset u;
 	int r = ss_store_check(mb, mode, flags, keywords, nkeywords, err);
 
+	/* Flags are committed without fsync (docs/architecture.md, Mail
+	 * store): a power loss may undo the last changes, never lose mail,
+	 * as with Dovecot's default mail_fsync=optimized. */
 	if (r == 0)
-		r = ss_mbox_change(mb, set, nset, &u, &row, err);
+		r = ss_mbox_change(mb, set, nset, SS_SYNC_LAZY, &u, &row,
+				   err);
 	if (r < 0)
 		return r;
 	r = ss_mbox_bump(&mb->c, mb->id, &s.modseq, err);

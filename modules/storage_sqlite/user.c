@@ -38,7 +38,7 @@ ss_user_open(const char *user, uint64_t quota_bytes,
 	ss_conn_init(&u->c, u->file);
 	/* A pooled connection's database exists; else make the folder and
 	 * the database. Migrating an up-to-date one is one header read. */
-	if (!(u->c.db = ss_pool_take(u->file)))
+	if (!ss_conn_pooled(&u->c))
 		r = ss_mkdirs(u->dir, err);
 	if (r == 0)
 		r = ss_conn_create(&u->c, err);

@@ -11,6 +11,12 @@
  * append) is used by one thread at a time; any number of handles, in any
  * threads or processes, may work on the same user at once.
  *
+ * Durability: a call that returns 0 has committed its change atomically;
+ * an append is also on the disk then (power loss included). A backend
+ * may commit flag changes, expunges and \Recent claims without waiting
+ * for the disk: they survive a crash of the process, and a power loss
+ * may undo those made after the user's last append.
+ *
  * Errors: calls return 0, a negative PS_E* code, or one of PS_STORE_E*
  * below, with a message in err. Names are UTF-8 full names whose levels
  * are separated by ops->delimiter; "INBOX" (any case) always exists. */
@@ -236,6 +242,19 @@ struct ps_storage_ops {
 	int (*append_commit)(struct ps_store_append *a, uint32_t *uids_r,
 			     uint32_t *uidvalidity_r, struct ps_error *err);
 	void (*append_abort)(struct ps_store_append *a);
+
+	/* Since 1.3 (NULL in older backends). Bracket the calls one
+	 * command makes on mb, in the thread that makes them: in between
+	 * the backend may keep what each call would set up and tear down
+	 * (storage_sqlite: the connection and a read snapshot), so that a
+	 * SEARCH reading every header pays for it once. Reads in between
+	 * may see mb's mailbox as it was at the first of them, until a
+	 * change through mb itself; changes through other handles show
+	 * after the release. Release before the session waits for its
+	 * client: a held handle holds what the backend kept. Not nested;
+	 * mailbox_close releases too. */
+	void (*mailbox_hold)(struct ps_mbox *mb);
+	void (*mailbox_release)(struct ps_mbox *mb);
 };
 
 #endif

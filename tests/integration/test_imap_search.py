@@ -381,6 +381,30 @@ def test_imaplib(env):
     m.logout()
 
 
+def test_long_header(env):
+    """A header of some 9 KB, past the first read of a header (2 KiB),
+    with fields after it, and a body that looks like fields; LF lines in
+    a second message whose header ends at once."""
+    m = env.imaplib(ALICE)
+    assert m.create("LongHeader")[0] == "OK"
+    filler = "".join("X-Filler-%d: %s\r\n" % (i, "y" * 70)
+                     for i in range(120))
+    long = ("From: a@b.test\r\nSubject: first\r\n" + filler +
+            "X-Late: needle\r\nSubject: second\r\n\r\n"
+            "X-Body: notafield\r\n")
+    assert m.append("LongHeader", None, None, long.encode())[0] == "OK"
+    assert m.append("LongHeader", None, None,
+                    b"\nX-Body: notafield\n")[0] == "OK"
+    m.select("LongHeader")
+    assert m.search(None, "HEADER X-Late needle") == ("OK", [b"1"])
+    assert m.search(None, "SUBJECT second") == ("OK", [b"1"])
+    assert m.search(None, "SUBJECT first") == ("OK", [b"1"])
+    assert m.search(None, "HEADER X-Filler-119 yyy") == ("OK", [b"1"])
+    assert m.search(None, "HEADER X-Body notafield") == ("OK", [b""])
+    assert m.search(None, "BODY notafield") == ("OK", [b"1 2"])
+    m.logout()
+
+
 def test_utf8_accept_quoted(env):
     r = env.login()
     r.ok("ENABLE UTF8=ACCEPT")

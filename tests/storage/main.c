@@ -75,6 +75,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_status_recent),
 		cmocka_unit_test(st_test_fetch),
 		cmocka_unit_test(st_test_read_cache),
+		cmocka_unit_test(st_test_nested_reads),
+		cmocka_unit_test(st_test_hold),
 		cmocka_unit_test(st_test_store),
 		cmocka_unit_test(st_test_unchangedsince),
 		cmocka_unit_test(st_test_keyword_bounds),
@@ -92,6 +94,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_crash_before_commit),
 		cmocka_unit_test(st_test_crash_after_commit),
 		cmocka_unit_test(st_test_crash_during_commit),
+		cmocka_unit_test(st_test_crash_after_store),
 		cmocka_unit_test(st_test_big_message),
 	};
 	struct ps_error err = {""};

@@ -80,6 +80,8 @@ void st_test_uidvalidity(void **state);
 void st_test_status_recent(void **state);
 void st_test_fetch(void **state);
 void st_test_read_cache(void **state);
+void st_test_nested_reads(void **state);
+void st_test_hold(void **state);
 void st_test_store(void **state);
 void st_test_unchangedsince(void **state);
 void st_test_keyword_bounds(void **state);
@@ -97,6 +99,7 @@ void st_test_threads(void **state);
 void st_test_crash_before_commit(void **state);
 void st_test_crash_after_commit(void **state);
 void st_test_crash_during_commit(void **state);
+void st_test_crash_after_store(void **state);
 void st_test_big_message(void **state);
 
 #endif

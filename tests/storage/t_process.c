@@ -2,7 +2,8 @@
  * processes at once get unique increasing UIDs and lose nothing; a
  * process killed before, during or after a commit leaves its message
  * wholly absent or wholly present (RFC 3501 6.3.11: append is atomic);
- * a 50 MB message goes in and out in pieces with bounded memory. */
+ * flag changes and expunges that returned outlive a kill; a 50 MB
+ * message goes in and out in pieces with bounded memory. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +327,63 @@ st_test_crash_during_commit(void **state)
 		assert_int_equal(m.n, 1);
 		st_check_generated(u, m.m[0].uid, 20 + i, size);
 	}
+	st_ops.user_close(u);
+}
+
+/* Flag changes and expunges that returned survive a SIGKILL of their
+ * process right after (a backend may leave them unsynced, never
+ * unwritten: storage.h). */
+static void
+st_changer(const char *user, uint32_t seen, uint32_t gone, int fd)
+{
+	struct ps_store_user *u = st_child_user(user);
+	struct ps_error err = {""};
+	struct ps_uid_range s = { seen, seen }, g = { gone, gone };
+	struct ps_mailbox_status st;
+	struct ps_mbox *mb;
+	uint32_t recent;
+	char done = 'D';
+
+	if (st_ops.mailbox_open(u, "INBOX", 0, &mb, &st, &recent, &err) < 0 ||
+	    st_ops.msg_store(mb, &s, 1, PS_STORE_ADD, PS_FLAG_SEEN, NULL, 0,
+			     0, NULL, NULL, NULL, &err) < 0 ||
+	    st_ops.msg_store(mb, &g, 1, PS_STORE_ADD, PS_FLAG_DELETED, NULL,
+			     0, 0, NULL, NULL, NULL, &err) < 0 ||
+	    st_ops.expunge(mb, NULL, 0, NULL, NULL, &err) < 0 ||
+	    write(fd, &done, 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+void
+st_test_crash_after_store(void **state)
+{
+	static const char user[] = "crash-store@process.test";
+	struct ps_store_user *u = st_user(user, 0);
+	uint32_t a = st_append(u, "INBOX", "first\r\n", 0, NULL);
+	uint32_t b = st_append(u, "INBOX", "second\r\n", 0, NULL);
+	struct ps_mbox *mb;
+	struct st_msgs m;
+	int fds[2];
+	pid_t pid;
+	char done;
+
+	st_ops.user_close(u);
+	pid = st_fork_piped(fds);
+	if (pid == 0)
+		st_changer(user, a, b, fds[1]);
+	assert_int_equal(read(fds[0], &done, 1), 1);
+	kill(pid, SIGKILL);
+	st_reap(pid, 1);
+	close(fds[0]);
+	u = st_reopen(user);
+	mb = st_select(u, "INBOX", PS_OPEN_READONLY, NULL, NULL);
+	assert_int_equal(st_fetch(mb, NULL, 0, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.m[0].uid, a);
+	assert_int_equal(m.m[0].flags, PS_FLAG_SEEN);
+	st_ops.mailbox_close(mb);
 	st_ops.user_close(u);
 }
 

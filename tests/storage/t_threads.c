@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "suite.h"
 
@@ -104,8 +106,10 @@ st_threads_over_quota(struct ps_store_user *quota_u, struct st_thread *t)
 	for (int c = 0; c < ST_THREADS; c++)
 		assert_int_equal(pthread_create(&t[c].tid, NULL,
 						st_thread_main, &t[c]), 0);
-	/* Commit while they run, once they have passed the quota. */
-	for (int tries = 0; tries < 10000; tries++) {
+	/* Commit while they run, once they have passed the quota. The wait
+	 * is bounded in time, not in polls: a fast quota_get on a loaded
+	 * machine ran out of polls before the threads had committed. */
+	for (time_t end = time(NULL) + 60; time(NULL) < end; usleep(1000)) {
 		uint64_t bytes = 0, msgs = 0;
 
 		st_ops.quota_get(quota_u, &bytes, &msgs, &err);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mime.h"
+#include "mime_private.h"
 
 static struct mime_part *
 parse_chunked(const char *msg, size_t len, size_t chunk,
@@ -919,6 +920,20 @@ test_crlf_accounting(void **state)
 
 /* ---- Cache ----------------------------------------------------------- */
 
+/* Blobs already stored carry this checksum: the standard check values
+ * of CRC-32 (ISO-HDLC), whatever way it is computed. */
+static void
+test_cache_crc(void **state)
+{
+	unsigned char all[256];
+
+	assert_int_equal(mime_crc32("", 0), 0);
+	assert_int_equal(mime_crc32("123456789", 9), 0xcbf43926u);
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	assert_int_equal(mime_crc32(all, sizeof(all)), 0x29058c73u);
+}
+
 static void
 test_cache_reject(void **state)
 {
@@ -988,6 +1003,7 @@ main(void)
 		cmocka_unit_test(test_parts_limit),
 		cmocka_unit_test(test_header_budget),
 		cmocka_unit_test(test_crlf_accounting),
+		cmocka_unit_test(test_cache_crc),
 		cmocka_unit_test(test_cache_reject),
 		cmocka_unit_test(test_cache_sizes),
 	};
