@@ -152,14 +152,18 @@ static void
 batch_work(struct pop3_job *j)
 {
 	struct retr_batch *b = j->arg;
+	struct ps_mbox *mb = j->s->mbox;
 
 	b->out_len = 0;
+	/* One connection and snapshot for the round's reads (since 1.3). */
+	if (pop3_cfg.store.mailbox_hold)
+		pop3_cfg.store.mailbox_hold(mb);
 	while (b->cur < b->nreqs && b->out_len < b->round) {
 		j->result = 0;
 		if (!batch_chunk(j, b))
 			continue;
 		if (j->result < 0 && b->started)
-			return;
+			break;
 		if (j->result < 0)
 			b->out_len += (size_t)snprintf(
 				b->out + b->out_len, RETR_LINE, "-ERR %sMessage %"
@@ -173,6 +177,10 @@ batch_work(struct pop3_job *j)
 		b->offset = 0;
 		b->started = 0;
 	}
+	if (pop3_cfg.store.mailbox_release)
+		pop3_cfg.store.mailbox_release(mb);
+	if (j->result < 0 && b->started)
+		return;
 	j->result = 0;
 }
 
