@@ -8,6 +8,7 @@ on free loopback ports and stops it afterwards, and LineClient to talk to
 it. Standard library only; every wait is bounded.
 """
 
+import collections
 import glob
 import os
 import re
@@ -38,10 +39,26 @@ def quote(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# The ports free_port() handed out last: the kernel may offer a port again
+# as soon as it is closed, before the server that is to take it has bound
+# it (two listeners of one config got the same one).
+GIVEN_PORTS = collections.deque(maxlen=256)
+# tests/integration/run's pytest processes each take ports of their own
+# share (POSHTA_TEST_JOB of POSHTA_TEST_JOBS), so two never pick the same.
+# Port // 2: Linux gives bind() odd ports.
+JOB = int(os.environ.get("POSHTA_TEST_JOB", "0"))
+JOBS = int(os.environ.get("POSHTA_TEST_JOBS", "1"))
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(10000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in GIVEN_PORTS and port // 2 % JOBS == JOB:
+            GIVEN_PORTS.append(port)
+            return port
+    raise AssertionError("no free port but those just handed out")
 
 
 def clean_env(**extra):
@@ -340,7 +357,9 @@ class Poshtad:
             ]
         for name, opts in (listen if listen is not None
                            else {"echo": {}}).items():
-            port = self.ports.setdefault(name, free_port())
+            if name not in self.ports:
+                self.ports[name] = free_port()
+            port = self.ports[name]
             out.append("listen %s 127.0.0.1:%d {" % (name, port))
             opts = dict(opts)
             out.append("\tprotocol %s;" % opts.pop("protocol", "echo"))

@@ -1,8 +1,10 @@
 """Shared pieces for the imap.so integration tests (test_imap_*.py).
 
-start_imap() creates users with poshtactl and starts poshtad with imap.so
-(and smtp.so, so tests can deliver mail the way it really arrives: through
-SMTP, in another session, noticed over the bus). ImapRaw is a raw IMAP
+start_imap() creates users with poshtactl (Ctl.seed) and starts poshtad
+with imap.so (and smtp.so, so tests can deliver mail the way it really
+arrives: through SMTP, in another session, noticed over the bus);
+shared_imap() starts one for a whole module, whose tests keep apart
+with users of their own (ImapEnv.new_user). ImapRaw is a raw IMAP
 client for exact protocol checks: it sends tagged commands and returns
 every response line up to the tagged one, literals included.
 Standard library only; every wait is bounded.
@@ -18,6 +20,7 @@ from smtp_helpers import (ALIASES, DOMAIN, PASSWORDS, Ctl, backends)
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"
+NEW_USER_PASSWORD = "new user pass"
 
 IMAP_LISTENERS = {
     # Plain text allowed: the tests of commands need no TLS dance.
@@ -103,10 +106,11 @@ class ImapEnv:
 
     def new_user(self, quota=None):
         """A user of its own for a test on a shared server: its address
-        (the password is kept for login() and imaplib())."""
+        (the password is kept for login() and imaplib()). Every new user
+        has the same password, so its hash is made once a session."""
         address = "user%d@%s" % (next(self._users), DOMAIN)
-        self.passwords[address] = "pass of " + address
-        self.ctl.add_user(address, self.passwords[address])
+        self.passwords[address] = NEW_USER_PASSWORD
+        self.ctl.add_user_fast(address, NEW_USER_PASSWORD)
         if quota:
             self.ctl.ok("quota", "set", address, quota)
         return address
@@ -161,13 +165,7 @@ def start_imap(poshtad, listeners=("imap", "smtp"), extra=None,
     smtp.so on the listeners named (presets of IMAP_LISTENERS; extra maps
     a name to directives that override or add to its preset)."""
     ctl = Ctl(poshtad)
-    ctl.ok("domain", "add", DOMAIN)
-    for address, password in users.items():
-        ctl.add_user(address, password)
-    for alias, target in ALIASES:
-        ctl.ok("alias", "add", alias, target)
-    for address, size in quotas:
-        ctl.ok("quota", "set", address, size)
+    ctl.seed(users, ALIASES, quotas)
     listen = {}
     for name in list(listeners) + [n for n in (extra or {})
                                    if n not in listeners]:

@@ -2,6 +2,8 @@
 
 start_smtp() sets up users, aliases and quotas with poshtactl (auth_sqlite,
 storage_sqlite) and starts poshtad with smtp.so on the listeners asked for;
+Ctl.seed() gives a server a users database that poshtactl made once per
+session (yescrypt hashing is slow, slower still under sanitizers);
 SmtpClient is a raw SMTP client (multi-line replies, enhanced status
 codes); messages() reads a user's INBOX back through `poshtactl
 export-mbox`. Standard library only; every wait is bounded.
@@ -9,14 +11,16 @@ export-mbox`. Standard library only; every wait is bounded.
 
 import os
 import re
+import shutil
 import signal
 import smtplib
 import socket
+import sqlite3
 import ssl
 import subprocess
 import time
 
-from conftest import BUILDDIR, TIMEOUT, LineClient, quote, wait_for
+from conftest import BUILDDIR, TIMEOUT, LineClient, Poshtad, quote, wait_for
 
 POSHTACTL = os.path.join(BUILDDIR, "core", "poshtactl")
 
@@ -73,11 +77,64 @@ class Ctl:
         self.ok("user", "add", address, "--password-stdin",
                 stdin=password + "\n")
 
+    def add_user_fast(self, address, password):
+        """add_user, with the hash poshtactl made for password earlier in
+        this session (--hash-stdin): the database ends up the same."""
+        self.ok("user", "add", address, "--hash-stdin",
+                stdin=password_hash(self.poshtad.sdk, password) + "\n")
+
+    def seed(self, users=PASSWORDS, aliases=ALIASES, quotas=()):
+        """DOMAIN, users, aliases and quotas: what domain add, user add,
+        alias add and quota set would make, copied from the database they
+        made the first time this session asked for the same ones. Only
+        before anything else wrote the server's users database."""
+        db = os.path.join(self.poshtad.state, "users.db")
+        assert not os.path.exists(db), "seed() after the database exists"
+        shutil.copy(seeded_db(self.poshtad.sdk, users, aliases, quotas), db)
+
     def export(self, address, mailbox="INBOX"):
         return self.run("export-mbox", address, "--mailbox", mailbox)
 
     def messages(self, address, mailbox="INBOX"):
         return parse_mbox(self.export(address, mailbox))
+
+
+# Users databases made by poshtactl, by what they hold; each made once per
+# session under the sdk's directory.
+SEEDS = {}
+
+
+def seeded_db(sdk, users, aliases=(), quotas=()):
+    """The path of a users database holding DOMAIN, users, aliases and
+    quotas (address, size), made with poshtactl the first time."""
+    key = (sdk.moduledir, tuple(sorted(users.items())), tuple(aliases),
+           tuple(quotas))
+    if key not in SEEDS:
+        root = os.path.join(os.path.dirname(sdk.moduledir), "seeds",
+                            str(len(SEEDS)))
+        ctl = Ctl(Poshtad(sdk, None, root))
+        ctl.ok("domain", "add", DOMAIN)
+        for address, password in users.items():
+            ctl.add_user(address, password)
+        for alias, target in aliases:
+            ctl.ok("alias", "add", alias, target)
+        for address, size in quotas:
+            ctl.ok("quota", "set", address, size)
+        SEEDS[key] = os.path.join(ctl.poshtad.state, "users.db")
+    return SEEDS[key]
+
+
+def password_hash(sdk, password):
+    """The crypt(3) hash poshtactl made for password (read from the
+    auth_sqlite database it went into), once per session."""
+    address = "hash@" + DOMAIN
+    db = sqlite3.connect(seeded_db(sdk, {address: password}))
+    try:
+        (found,) = db.execute("SELECT hash FROM users WHERE address = ?",
+                              (address,)).fetchone()
+    finally:
+        db.close()
+    return found
 
 
 def backends(poshtad):
@@ -226,13 +283,7 @@ def start_smtp(poshtad, listeners=("smtp",), extra=None, smtp_opts=None,
     with smtp.so. listeners names presets of LISTENERS; extra maps a
     listener name to directives that override or add to its preset."""
     ctl = Ctl(poshtad)
-    ctl.ok("domain", "add", DOMAIN)
-    for address, password in users.items():
-        ctl.add_user(address, password)
-    for alias, target in aliases:
-        ctl.ok("alias", "add", alias, target)
-    for address, size in quotas:
-        ctl.ok("quota", "set", address, size)
+    ctl.seed(users, aliases, quotas)
     listen = {}
     names = list(listeners) + [n for n in (extra or {}) if n not in listeners]
     for name in names:

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from conftest import sanitized, wait_for
-from imap_helpers import ALICE, start_imap
+from imap_helpers import ALICE, shared_imap, start_imap
 from smtp_helpers import parse_mbox
 
 MSG = (b"From: bob@example.test\r\nTo: alice@example.test\r\n"
@@ -22,21 +22,27 @@ MSG = (b"From: bob@example.test\r\nTo: alice@example.test\r\n"
        b"\tindented\r\nlast line without end")
 
 
+@pytest.fixture(scope="module")
+def env(sdk, certs, tmp_path_factory):
+    yield from shared_imap(sdk, certs, tmp_path_factory,
+                           imap_opts={"append_limit": "100k"})
+
+
 @pytest.fixture
-def env(poshtad):
-    return start_imap(poshtad, imap_opts={"append_limit": "100k"})
+def user(env):
+    return env.new_user()
 
 
-def uidvalidity(env, mailbox="INBOX"):
-    r = env.login()
+def uidvalidity(env, user, mailbox="INBOX"):
+    r = env.login(user)
     text = b"\n".join(r.ok("EXAMINE " + mailbox))
     r.close()
     return int(re.search(rb"UIDVALIDITY (\d+)", text).group(1))
 
 
-def exported(env, mailbox="INBOX"):
+def exported(env, user, mailbox="INBOX"):
     """[(From_ line, message as parse_mbox gives it)] of the mailbox."""
-    data = env.ctl.export(ALICE, mailbox)
+    data = env.ctl.export(user, mailbox)
     froms = [l for l in data.split(b"\n")
              if l.startswith(b"From MAILER-DAEMON ")]
     msgs = parse_mbox(data)
@@ -54,17 +60,17 @@ def as_exported(msg, status=b""):
     return head + b"\n" + status + b"\n" + body
 
 
-def mailbox_bytes(env, mailbox="INBOX"):
-    for line in env.ctl.ok("mailbox", "list", ALICE).splitlines():
+def mailbox_bytes(env, user, mailbox="INBOX"):
+    for line in env.ctl.ok("mailbox", "list", user).splitlines():
         f = line.split("\t")
         if f[0] == mailbox:
             return int(f[1]), int(f[3])
     raise AssertionError("no %s" % mailbox)
 
 
-def test_append_flags_date_and_exact_octets(env):
-    validity = uidvalidity(env)
-    m = env.imaplib(ALICE)
+def test_append_flags_date_and_exact_octets(env, user):
+    validity = uidvalidity(env, user)
+    m = env.imaplib(user)
     when = datetime.datetime(2024, 3, 5, 13, 4, 5, tzinfo=datetime.timezone(
         datetime.timedelta(hours=2)))
     typ, data = m.append("INBOX", "(\\Seen \\Flagged $Work)",
@@ -75,7 +81,7 @@ def test_append_flags_date_and_exact_octets(env):
     typ, data = m.append("INBOX", None, None, MSG)
     assert data == [b"[APPENDUID %d 2] Append completed" % validity]
     m.logout()
-    [(from1, msg1), (from2, msg2)] = exported(env)
+    [(from1, msg1), (from2, msg2)] = exported(env, user)
     assert from1 == b"From MAILER-DAEMON Tue Mar  5 11:04:05 2024"
     assert msg1 == as_exported(MSG, b"Status: RO\nX-Status: F\n")
     assert msg2 == as_exported(MSG)
@@ -83,10 +89,10 @@ def test_append_flags_date_and_exact_octets(env):
     assert from2.endswith(b" %d" % year)
 
 
-def test_multiappend_one_transaction(env):
-    validity = uidvalidity(env)
+def test_multiappend_one_transaction(env, user):
+    validity = uidvalidity(env, user)
     one, two, three = MSG, MSG.replace(b"hello", b"two"), b"x\r\n"
-    r = env.login()
+    r = env.login(user)
     r.send(b"a APPEND INBOX (\\Seen) {%d}\r\n" % len(one))
     assert r.line().startswith(b"+ ")
     r.send(one + b' (\\Draft) "05-Mar-2024 13:04:05 +0200" {%d}\r\n'
@@ -96,7 +102,7 @@ def test_multiappend_one_transaction(env):
     r.send(two + b" {%d+}\r\n" % len(three) + three + b"\r\n")
     lines, tagged = r.until("a")
     assert tagged == b"a OK [APPENDUID %d 1:3] Append completed" % validity
-    got = exported(env)
+    got = exported(env, user)
     assert [m for _, m in got] == [
         as_exported(one, b"Status: RO\n"),
         as_exported(two, b"X-Status: T\n"),
@@ -104,8 +110,8 @@ def test_multiappend_one_transaction(env):
     assert got[1][0] == b"From MAILER-DAEMON Tue Mar  5 11:04:05 2024"
 
 
-def test_multiappend_all_or_nothing(env):
-    r = env.login()
+def test_multiappend_all_or_nothing(env, user):
+    r = env.login(user)
     # A bad date-time in the second message: refused before its octets,
     # and the first is not stored either.
     r.send(b"a APPEND INBOX {%d}\r\n" % len(MSG))
@@ -125,12 +131,12 @@ def test_multiappend_all_or_nothing(env):
     assert tagged.startswith(b"c BAD ")
     lines, tagged = r.command("NOOP")
     assert tagged == b"t2 OK NOOP completed"
-    assert exported(env) == []
-    assert mailbox_bytes(env) == (0, 0)
+    assert exported(env, user) == []
+    assert mailbox_bytes(env, user) == (0, 0)
 
 
-def test_append_to_selected_mailbox_shows_exists(env):
-    r = env.login()
+def test_append_to_selected_mailbox_shows_exists(env, user):
+    r = env.login(user)
     r.ok("SELECT INBOX")
     r.send(b"a APPEND inbox {%d+}\r\n" % len(MSG) + MSG + b"\r\n")
     lines, tagged = r.until("a")
@@ -139,10 +145,9 @@ def test_append_to_selected_mailbox_shows_exists(env):
     assert r.ok("NOOP") == []
 
 
-def test_refused_before_the_literal(poshtad):
-    env = start_imap(poshtad, imap_opts={"append_limit": "100k"},
-                     quotas=[(ALICE, "4k")])
-    r = env.login()
+def test_refused_before_the_literal(env):
+    user = env.new_user(quota="4k")
+    r = env.login(user)
     lines = r.ok("CAPABILITY")
     for word in (b"APPENDLIMIT=102400", b"MULTIAPPEND", b"UIDPLUS",
                  b"MOVE"):
@@ -171,11 +176,11 @@ def test_refused_before_the_literal(poshtad):
     r.send(b"z" * 2998 + b"\r\n\r\n")
     lines, tagged = r.until("y")
     assert tagged.startswith(b"y OK [APPENDUID ")
-    assert mailbox_bytes(env) == (1, 3000)
+    assert mailbox_bytes(env, user) == (1, 3000)
 
 
-def test_nonsync_over_limit_is_read_and_dropped(env):
-    r = env.login()
+def test_nonsync_over_limit_is_read_and_dropped(env, user):
+    r = env.login(user)
     # What the literal holds must not run as commands.
     body = b"b LOGOUT\r\n" * 20000
     r.send(b"a APPEND INBOX {%d+}\r\n" % len(body) + body +
@@ -189,7 +194,7 @@ def test_nonsync_over_limit_is_read_and_dropped(env):
     assert r.line() == b"d NO [TOOBIG] Message larger than APPENDLIMIT"
     assert r.line().startswith(b"* BYE ")
     r.lc.expect_eof()
-    assert exported(env) == []
+    assert exported(env, user) == []
 
 
 def vmhwm_kib(pid):
@@ -201,6 +206,7 @@ def vmhwm_kib(pid):
 
 
 def test_big_append_keeps_memory_flat(poshtad):
+    # A server of its own: no APPENDLIMIT.
     env = start_imap(poshtad)
     [worker] = env.poshtad.workers()
     r = env.login()
@@ -227,7 +233,7 @@ def test_big_append_keeps_memory_flat(poshtad):
     # checks the bound.
     if not sanitized():
         assert grown < 6 * 1024, "worker's peak grew by %d KiB" % grown
-    assert mailbox_bytes(env) == (2, size + len(MSG))
+    assert mailbox_bytes(env, ALICE) == (2, size + len(MSG))
 
 
 def spool_fds(pid):
@@ -242,9 +248,9 @@ def spool_fds(pid):
     return found
 
 
-def test_dropped_connection_mid_literal_stores_nothing(env):
+def test_dropped_connection_mid_literal_stores_nothing(env, user):
     [worker] = env.poshtad.workers()
-    r = env.login()
+    r = env.login(user)
     r.send(b"a APPEND INBOX {90000}\r\n")
     assert r.line().startswith(b"+ ")
     r.lc.sock.sendall(b"z" * 70000)
@@ -253,21 +259,21 @@ def test_dropped_connection_mid_literal_stores_nothing(env):
     r.close()
     # ...and aborted once the client is gone.
     wait_for("no spool file", lambda: not spool_fds(worker))
-    assert exported(env) == []
-    assert mailbox_bytes(env) == (0, 0)
+    assert exported(env, user) == []
+    assert mailbox_bytes(env, user) == (0, 0)
     # A MULTIAPPEND dropped after its first message: nothing either.
-    r = env.login()
+    r = env.login(user)
     r.send(b"b APPEND INBOX {%d+}\r\n" % len(MSG) + MSG + b" {50}\r\n")
     assert r.line().startswith(b"+ ")
     r.close()
     wait_for("no spool file", lambda: not spool_fds(worker))
-    assert exported(env) == []
-    assert "store error" not in env.poshtad.log()
+    assert exported(env, user) == []
+    assert "store error user=%s" % user not in env.poshtad.log()
 
 
-def test_pipelined_append_then_noop_in_order(env):
-    validity = uidvalidity(env)
-    r = env.login()
+def test_pipelined_append_then_noop_in_order(env, user):
+    validity = uidvalidity(env, user)
+    r = env.login(user)
     r.ok("SELECT INBOX")
     r.send(b"a APPEND INBOX {%d+}\r\n" % len(MSG) + MSG + b"\r\n"
            b"b NOOP\r\n"

@@ -7,13 +7,13 @@ import zlib
 
 import pytest
 
-from imap_helpers import ALICE, start_imap
-from smtp_helpers import PASSWORDS
+from imap_helpers import shared_imap
 
 
-@pytest.fixture
-def env(poshtad):
-    return start_imap(poshtad, listeners=("imap", "imaps", "smtp"))
+@pytest.fixture(scope="module")
+def env(sdk, certs, tmp_path_factory):
+    yield from shared_imap(sdk, certs, tmp_path_factory,
+                           listeners=("imap", "imaps", "smtp"))
 
 
 class Deflated:
@@ -51,10 +51,11 @@ def compressed(r):
 
 @pytest.mark.parametrize("name", ["imap", "imaps"])
 def test_compressed_session(env, name):
+    user = env.new_user()
     for i in range(3):
-        env.deliver(ALICE, subject="message %d" % i)
+        env.deliver(user, subject="message %d" % i)
     r = env.raw(name, tls=name == "imaps")
-    r.ok('LOGIN %s "%s"' % (ALICE, PASSWORDS[ALICE]))
+    r.ok('LOGIN %s "%s"' % (user, env.passwords[user]))
     z = compressed(r)
     z.send("a SELECT INBOX\r\n")
     lines, tagged = z.until("a")

@@ -9,42 +9,47 @@ import re
 
 import pytest
 
-from imap_helpers import ALICE, start_imap
+from imap_helpers import shared_imap
 from smtp_helpers import parse_mbox
 
 
+@pytest.fixture(scope="module")
+def env(sdk, certs, tmp_path_factory):
+    yield from shared_imap(sdk, certs, tmp_path_factory)
+
+
 @pytest.fixture
-def env(poshtad):
-    return start_imap(poshtad)
+def user(env):
+    return env.new_user()
 
 
-def subjects(env, mailbox="INBOX"):
+def subjects(env, user, mailbox="INBOX"):
     return [re.search(rb"Subject: (\S+)", m).group(1).decode()
-            for m in parse_mbox(env.ctl.export(ALICE, mailbox))]
+            for m in parse_mbox(env.ctl.export(user, mailbox))]
 
 
-def selected(env, n):
+def selected(env, user, n):
     for i in range(n):
-        env.deliver(ALICE, subject="m%d" % (i + 1))
-    r = env.login()
+        env.deliver(user, subject="m%d" % (i + 1))
+    r = env.login(user)
     assert b"* %d EXISTS" % n in r.ok("SELECT INBOX")
     return r
 
 
-def make_mailbox(env, name, messages=1):
+def make_mailbox(env, user, name, messages=1):
     """A mailbox with messages in it (CREATE is another file's job:
     poshtactl's import creates the mailbox)."""
-    path = env.poshtad.root + "/seed.mbox"
+    path = "%s/seed-%s.mbox" % (env.poshtad.root, user)
     with open(path, "wb") as f:
         for i in range(messages):
             f.write(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"
                     b"Subject: seed%d\n\nseed\n\n" % i)
-    env.ctl.ok("import-mbox", ALICE, path, "--mailbox", name)
+    env.ctl.ok("import-mbox", user, path, "--mailbox", name)
 
 
-def uid_state(env, name):
+def uid_state(env, user, name):
     """(UIDVALIDITY, UIDNEXT) of a mailbox, from another session."""
-    r = env.login()
+    r = env.login(user)
     text = b"\n".join(r.ok("EXAMINE " + name))
     r.close()
     return (int(re.search(rb"UIDVALIDITY (\d+)", text).group(1)),
@@ -53,13 +58,13 @@ def uid_state(env, name):
 
 # ---- EXPUNGE ----------------------------------------------------------------
 
-def test_expunge_responses_from_the_highest_number(env):
-    r = selected(env, 6)
+def test_expunge_responses_from_the_highest_number(env, user):
+    r = selected(env, user, 6)
     r.ok("STORE 2:3,5 +FLAGS.SILENT (\\Deleted)")
     lines, tagged = r.command("EXPUNGE")
     assert tagged == b"t4 OK Expunge completed"
     assert lines == [b"* 5 EXPUNGE", b"* 3 EXPUNGE", b"* 2 EXPUNGE"]
-    assert subjects(env) == ["m1", "m4", "m6"]
+    assert subjects(env, user) == ["m1", "m4", "m6"]
     # The numbers moved: 3 is m6 now.
     assert r.ok("STORE 3 +FLAGS (\\Deleted)") == [
         b"* 3 FETCH (FLAGS (\\Deleted \\Recent))"]
@@ -67,13 +72,13 @@ def test_expunge_responses_from_the_highest_number(env):
     assert r.ok("EXPUNGE") == []
 
 
-def test_uid_expunge_only_the_given_ones(env):
-    r = selected(env, 5)
+def test_uid_expunge_only_the_given_ones(env, user):
+    r = selected(env, user, 5)
     r.ok("STORE 1:4 +FLAGS.SILENT (\\Deleted)")
     lines, tagged = r.command("UID EXPUNGE 2,4:5")
     assert tagged == b"t4 OK Expunge completed"
     assert lines == [b"* 4 EXPUNGE", b"* 2 EXPUNGE"]
-    assert subjects(env) == ["m1", "m3", "m5"]
+    assert subjects(env, user) == ["m1", "m3", "m5"]
     # UIDs the client never saw are no error, and expunge nothing.
     lines, tagged = r.command("UID EXPUNGE 9:20")
     assert tagged == b"t5 OK Expunge completed" and lines == []
@@ -83,21 +88,21 @@ def test_uid_expunge_only_the_given_ones(env):
     assert tagged.startswith(b"t7 BAD")
 
 
-def test_expunge_with_imaplib(env):
+def test_expunge_with_imaplib(env, user):
     for i in range(3):
-        env.deliver(ALICE, subject="m%d" % (i + 1))
-    m = env.imaplib(ALICE)
+        env.deliver(user, subject="m%d" % (i + 1))
+    m = env.imaplib(user)
     m.select("INBOX")
     m.store("1,3", "+FLAGS.SILENT", "(\\Deleted)")
     typ, data = m.expunge()
     assert typ == "OK" and data == [b"3", b"1"]
     m.logout()
-    assert subjects(env) == ["m2"]
+    assert subjects(env, user) == ["m2"]
 
 
-def test_expunge_read_only_refused(env):
-    env.deliver(ALICE)
-    r = env.login()
+def test_expunge_read_only_refused(env, user):
+    env.deliver(user)
+    r = env.login(user)
     r.ok("SELECT INBOX")
     r.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
     r.ok("EXAMINE INBOX")
@@ -105,14 +110,14 @@ def test_expunge_read_only_refused(env):
     assert tagged == b"t5 NO Mailbox is read-only"
     lines, tagged = r.command("UID EXPUNGE 1")
     assert tagged == b"t6 NO Mailbox is read-only"
-    assert len(subjects(env)) == 1
+    assert len(subjects(env, user)) == 1
 
 
-def test_other_session_told_at_next_noop_not_during_fetch(env):
+def test_other_session_told_at_next_noop_not_during_fetch(env, user):
     """RFC 9051 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH,
     so the client's numbers stay valid; the next NOOP tells."""
-    r = selected(env, 3)
-    other = env.login()
+    r = selected(env, user, 3)
+    other = env.login(user)
     other.ok("SELECT INBOX")
     r.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
     assert r.ok("EXPUNGE") == [b"* 2 EXPUNGE"]
@@ -131,9 +136,9 @@ def test_other_session_told_at_next_noop_not_during_fetch(env):
         b"* 2 FETCH (FLAGS ())"]
 
 
-def test_uid_store_may_tell_of_expunges(env):
-    r = selected(env, 3)
-    other = env.login()
+def test_uid_store_may_tell_of_expunges(env, user):
+    r = selected(env, user, 3)
+    other = env.login(user)
     other.ok("SELECT INBOX")
     r.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
     r.ok("EXPUNGE")
@@ -143,11 +148,11 @@ def test_uid_store_may_tell_of_expunges(env):
 
 # ---- COPY ---------------------------------------------------------------
 
-def test_copyuid_exact(env):
-    make_mailbox(env, "Archive")
-    validity, uidnext = uid_state(env, "Archive")
+def test_copyuid_exact(env, user):
+    make_mailbox(env, user, "Archive")
+    validity, uidnext = uid_state(env, user, "Archive")
     assert uidnext == 2
-    r = selected(env, 5)
+    r = selected(env, user, 5)
     lines, tagged = r.command("COPY 2,4:5 Archive")
     assert tagged == b"t3 OK [COPYUID %d 2,4:5 2:4] Copy completed" % (
         validity)
@@ -158,21 +163,21 @@ def test_copyuid_exact(env):
     # Nothing copied: no COPYUID.
     lines, tagged = r.command("UID COPY 7:9 Archive")
     assert tagged == b"t5 OK Copy completed"
-    assert subjects(env, "Archive") == ["seed0", "m2", "m4", "m5", "m1",
-                                        "m5"]
-    assert len(subjects(env)) == 5
+    assert subjects(env, user, "Archive") == ["seed0", "m2", "m4", "m5",
+                                              "m1", "m5"]
+    assert len(subjects(env, user)) == 5
     # Copying into the selected mailbox shows the copies at once.
-    validity_in, _ = uid_state(env, "INBOX")
+    validity_in, _ = uid_state(env, user, "INBOX")
     lines, tagged = r.command("COPY 1 INBOX")
     assert tagged == b"t6 OK [COPYUID %d 1 6] Copy completed" % validity_in
     assert lines[0] == b"* 6 EXISTS"
 
 
-def test_copy_with_imaplib_and_trycreate(env):
-    make_mailbox(env, "Work")
+def test_copy_with_imaplib_and_trycreate(env, user):
+    make_mailbox(env, user, "Work")
     for i in range(2):
-        env.deliver(ALICE, subject="m%d" % (i + 1))
-    m = env.imaplib(ALICE)
+        env.deliver(user, subject="m%d" % (i + 1))
+    m = env.imaplib(user)
     m.select("INBOX")
     typ, data = m.copy("1:2", "Work")
     assert typ == "OK"
@@ -182,27 +187,27 @@ def test_copy_with_imaplib_and_trycreate(env):
     typ, data = m.uid("MOVE", "1", "Nowhere")
     assert typ == "NO" and data == [b"[TRYCREATE] Mailbox does not exist"]
     m.logout()
-    assert subjects(env, "Work") == ["seed0", "m1", "m2"]
-    assert subjects(env) == ["m1", "m2"]
+    assert subjects(env, user, "Work") == ["seed0", "m1", "m2"]
+    assert subjects(env, user) == ["m1", "m2"]
 
 
-def test_copy_over_quota(poshtad):
-    env = start_imap(poshtad, quotas=[(ALICE, "2k")])
-    make_mailbox(env, "Archive")
-    env.deliver(ALICE, body="Subject: big\r\n\r\n" + "x" * 900 + "\r\n")
-    r = env.login()
+def test_copy_over_quota(env):
+    user = env.new_user(quota="2k")
+    make_mailbox(env, user, "Archive")
+    env.deliver(user, body="Subject: big\r\n\r\n" + "x" * 900 + "\r\n")
+    r = env.login(user)
     r.ok("SELECT INBOX")
     lines, tagged = r.command("COPY 1 Archive")
     assert tagged == b"t3 NO [OVERQUOTA] Quota exceeded"
-    assert subjects(env, "Archive") == ["seed0"]
+    assert subjects(env, user, "Archive") == ["seed0"]
 
 
 # ---- MOVE -------------------------------------------------------------------
 
-def test_move_responses_in_order(env):
-    make_mailbox(env, "Archive")
-    validity, uidnext = uid_state(env, "Archive")
-    r = selected(env, 4)
+def test_move_responses_in_order(env, user):
+    make_mailbox(env, user, "Archive")
+    validity, uidnext = uid_state(env, user, "Archive")
+    r = selected(env, user, 4)
     lines, tagged = r.command("UID MOVE 2:3 Archive")
     assert lines == [b"* OK [COPYUID %d 2:3 2:3] Moved" % validity,
                      b"* 3 EXPUNGE", b"* 2 EXPUNGE"]
@@ -210,34 +215,34 @@ def test_move_responses_in_order(env):
     lines, tagged = r.command("MOVE 2 Archive")
     assert lines == [b"* OK [COPYUID %d 4 4] Moved" % validity,
                      b"* 2 EXPUNGE"]
-    assert subjects(env) == ["m1"]
-    assert subjects(env, "Archive") == ["seed0", "m2", "m3", "m4"]
+    assert subjects(env, user) == ["m1"]
+    assert subjects(env, user, "Archive") == ["seed0", "m2", "m3", "m4"]
     # Nothing to move.
     lines, tagged = r.command("UID MOVE 2:9 Archive")
     assert tagged == b"t5 OK Move completed" and lines == []
 
 
-def test_move_seen_by_another_session_and_imaplib(env):
-    make_mailbox(env, "Archive")
+def test_move_seen_by_another_session_and_imaplib(env, user):
+    make_mailbox(env, user, "Archive")
     for i in range(3):
-        env.deliver(ALICE, subject="m%d" % (i + 1))
-    other = env.login()
+        env.deliver(user, subject="m%d" % (i + 1))
+    other = env.login(user)
     other.ok("SELECT INBOX")
-    m = env.imaplib(ALICE)
+    m = env.imaplib(user)
     m.select("INBOX")
     typ, data = m.uid("MOVE", "1,3", "Archive")
     assert typ == "OK"
     assert m.untagged_responses.get("EXPUNGE") == [b"3", b"1"]
     m.logout()
     assert other.ok("NOOP") == [b"* 3 EXPUNGE", b"* 1 EXPUNGE"]
-    assert subjects(env) == ["m2"]
-    assert subjects(env, "Archive") == ["seed0", "m1", "m3"]
+    assert subjects(env, user) == ["m2"]
+    assert subjects(env, user, "Archive") == ["seed0", "m1", "m3"]
 
 
-def test_move_in_examine_refused_copy_allowed(env):
-    make_mailbox(env, "Archive")
-    env.deliver(ALICE)
-    r = env.login()
+def test_move_in_examine_refused_copy_allowed(env, user):
+    make_mailbox(env, user, "Archive")
+    env.deliver(user)
+    r = env.login(user)
     r.ok("EXAMINE INBOX")
     lines, tagged = r.command("MOVE 1 Archive")
     assert tagged == b"t3 NO Mailbox is read-only"
@@ -245,12 +250,12 @@ def test_move_in_examine_refused_copy_allowed(env):
     assert tagged == b"t4 NO Mailbox is read-only"
     lines, tagged = r.command("COPY 1 Archive")
     assert tagged.startswith(b"t5 OK [COPYUID ")
-    assert len(subjects(env)) == 1
-    assert len(subjects(env, "Archive")) == 2
+    assert len(subjects(env, user)) == 1
+    assert len(subjects(env, user, "Archive")) == 2
 
 
-def test_copy_move_bad_arguments(env):
-    r = selected(env, 1)
+def test_copy_move_bad_arguments(env, user):
+    r = selected(env, user, 1)
     for cmd in ("COPY 1", "MOVE", "COPY 2 Archive", "UID MOVE 1",
                 "COPY x Archive", "MOVE 1 Archive Extra"):
         lines, tagged = r.command(cmd)

@@ -9,15 +9,13 @@ import re
 import pytest
 
 from imap_helpers import ALICE, ImapEnv
-from smtp_helpers import DOMAIN, PASSWORDS, Ctl, backends
+from smtp_helpers import PASSWORDS, Ctl, backends
 
 
 @pytest.fixture
 def env(poshtad):
     ctl = Ctl(poshtad)
-    ctl.ok("domain", "add", DOMAIN)
-    for address, password in PASSWORDS.items():
-        ctl.add_user(address, password)
+    ctl.seed(PASSWORDS, aliases=())
     listen = {"imap": {"protocol": "imap", "auth_plaintext": "allow"},
               "smtp": {"protocol": "smtp", "role": "mx"}}
     poshtad.start(poshtad.config(

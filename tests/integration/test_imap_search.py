@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from imap_helpers import ALICE, start_imap
+from imap_helpers import shared_imap
 
 # ---- The mailbox ------------------------------------------------------------
 
@@ -149,22 +149,29 @@ def mbox(messages):
     return out
 
 
-def import_mbox(env, tmp_path, messages, mailbox="INBOX"):
+def import_mbox(env, tmp_path, user, messages, mailbox="INBOX"):
     path = tmp_path / ("import-%s.mbox" % mailbox)
     path.write_bytes(mbox(messages))
-    env.ctl.ok("import-mbox", ALICE, str(path), "--mailbox", mailbox)
+    env.ctl.ok("import-mbox", user, str(path), "--mailbox", mailbox)
+
+
+@pytest.fixture(scope="module")
+def env(sdk, certs, tmp_path_factory):
+    yield from shared_imap(sdk, certs, tmp_path_factory,
+                           imap_opts={"max_bad_commands": "100"})
 
 
 @pytest.fixture
-def env(poshtad, tmp_path):
-    e = start_imap(poshtad, imap_opts={"max_bad_commands": "100"})
-    import_mbox(e, tmp_path, MESSAGES)
-    return e
+def user(env, tmp_path):
+    """The test's own user, with MESSAGES in its INBOX."""
+    address = env.new_user()
+    import_mbox(env, tmp_path, address, MESSAGES)
+    return address
 
 
 @pytest.fixture
-def r(env):
-    c = env.login()
+def r(env, user):
+    c = env.login(user)
     c.ok("SELECT INBOX")
     return c
 
@@ -221,18 +228,18 @@ def test_flags(r):
         assert search(r, key) == want, key
 
 
-def test_recent_new_old(env):
-    first = env.login()
+def test_recent_new_old(env, user):
+    first = env.login(user)
     first.ok("SELECT INBOX")   # claims all six as \Recent
     assert search(first, "RECENT") == [1, 2, 3, 4, 5, 6]
     assert search(first, "NEW") == [2, 3, 4, 5]
     assert search(first, "OLD") == []
-    second = env.login()
+    second = env.login(user)
     second.ok("SELECT INBOX")  # nothing left to claim
     assert search(second, "RECENT") == []
     assert search(second, "NEW") == []
     assert search(second, "OLD") == [1, 2, 3, 4, 5, 6]
-    env.deliver(ALICE, subject="fresh")
+    env.deliver(user, subject="fresh")
     deadline = time.monotonic() + 10
     while b"* 7 EXISTS" not in b"".join(second.ok("NOOP")):
         assert time.monotonic() < deadline
@@ -294,13 +301,13 @@ def test_sent_dates(r):
     assert search(r, "SENTON 5-May-2005") == [5]
 
 
-def test_sets(env, tmp_path):
+def test_sets(env, user, tmp_path):
     # Message 2 of four is deleted and CLOSE expunges it, so UIDs 1 3 4
     # are numbers 1 2 3.
-    import_mbox(env, tmp_path, [
+    import_mbox(env, tmp_path, user, [
         ("D" if i == 1 else "", utc(2021, 1, 1), "Subject: b%d\n" % i,
          b"y\n") for i in range(4)], "Sets")
-    c = env.login()
+    c = env.login(user)
     c.ok("SELECT Sets")
     c.ok("CLOSE")
     c.ok("SELECT Sets")
@@ -368,8 +375,8 @@ def test_encoded_words(r):
     assert search(r, "CHARSET utf-8 SUBJECT world") == [1]
 
 
-def test_imaplib(env):
-    m = env.imaplib(ALICE)
+def test_imaplib(env, user):
+    m = env.imaplib(user)
     m.select("INBOX")
     assert m.search(None, "SEEN") == ("OK", [b"1 6"])
     assert m.search(None, "(OR ANSWERED DELETED)") == ("OK", [b"2 4"])
@@ -381,11 +388,11 @@ def test_imaplib(env):
     m.logout()
 
 
-def test_long_header(env):
+def test_long_header(env, user):
     """A header of some 9 KB, past the first read of a header (2 KiB),
     with fields after it, and a body that looks like fields; LF lines in
     a second message whose header ends at once."""
-    m = env.imaplib(ALICE)
+    m = env.imaplib(user)
     assert m.create("LongHeader")[0] == "OK"
     filler = "".join("X-Filler-%d: %s\r\n" % (i, "y" * 70)
                      for i in range(120))
@@ -405,8 +412,8 @@ def test_long_header(env):
     m.logout()
 
 
-def test_utf8_accept_quoted(env):
-    r = env.login()
+def test_utf8_accept_quoted(env, user):
+    r = env.login(user)
     r.ok("ENABLE UTF8=ACCEPT")
     r.ok("SELECT INBOX")
     lines, tagged = r.command('SEARCH SUBJECT "привіт"')
@@ -580,8 +587,8 @@ def test_searchres(r):
     assert search(r, "$") == []
 
 
-def test_rev2_esearch(env):
-    r = env.login()
+def test_rev2_esearch(env, user):
+    r = env.login(user)
     r.ok("ENABLE IMAP4rev2")
     r.ok("SELECT INBOX")
     got, tag = untagged(r, "SEARCH SEEN")
@@ -598,8 +605,8 @@ def test_rev2_esearch(env):
     assert lines == [] and b" OK " in tagged
 
 
-def test_modseq(env):
-    c = env.login()
+def test_modseq(env, user):
+    c = env.login(user)
     lines = c.ok("SELECT INBOX")
     assert not [l for l in lines if b"HIGHESTMODSEQ" in l]
     got, _ = untagged(c, "SEARCH MODSEQ 1", prefix=b"* ")
@@ -625,7 +632,7 @@ def test_modseq(env):
                    % (tag, modseq)]
 
 
-def test_encoded_message(env):
+def test_encoded_message(env, user):
     """An encoded message/rfc822 (RFC 2046 5.2.1 forbids it; FETCH shows
     its encoded text as the message, as Dovecot does) is searched as its
     decoded text, like any leaf."""
@@ -636,7 +643,7 @@ def test_encoded_message(env):
            b"Content-Type: message/rfc822\r\n"
            b"Content-Transfer-Encoding: base64\r\n\r\n" + inner +
            b"\r\n--b--\r\n")
-    c = env.login()
+    c = env.login(user)
     c.send(b"a APPEND INBOX {%d+}\r\n" % len(msg) + msg + b"\r\n")
     lines, tagged = c.until("a")
     assert tagged.startswith(b"a OK "), (lines, tagged)

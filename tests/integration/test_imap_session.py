@@ -14,15 +14,22 @@ import time
 
 import pytest
 
-from imap_helpers import ALICE, BOB, start_imap
+from imap_helpers import ALICE, BOB, shared_imap
 from smtp_helpers import PASSWORDS
 
 
+@pytest.fixture(scope="module")
+def env(sdk, certs, tmp_path_factory):
+    yield from shared_imap(sdk, certs, tmp_path_factory,
+                           listeners=("imap", "imap-tls", "imaps", "smtp"),
+                           imap_opts={"max_bad_commands": "5"})
+
+
 @pytest.fixture
-def env(poshtad):
-    return start_imap(poshtad, listeners=("imap", "imap-tls", "imaps",
-                                          "smtp"),
-                      imap_opts={"max_bad_commands": "5"})
+def user(env):
+    """A user of the test's own, for tests that count its mail (alice
+    is everyone's)."""
+    return env.new_user()
 
 
 def caps(line):
@@ -114,10 +121,10 @@ def test_starttls_discards_pipelined_plaintext(env):
     assert tagged.startswith(b"t4 BAD")
 
 
-def test_implicit_tls_with_imaplib(env):
+def test_implicit_tls_with_imaplib(env, user):
     m = env.imaplib_ssl()
     assert "AUTH=PLAIN" in m.capabilities
-    typ, data = m.login(BOB, PASSWORDS[BOB])
+    typ, data = m.login(user, env.passwords[user])
     assert typ == "OK"
     typ, data = m.select("INBOX")
     assert typ == "OK" and data == [b"0"]
@@ -152,10 +159,10 @@ def test_authenticate_bad_password(env):
         m.authenticate("PLAIN", lambda _: ("\0%s\0nope" % ALICE).encode())
 
 
-def test_select_and_examine_responses(env):
-    env.deliver(ALICE)
-    env.deliver(ALICE)
-    r = env.login()
+def test_select_and_examine_responses(env, user):
+    env.deliver(user)
+    env.deliver(user)
+    r = env.login(user)
     lines, tagged = r.command("SELECT INBOX")
     assert tagged == b"t2 OK [READ-WRITE] SELECT completed"
     text = b"\n".join(lines)
@@ -167,7 +174,7 @@ def test_select_and_examine_responses(env):
     assert b"* OK [UIDNEXT 3] Predicted next UID" in lines
     assert re.search(rb"\* OK \[PERMANENTFLAGS \(.*\\\*\)\]", text)
     # A second session sees them, but not as recent (RFC 3501 2.3.2).
-    r2 = env.login()
+    r2 = env.login(user)
     lines, tagged = r2.command("EXAMINE inbox")
     assert tagged == b"t2 OK [READ-ONLY] EXAMINE completed"
     assert b"* 2 EXISTS" in lines and b"* 0 RECENT" in lines
@@ -182,10 +189,10 @@ def test_select_missing_mailbox(env):
     assert tagged.startswith(b"t3 BAD")
 
 
-def test_noop_reports_new_mail(env):
-    r = env.login()
+def test_noop_reports_new_mail(env, user):
+    r = env.login(user)
     r.ok("SELECT INBOX")
-    env.deliver(ALICE)
+    env.deliver(user)
     deadline = time.monotonic() + 5
     while True:
         lines = r.ok("NOOP")
@@ -196,12 +203,12 @@ def test_noop_reports_new_mail(env):
     assert b"* 1 EXISTS" in lines and b"* 1 RECENT" in lines
 
 
-def test_idle_sees_delivery_within_a_second(env):
-    r = env.login()
+def test_idle_sees_delivery_within_a_second(env, user):
+    r = env.login(user)
     r.ok("SELECT INBOX")
     r.send("i IDLE\r\n")
     assert r.line() == b"+ idling"
-    env.deliver(ALICE)
+    env.deliver(user)
     start = time.monotonic()
     r.lc.sock.settimeout(1.0)
     assert r.line() == b"* 1 EXISTS"
@@ -222,12 +229,12 @@ def test_idle_needs_done(env):
     assert tagged == b"i BAD Expected DONE"
 
 
-def test_pipelined_commands_answer_in_order(env):
-    env.deliver(ALICE)
+def test_pipelined_commands_answer_in_order(env, user):
+    env.deliver(user)
     r = env.raw()
     r.send('p1 LOGIN %s "%s"\r\np2 SELECT INBOX\r\np3 NOOP\r\n'
            'p4 CAPABILITY\r\np5 EXAMINE INBOX\r\np6 LOGOUT\r\n'
-           % (ALICE, PASSWORDS[ALICE]))
+           % (user, env.passwords[user]))
     for tag in ("p1", "p2", "p3", "p4", "p5"):
         lines, tagged = r.until(tag)
         assert tagged.startswith(tag.encode() + b" OK"), tagged
@@ -261,8 +268,8 @@ def test_too_many_bad_commands_end_the_session(env):
     r.lc.expect_eof()
 
 
-def test_enable_id_namespace(env):
-    r = env.login()
+def test_enable_id_namespace(env, user):
+    r = env.login(user)
     lines, tagged = r.command("ENABLE IMAP4rev2 FOO")
     assert lines == [b"* ENABLED IMAP4rev2"]
     lines, tagged = r.command("ENABLE IMAP4rev2")
@@ -274,7 +281,7 @@ def test_enable_id_namespace(env):
     lines, tagged = r.command("NAMESPACE")
     assert lines == [b'* NAMESPACE (("" "/")) NIL NIL']
     # IMAP4rev2 (RFC 9051 7.3.2): no RECENT, no UNSEEN at SELECT.
-    env.deliver(ALICE)
+    env.deliver(user)
     lines, tagged = r.command("SELECT INBOX")
     assert b"* 1 EXISTS" in lines
     assert not [l for l in lines if b"RECENT" in l or b"UNSEEN" in l]
@@ -309,13 +316,13 @@ def test_logout_before_login(env):
     r.lc.expect_eof()
 
 
-def test_curl_reads_the_message(env, tmp_path):
+def test_curl_reads_the_message(env, user):
     """curl, a third-party client: STARTTLS, LOGIN, SELECT, FETCH."""
-    env.deliver(ALICE, subject="for curl")
+    env.deliver(user, subject="for curl")
     url = "imap://localhost:%d/INBOX;UID=1" % env.port("imap-tls")
     r = subprocess.run(["curl", "-sS", "--ssl-reqd", "--cacert",
                         env.certs.cert, "--user",
-                        "%s:%s" % (ALICE, PASSWORDS[ALICE]),
+                        "%s:%s" % (user, env.passwords[user]),
                         "--resolve", "localhost:%d:127.0.0.1" %
                         env.port("imap-tls"), url],
                        capture_output=True, timeout=30)

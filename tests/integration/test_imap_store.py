@@ -8,18 +8,23 @@ import re
 
 import pytest
 
-from imap_helpers import ALICE, start_imap
-from smtp_helpers import PASSWORDS, parse_mbox
+from imap_helpers import shared_imap
+from smtp_helpers import parse_mbox
 
 MODSEQ = re.compile(rb"^\* (\d+) FETCH \(.*MODSEQ \((\d+)\)")
 
 
+@pytest.fixture(scope="module")
+def env(sdk, certs, tmp_path_factory):
+    yield from shared_imap(sdk, certs, tmp_path_factory)
+
+
 @pytest.fixture
-def env(poshtad):
-    return start_imap(poshtad)
+def user(env):
+    return env.new_user()
 
 
-def selected(env, n, user=ALICE):
+def selected(env, user, n):
     """n messages delivered to user, and a raw session that SELECTed
     INBOX (they are \\Recent to it)."""
     for i in range(n):
@@ -30,7 +35,7 @@ def selected(env, n, user=ALICE):
     return r
 
 
-def status_lines(env, user=ALICE):
+def status_lines(env, user):
     """The Status:/X-Status: lines export-mbox writes for each message's
     flags, in UID order."""
     out = []
@@ -45,8 +50,8 @@ def modseqs(lines):
             for m in map(MODSEQ.match, lines) if m}
 
 
-def test_flags_round_trip_with_keywords(env):
-    r = selected(env, 2)
+def test_flags_round_trip_with_keywords(env, user):
+    r = selected(env, user, 2)
     lines, tagged = r.command("STORE 1 +FLAGS (\\Seen $Label1)")
     assert tagged == b"t3 OK Store completed"
     assert lines == [b"* 1 FETCH (FLAGS (\\Seen \\Recent $Label1))"]
@@ -64,18 +69,18 @@ def test_flags_round_trip_with_keywords(env):
                      b"* 2 FETCH (FLAGS (\\Flagged \\Recent $Done))"]
     lines, tagged = r.command("STORE 2 FLAGS ()")
     assert lines == [b"* 2 FETCH (FLAGS (\\Recent))"]
-    assert status_lines(env) == [[b"X-Status: F"], []]
+    assert status_lines(env, user) == [[b"X-Status: F"], []]
     # Another session finds the keyword in use (SELECT's FLAGS).
-    r2 = env.login()
+    r2 = env.login(user)
     lines = r2.ok("EXAMINE INBOX")
     assert (b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
             b"$Done)") in lines
 
 
-def test_store_with_imaplib(env):
+def test_store_with_imaplib(env, user):
     for _ in range(3):
-        env.deliver(ALICE)
-    m = env.imaplib(ALICE)
+        env.deliver(user)
+    m = env.imaplib(user)
     m.select("INBOX")
     typ, data = m.store("2:3", "+FLAGS", "(\\Seen \\Deleted)")
     assert typ == "OK"
@@ -84,20 +89,20 @@ def test_store_with_imaplib(env):
     typ, data = m.store("3", "-FLAGS", "\\Deleted")
     assert data == [b"3 (FLAGS (\\Seen \\Recent))"]
     m.logout()
-    assert status_lines(env) == [[], [b"Status: RO", b"X-Status: D"],
-                                 [b"Status: RO"]]
+    assert status_lines(env, user) == [
+        [], [b"Status: RO", b"X-Status: D"], [b"Status: RO"]]
 
 
-def test_silent_and_seen_by_another_session(env):
-    r = selected(env, 2)
-    other = env.login()
+def test_silent_and_seen_by_another_session(env, user):
+    r = selected(env, user, 2)
+    other = env.login(user)
     other.ok("SELECT INBOX")
     lines, tagged = r.command("STORE 2 +FLAGS.SILENT (\\Deleted $Junk)")
     assert tagged == b"t3 OK Store completed"
     assert lines == []
     lines, tagged = r.command("STORE 1 FLAGS.SILENT (\\Draft)")
     assert lines == []
-    assert status_lines(env) == [[b"X-Status: T"], [b"X-Status: D"]]
+    assert status_lines(env, user) == [[b"X-Status: T"], [b"X-Status: D"]]
     # The other session learns of both at its next command (not \Recent
     # to it: the first session claimed them).
     lines = other.ok("NOOP")
@@ -106,8 +111,8 @@ def test_silent_and_seen_by_another_session(env):
     assert other.ok("NOOP") == []
 
 
-def test_uid_store_includes_uid(env):
-    r = selected(env, 3)
+def test_uid_store_includes_uid(env, user):
+    r = selected(env, user, 3)
     lines, tagged = r.command("UID STORE 2:3 +FLAGS (\\Flagged)")
     assert tagged == b"t3 OK Store completed"
     assert lines == [b"* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2)",
@@ -119,8 +124,8 @@ def test_uid_store_includes_uid(env):
     assert tagged.startswith(b"t5 BAD")
 
 
-def test_bad_flags_and_syntax_refused(env):
-    r = selected(env, 1)
+def test_bad_flags_and_syntax_refused(env, user):
+    r = selected(env, user, 1)
     for flags in ("(\\Recent)", "(\\Seen \\Recent)", "(\\Unknown)",
                   "\\Sen", "(\\Seen", "(\\Seen (nested))", "(\\*)"):
         lines, tagged = r.command("STORE 1 +FLAGS " + flags)
@@ -133,22 +138,22 @@ def test_bad_flags_and_syntax_refused(env):
                  "x FLAGS (\\Seen)"):
         lines, tagged = r.command("STORE " + args)
         assert b" BAD " in tagged, (args, tagged)
-    assert status_lines(env) == [[]]
+    assert status_lines(env, user) == [[]]
 
 
-def test_store_in_examine_refused(env):
-    env.deliver(ALICE)
-    r = env.login()
+def test_store_in_examine_refused(env, user):
+    env.deliver(user)
+    r = env.login(user)
     r.ok("EXAMINE INBOX")
     lines, tagged = r.command("STORE 1 +FLAGS (\\Seen)")
     assert tagged == b"t3 NO Mailbox is read-only"
     lines, tagged = r.command("UID STORE 1 +FLAGS.SILENT (\\Seen)")
     assert tagged == b"t4 NO Mailbox is read-only"
-    assert status_lines(env) == [[]]
+    assert status_lines(env, user) == [[]]
 
 
-def test_unchangedsince_modified(env):
-    r = selected(env, 3)
+def test_unchangedsince_modified(env, user):
+    r = selected(env, user, 3)
     # Any UNCHANGEDSINCE turns CONDSTORE on: MODSEQ in FETCH from now on.
     lines, tagged = r.command(
         "STORE 1:3 (UNCHANGEDSINCE 9223372036854775807) +FLAGS ($A)")
@@ -158,7 +163,7 @@ def test_unchangedsince_modified(env):
     base = seqs[1]
     assert lines[0] == b"* 1 FETCH (FLAGS (\\Recent $A) MODSEQ (%d))" % base
     # Another session changes message 2 after that.
-    other = env.login()
+    other = env.login(user)
     other.ok("SELECT INBOX")
     other.ok("STORE 2 +FLAGS ($B)")
     lines, tagged = r.command("STORE 1:3 (UNCHANGEDSINCE %d) +FLAGS "
@@ -169,7 +174,7 @@ def test_unchangedsince_modified(env):
     # Message 2 shows up with the other session's change, not with \Seen.
     [two] = [l for l in lines if l.startswith(b"* 2 ")]
     assert two.startswith(b"* 2 FETCH (FLAGS (\\Recent $A $B) MODSEQ (")
-    assert status_lines(env) == [[b"Status: RO"], [], [b"Status: RO"]]
+    assert status_lines(env, user) == [[b"Status: RO"], [], [b"Status: RO"]]
     # UID STORE names UIDs; .SILENT still sends the new MODSEQ.
     other.ok("STORE 2 -FLAGS ($B)")
     lines, tagged = r.command("UID STORE 1:3 (UNCHANGEDSINCE %d) "
@@ -182,15 +187,15 @@ def test_unchangedsince_modified(env):
                      b"* 3 FETCH (MODSEQ (%d) UID 3)" % last[3]]
 
 
-def test_unchangedsince_modified_numbers_after_expunge(env):
+def test_unchangedsince_modified_numbers_after_expunge(env, user):
     """MODIFIED holds sequence numbers for STORE, UIDs for UID STORE."""
-    r = selected(env, 4)
+    r = selected(env, user, 4)
     lines, tagged = r.command("STORE 1:4 (UNCHANGEDSINCE "
                               "9223372036854775807) +FLAGS ($Y)")
     base = modseqs(lines)[4]
     r.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
     assert r.ok("EXPUNGE") == [b"* 1 EXPUNGE"]
-    other = env.login()
+    other = env.login(user)
     other.ok("SELECT INBOX")
     other.ok("UID STORE 3 +FLAGS ($X)")
     # UIDs 2:4 are numbers 1:3 now; UID 3 changed since.
@@ -204,10 +209,10 @@ def test_unchangedsince_modified_numbers_after_expunge(env):
     assert lines == []
 
 
-def test_unchangedsince_zero(env):
+def test_unchangedsince_zero(env, user):
     """RFC 7162 3.1.3: 0 fails wherever the item exists, and a system
     flag always exists; a keyword exists where it is set."""
-    r = selected(env, 3)
+    r = selected(env, user, 3)
     lines, tagged = r.command("STORE 1:2 (UNCHANGEDSINCE 0) +FLAGS "
                               "(\\Seen)")
     assert tagged == b"t3 OK [MODIFIED 1:2] Conditional STORE failed"

@@ -6,7 +6,7 @@ EHLO keyword and verb of its own."""
 
 import time
 
-from smtp_helpers import (Ctl, DOMAIN, Env, LISTENERS, PASSWORDS,
+from smtp_helpers import (Ctl, Env, LISTENERS, PASSWORDS,
                           smtp_config)
 
 USERS = dict(PASSWORDS)
@@ -16,9 +16,7 @@ USERS.update({"grey@example.test": "grey pass", "slow@example.test":
 
 def start(poshtad):
     ctl = Ctl(poshtad)
-    ctl.ok("domain", "add", DOMAIN)
-    for address, password in USERS.items():
-        ctl.add_user(address, password)
+    ctl.seed(USERS, aliases=())
     text = smtp_config(poshtad, {"smtp": dict(LISTENERS["smtp"])}, None, 1,
                        "info")
     text = text.replace("load storage_sqlite auth_sqlite smtp;",

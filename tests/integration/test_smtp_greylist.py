@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import POSHTAD, TIMEOUT, wait_for
-from smtp_helpers import (DOMAIN, LISTENERS, PASSWORDS, Ctl, Env, SmtpClient,
+from smtp_helpers import (LISTENERS, PASSWORDS, Ctl, Env, SmtpClient,
                           check, message, smtp_config)
 
 ALICE = "alice@example.test"
@@ -47,9 +47,7 @@ def config(poshtad, listeners=("smtp",), extra="", workers=1, **opts):
 
 def start(poshtad, listeners=("smtp",), extra="", workers=1, **opts):
     ctl = Ctl(poshtad)
-    ctl.ok("domain", "add", DOMAIN)
-    for address, password in USERS.items():
-        ctl.add_user(address, password)
+    ctl.seed(USERS, aliases=())
     poshtad.start(config(poshtad, listeners, extra, workers, **opts),
                   workers=workers)
     return Env(poshtad, ctl, workers)
