@@ -136,7 +136,7 @@ ss_moved_collect(struct ss_conn *c, const char *from, struct ss_moved *m,
 	while (r == 0 && (r = ss_step(c, st, err)) == 1)
 		r = ss_moved_add(m, (const char *)sqlite3_column_text(st, 0),
 				 err);
-	sqlite3_finalize(st);
+	ss_done(c, st);
 	return r;
 }
 
