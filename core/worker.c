@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +130,25 @@ start(struct ps_config *cfg, unsigned slot, int bus_fd, struct ps_error *err)
 	return 0;
 }
 
+/* glibc hands the free top of a heap back to the kernel once it passes
+ * M_TRIM_THRESHOLD, 128 KiB at first. Commands allocate and free blocks
+ * of tens of KiB on the pool threads (64 KiB read buffers, SQLite's
+ * statement journals), so their arenas grew and shrank at every command:
+ * about 100 madvise(MADV_DONTNEED) a second in the IMAP session bench,
+ * each interrupting every thread of the worker (a TLB shootdown) and
+ * followed by page faults to grow again. A fixed 1 MiB stops that for
+ * at most 1 MiB kept per arena. Setting it turns off glibc's sliding
+ * thresholds, so the mmap threshold is set too: blocks under 512 KiB
+ * come from the heaps. */
+static void
+malloc_tune(void)
+{
+#if defined(__GLIBC__)
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+#endif
+}
+
 void
 ps_worker_run(struct ps_config *cfg, unsigned slot, int bus_fd)
 {
@@ -134,6 +156,7 @@ ps_worker_run(struct ps_config *cfg, unsigned slot, int bus_fd)
 	char role[32];
 	int code = 0;
 
+	malloc_tune();
 	config = cfg;
 	snprintf(role, sizeof(role), "worker %u", slot);
 	ps_log_set_role(role);

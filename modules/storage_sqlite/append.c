@@ -1,9 +1,10 @@
 /* APPEND and MULTIAPPEND for storage_sqlite (RFC 3501 6.3.11, RFC 3502,
- * RFC 4315 APPENDUID). Bytes go to an unlinked spool file while they
- * arrive, so a slow client holds no lock; commit copies them into chunk
- * rows in one BEGIN IMMEDIATE transaction, which is atomic and, with
- * synchronous=FULL, durable when it returns; concurrent commits to one
- * user share that transaction (group.c). A crash leaves nothing. */
+ * RFC 4315 APPENDUID). Bytes are spooled while they arrive, in memory up
+ * to SS_CHUNK and then in an unlinked file, so a slow client holds no
+ * lock; commit copies them into chunk rows in one BEGIN IMMEDIATE
+ * transaction, which is atomic and, with synchronous=FULL, durable when
+ * it returns; concurrent commits to one user share that transaction
+ * (group.c). A crash leaves nothing. */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,13 +30,13 @@ struct ps_store_append {
 	int64_t mbox;
 	uint64_t usage; /* the user's octets when the append began */
 	uint64_t added; /* octets of the messages so far */
-	int fd;
+	int fd;           /* the spool file, once buf was not enough */
 	uint64_t spool_len;
 	struct ss_append_msg *msgs;
 	size_t n, cap;
 	int open;   /* a message is between msg_begin and msg_end */
 	int failed; /* a call failed: nothing will be stored */
-	unsigned char buf[SS_CHUNK];
+	unsigned char buf[SS_CHUNK]; /* the spool until fd, then a chunk */
 };
 
 /* Any failure dooms the whole transaction (RFC 3502 3: if one message
@@ -60,24 +61,8 @@ ss_append_state(struct ps_store_append *a, int open, struct ps_error *err)
 }
 
 static int
-ss_spool_open(struct ps_store_append *a, struct ps_error *err)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/.spool-XXXXXX", a->u->dir);
-	a->fd = mkostemp(path, O_CLOEXEC);
-	if (a->fd < 0)
-		return ss_err(err, PS_EIO, "spool %s: %s", path,
-			      strerror(errno));
-	/* Unlinked at once: whatever happens to this process, the spool
-	 * goes with its descriptor. */
-	unlink(path);
-	return 0;
-}
-
-static int
-ss_spool_write(struct ps_store_append *a, const void *data, size_t len,
-	       struct ps_error *err)
+ss_spool_put(struct ps_store_append *a, const void *data, size_t len,
+	     struct ps_error *err)
 {
 	const char *p = data;
 
@@ -91,11 +76,51 @@ ss_spool_write(struct ps_store_append *a, const void *data, size_t len,
 				      strerror(errno));
 		p += n;
 		len -= (size_t)n;
-		a->spool_len += (uint64_t)n;
 	}
 	return 0;
 }
 
+/* The spool file, unlinked at once: whatever happens to this process,
+ * the spool goes with its descriptor. It takes over what buf held. */
+static int
+ss_spool_open(struct ps_store_append *a, struct ps_error *err)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/.spool-XXXXXX", a->u->dir);
+	a->fd = mkostemp(path, O_CLOEXEC);
+	if (a->fd < 0)
+		return ss_err(err, PS_EIO, "spool %s: %s", path,
+			      strerror(errno));
+	unlink(path);
+	return ss_spool_put(a, a->buf, (size_t)a->spool_len, err);
+}
+
+/* The first SS_CHUNK octets stay in buf, so a message of the usual
+ * size never touches the file system: creating and unlinking a spool
+ * file cost three system calls and journal writes that the commit's
+ * fsync then waited for. */
+static int
+ss_spool_write(struct ps_store_append *a, const void *data, size_t len,
+	       struct ps_error *err)
+{
+	int r = 0;
+
+	if (a->fd < 0 && len <= SS_CHUNK - a->spool_len) {
+		memcpy(a->buf + a->spool_len, data, len);
+		a->spool_len += len;
+		return 0;
+	}
+	if (a->fd < 0)
+		r = ss_spool_open(a, err);
+	if (r == 0)
+		r = ss_spool_put(a, data, len, err);
+	if (r == 0)
+		a->spool_len += len;
+	return r;
+}
+
+/* len octets of the spool file at off into buf. */
 static int
 ss_spool_read(struct ps_store_append *a, uint64_t off, void *buf,
 	      size_t len, struct ps_error *err)
@@ -115,6 +140,24 @@ ss_spool_read(struct ps_store_append *a, uint64_t off, void *buf,
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* len octets of the spool at off: where buf holds them, else in *copy
+ * (malloc'd, for the caller to free) or, when copy is NULL and len fits,
+ * read into buf. NULL on error. */
+static const void *
+ss_spool_at(struct ps_store_append *a, uint64_t off, size_t len,
+	    void **copy, struct ps_error *err)
+{
+	void *to = a->buf;
+
+	if (a->fd < 0)
+		return a->buf + off;
+	if (copy && !(to = *copy = malloc(len ? len : 1))) {
+		ss_err(err, PS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return ss_spool_read(a, off, to, len, err) == 0 ? to : NULL;
 }
 
 /* The target must exist and hold messages now; commit checks again. */
@@ -154,8 +197,6 @@ ss_append_begin(struct ps_store_user *u, const char *mailbox,
 	a->fd = -1;
 	ss_conn_init(&a->c, u->file);
 	r = ss_append_target(a, canon, err);
-	if (r == 0)
-		r = ss_spool_open(a, err);
 	if (r < 0) {
 		ss_append_abort(a);
 		return r;
@@ -273,19 +314,17 @@ ss_append_cache(struct ps_store_append *a, struct ss_conn *c,
 		const struct ss_append_msg *m, int64_t *body_r,
 		struct ps_error *err)
 {
-	void *cache = NULL;
+	const void *cache = NULL;
+	void *copy = NULL;
 	int r = 0;
 
-	if (m->cache_len) {
-		cache = malloc(m->cache_len);
-		r = cache ? ss_spool_read(a, m->off + m->size, cache,
-					  m->cache_len, err)
-			  : ss_err(err, PS_ENOMEM, "out of memory");
-	}
+	if (m->cache_len && !(cache = ss_spool_at(a, m->off + m->size,
+						  m->cache_len, &copy, err)))
+		r = PS_EIO;
 	if (r == 0)
 		r = ss_exec(c, err, "INSERT INTO body (cache) VALUES (?)",
 			    "b", cache, m->cache_len);
-	free(cache);
+	free(copy);
 	*body_r = sqlite3_last_insert_rowid(c->db);
 	return r < 0 ? r : 0;
 }
@@ -303,11 +342,12 @@ ss_append_chunks(struct ps_store_append *a, struct ss_conn *c,
 	for (uint64_t off = 0; r == 0 && off < m->size; off += SS_CHUNK) {
 		size_t n = m->size - off < SS_CHUNK ? (size_t)(m->size - off)
 						   : SS_CHUNK;
+		const void *p = ss_spool_at(a, m->off + off, n, NULL, err);
 
-		r = ss_spool_read(a, m->off + off, a->buf, n, err);
+		r = p ? 0 : PS_EIO;
 		if (r == 0)
 			r = ss_rebind(c, st, err, "iib", body,
-				      (int64_t)off, a->buf, n);
+				      (int64_t)off, p, n);
 		if (r == 0)
 			r = ss_step(c, st, err);
 	}

@@ -220,18 +220,23 @@ ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
 	if (r < 0)
 		return r;
 	r = ss_mbox_current(mb, &row, err);
+	/* Without statistics SQLite walks the whole mailbox in UID order
+	 * rather than sort what the MODSEQ index finds, and this runs after
+	 * every IMAP command (the view's sync): the indexes are named. */
 	if (r == 0 && changed) {
-		st = ss_prep(&mb->c, err, SS_MSG_SELECT "WHERE m.mailbox_id = ?"
-			     " AND m.modseq > ? ORDER BY m.uid", "ii", mb->id,
-			     (int64_t)modseq);
+		st = ss_prep(&mb->c, err,
+			     SS_MSG_FROM("INDEXED BY message_modseq ")
+			     "WHERE m.mailbox_id = ? AND m.modseq > ?"
+			     " ORDER BY m.uid", "ii", mb->id, (int64_t)modseq);
 		r = st ? ss_msg_each(&mb->c, st, &kw, changed, arg, err)
 		       : PS_EIO;
 		ss_done(&mb->c, st);
 	}
 	if (r == 0 && expunged) {
-		st = ss_prep(&mb->c, err, "SELECT uid FROM expunged WHERE"
-			     " mailbox_id = ? AND modseq > ? ORDER BY uid",
-			     "ii", mb->id, (int64_t)modseq);
+		st = ss_prep(&mb->c, err, "SELECT uid FROM expunged"
+			     " INDEXED BY expunged_modseq WHERE mailbox_id = ?"
+			     " AND modseq > ? ORDER BY uid", "ii", mb->id,
+			     (int64_t)modseq);
 		r = st ? ss_uid_each(&mb->c, st, expunged, arg, err) : PS_EIO;
 		ss_done(&mb->c, st);
 	}

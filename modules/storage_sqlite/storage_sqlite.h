@@ -207,11 +207,12 @@ int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 		   size_t nset, enum ss_sync sync, struct ss_uidset *u,
 		   struct ss_mbox_row *row, struct ps_error *err);
 
-/* message.c */
-#define SS_MSG_SELECT                                                    \
+/* message.c. SS_MSG_FROM(index) names the index of message to use. */
+#define SS_MSG_FROM(index)                                               \
 	"SELECT m.uid, m.flags, m.keywords, m.internal_date, "           \
 	"m.internal_tz, m.size, m.modseq, b.cache FROM message m "       \
-	"JOIN body b ON b.id = m.body_id "
+	index "JOIN body b ON b.id = m.body_id "
+#define SS_MSG_SELECT SS_MSG_FROM("")
 int ss_msg_row(sqlite3_stmt *st, struct ss_kw *kw, struct ps_msg *m);
 int ss_uid_each(struct ss_conn *c, sqlite3_stmt *st, ps_store_uid_fn fn,
 		void *arg, struct ps_error *err);

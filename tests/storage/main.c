@@ -85,6 +85,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_expunge),
 		cmocka_unit_test(st_test_readonly),
 		cmocka_unit_test(st_test_append),
+		cmocka_unit_test(st_test_append_mixed),
 		cmocka_unit_test(st_test_append_errors),
 		cmocka_unit_test(st_test_quota),
 		cmocka_unit_test(st_test_user_delete),

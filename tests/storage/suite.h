@@ -90,6 +90,7 @@ void st_test_move(void **state);
 void st_test_expunge(void **state);
 void st_test_readonly(void **state);
 void st_test_append(void **state);
+void st_test_append_mixed(void **state);
 void st_test_append_errors(void **state);
 void st_test_quota(void **state);
 void st_test_user_delete(void **state);

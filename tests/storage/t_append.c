@@ -71,6 +71,69 @@ st_test_append(void **state)
 	st_ops.user_close(u);
 }
 
+/* One transaction of a small message with its cache, one of 150,000
+ * octets given in uneven pieces, and another small one: a backend that
+ * spools in memory first must move what it held when it overflows. */
+void
+st_test_append_mixed(void **state)
+{
+	struct ps_store_user *u = st_user("mixed@append.test", 0);
+	struct ps_error err = {""};
+	struct ps_store_append *a;
+	static unsigned char piece[40000];
+	uint32_t got[3], uidvalidity;
+	uint64_t off = 0, size = 150000;
+	char cache[60], buf[64];
+	struct ps_mbox *mb;
+	struct st_msgs m;
+
+	memset(cache, 'c', sizeof(cache));
+	assert_int_equal(st_ops.append_begin(u, "INBOX", &a, &err), 0);
+	assert_int_equal(st_ops.append_msg_begin(a, 0, NULL, 0, 0, 0, &err),
+			 0);
+	assert_int_equal(st_ops.append_data(a, "small\r\n", 7, &err), 0);
+	assert_int_equal(st_ops.append_msg_end(a, cache, sizeof(cache), &err),
+			 0);
+	assert_int_equal(st_ops.append_msg_begin(a, 0, NULL, 0, 0, 0, &err),
+			 0);
+	for (size_t n = 1000; off < size; n = n * 3 % sizeof(piece) + 1) {
+		if (n > size - off)
+			n = (size_t)(size - off);
+		st_body_fill(9, off, piece, n);
+		assert_int_equal(st_ops.append_data(a, piece, n, &err), 0);
+		off += n;
+	}
+	assert_int_equal(st_ops.append_msg_end(a, "big", 3, &err), 0);
+	assert_int_equal(st_ops.append_msg_begin(a, 0, NULL, 0, 0, 0, &err),
+			 0);
+	assert_int_equal(st_ops.append_data(a, "last\r\n", 6, &err), 0);
+	assert_int_equal(st_ops.append_msg_end(a, "end", 3, &err), 0);
+	assert_int_equal(st_ops.append_commit(a, got, &uidvalidity, &err), 0);
+	mb = st_select(u, "INBOX", 0, NULL, NULL);
+	assert_int_equal(st_fetch(mb, NULL, 0, &m), 0);
+	assert_int_equal(m.n, 3);
+	assert_int_equal(m.m[0].cache_len, sizeof(cache));
+	assert_memory_equal(m.m[0].cache, cache, sizeof(m.m[0].cache));
+	assert_int_equal(m.m[1].size, size);
+	assert_memory_equal(m.m[1].cache, "big", 3);
+	assert_memory_equal(m.m[2].cache, "end", 3);
+	st_read_all(mb, got[0], buf, sizeof(buf));
+	assert_string_equal(buf, "small\r\n");
+	st_read_all(mb, got[2], buf, sizeof(buf));
+	assert_string_equal(buf, "last\r\n");
+	for (off = 0; off < size; off += 30011) {
+		size_t n = size - off < sizeof(piece) ? (size_t)(size - off)
+						       : sizeof(piece), len;
+
+		assert_int_equal(st_ops.msg_read(mb, got[1], off, piece, n,
+						 &len, &err), 0);
+		assert_int_equal(len, n);
+		assert_true(st_body_check(9, off, piece, n));
+	}
+	st_ops.mailbox_close(mb);
+	st_ops.user_close(u);
+}
+
 void
 st_test_append_errors(void **state)
 {
