@@ -2,7 +2,16 @@
  * the filters' fields in front, is appended to the INBOX of every local
  * user its recipients reach, each user once, in parallel on the thread
  * pool; every append is committed (durable) before the reply (6.1: the
- * 250 takes responsibility for the message). */
+ * 250 takes responsibility for the message).
+ *
+ * Batches: a worker runs at most one append job per user at a time, and
+ * the messages for that user that arrive meanwhile (other sessions)
+ * wait and then go together in the next job, as one append transaction
+ * of several messages: one commit, one fsync and one round trip to the
+ * pool for all of them, which is what lets an MX take mail for a busy
+ * user faster than the disk takes fsyncs. A batch that fails (a quota
+ * one message breaks, a storage error) is delivered again one message
+ * at a time, so one message never costs another its delivery. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +26,7 @@
 #define DELIVER_TRIES 3          /* a store may fail for a moment (a lock) */
 #define DELIVER_PAUSE_US 100000  /* before the second try, twice that
 				  * before the third */
+#define BATCH_MAX 64             /* messages in one append transaction */
 
 struct delivery;
 
@@ -27,7 +37,19 @@ struct target {
 	int result;
 	int tries;
 	struct ps_error err;
+	struct target *next; /* in its user's batch */
 };
+
+/* One user's appends in this worker: the job running (run) and those
+ * that came while it ran (wait). Loop thread only, but for run, which
+ * the job's thread owns until batch_done. */
+struct batch {
+	struct batch *next;
+	struct target *run, *wait, **wait_tail;
+	char user[];
+};
+
+static struct batch *batches;
 
 struct delivery {
 	struct smtp_session *s;
@@ -114,8 +136,10 @@ append_message(struct delivery *d, struct ps_store_append *a,
 							   : 0, err) : r;
 }
 
+/* The messages of the targets from t on (one user's) in one append
+ * transaction. */
 static int
-deliver_once(struct target *t)
+deliver_list(struct target *t)
 {
 	const struct ps_storage_ops *st = &smtp_cfg.store;
 	struct ps_store_append *a;
@@ -125,12 +149,26 @@ deliver_once(struct target *t)
 	if ((r = st->user_open(t->user, t->quota, &u, &t->err)) < 0)
 		return r;
 	if ((r = st->append_begin(u, "INBOX", &a, &t->err)) == 0) {
-		if ((r = append_message(t->d, a, &t->err)) == 0)
+		for (struct target *m = t; r == 0 && m; m = m->next)
+			r = append_message(m->d, a, &t->err);
+		if (r == 0)
 			r = st->append_commit(a, NULL, NULL, &t->err);
 		else
 			st->append_abort(a);
 	}
 	st->user_close(u);
+	return r;
+}
+
+static int
+deliver_once(struct target *t)
+{
+	struct target *next = t->next;
+	int r;
+
+	t->next = NULL;
+	r = deliver_list(t);
+	t->next = next;
 	return r;
 }
 
@@ -153,6 +191,94 @@ deliver_work(void *arg)
 }
 
 static void deliver_done(void *arg);
+
+/* On a pool thread: the batch in one transaction, or, when that fails,
+ * each message on its own with deliver_work's retries. */
+static void
+batch_work(void *arg)
+{
+	struct batch *b = arg;
+	int r = -1;
+
+	if (b->run->next)
+		r = deliver_list(b->run);
+	for (struct target *t = b->run; t; t = t->next) {
+		if (r == 0) {
+			t->result = 0;
+			t->tries = 1;
+		} else {
+			deliver_work(t);
+		}
+	}
+}
+
+static void batch_done(void *arg);
+
+/* Start the next job for b, with what waits: at most BATCH_MAX. */
+static void
+batch_start(struct batch *b)
+{
+	struct target **pp = &b->wait;
+
+	for (size_t n = 0; *pp && n < BATCH_MAX; n++)
+		pp = &(*pp)->next;
+	b->run = b->wait;
+	b->wait = *pp;
+	*pp = NULL;
+	if (!b->wait)
+		b->wait_tail = &b->wait;
+	/* Without the pool the targets keep their PS_ENOMEM: 451. */
+	if (ps_job_submit(batch_work, batch_done, b) < 0)
+		batch_done(b);
+}
+
+static void
+batch_done(void *arg)
+{
+	struct batch *b = arg, **pp = &batches;
+	struct target *t = b->run, *next;
+
+	b->run = NULL;
+	if (b->wait) {
+		batch_start(b);
+	} else {
+		while (*pp != b)
+			pp = &(*pp)->next;
+		*pp = b->next;
+		free(b);
+	}
+	/* Last: finishing a delivery may free its session. */
+	for (; t; t = next) {
+		next = t->next;
+		t->next = NULL;
+		deliver_done(t);
+	}
+}
+
+/* t joins its user's batch; a batch with no job running starts one. */
+static int
+batch_add(struct target *t)
+{
+	struct batch *b;
+	size_t len;
+
+	for (b = batches; b && strcmp(b->user, t->user); b = b->next)
+		;
+	if (!b) {
+		len = strlen(t->user) + 1;
+		if (!(b = calloc(1, sizeof(*b) + len)))
+			return PS_ENOMEM;
+		memcpy(b->user, t->user, len);
+		b->wait_tail = &b->wait;
+		b->next = batches;
+		batches = b;
+	}
+	*b->wait_tail = t;
+	b->wait_tail = &t->next;
+	if (!b->run)
+		batch_start(b);
+	return 0;
+}
 
 static void
 delivery_free(struct delivery *d)
@@ -259,13 +385,18 @@ deliver_grace(struct delivery *d)
 }
 
 static void
+deliver_release(struct delivery *d)
+{
+	if (--d->pending == 0 && !deliver_grace(d))
+		deliver_finish(d);
+}
+
+static void
 deliver_done(void *arg)
 {
 	struct target *t = arg;
-	struct delivery *d = t->d;
 
-	if (--d->pending == 0 && !deliver_grace(d))
-		deliver_finish(d);
+	deliver_release(t->d);
 }
 
 /* Each user once, whichever recipients (aliases) led to it. */
@@ -357,11 +488,12 @@ smtp_deliver(struct smtp_session *s)
 	smtp_spool_init(&s->spool, smtp_cfg.state_dir);
 	d->pending = d->n;
 	smtp_wait(s);
+	/* One more than the targets, so no batch finishes d meanwhile. */
+	d->pending++;
 	for (size_t i = 0; i < d->n; i++) {
 		d->t[i].result = PS_ENOMEM;
-		if (ps_job_submit(deliver_work, deliver_done, &d->t[i]) < 0)
+		if (batch_add(&d->t[i]) < 0)
 			d->pending--;
 	}
-	if (d->pending == 0)
-		deliver_finish(d);
+	deliver_release(d);
 }

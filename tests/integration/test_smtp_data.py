@@ -671,3 +671,51 @@ def test_concurrent_sessions_same_mailbox(poshtad):
     for user in (ALICE, BOB):
         got = sorted(headers(m, "Subject")[0] for m in env.messages(user))
         assert got == want, (user, len(got))
+
+
+def test_concurrent_over_quota_batch(poshtad):
+    """Sessions that deliver to one user at once share one append (a
+    batch); when the batch does not fit the user's quota, each message
+    is tried alone: exactly the messages that got a 250 are stored, the
+    others got 452 4.2.2 (never a 250 for a message that is not there,
+    never a message without its 250)."""
+    import threading
+
+    env = start_smtp(poshtad, workers=1)
+    env.ctl.ok("quota", "set", BOB, "20k")
+    replies = {}
+    go = threading.Event()
+
+    def session(n):
+        with env.client() as c:
+            c.ehlo()
+            c.cmd("MAIL FROM:<sender@remote.test>").check(250)
+            c.cmd("RCPT TO:<%s>" % BOB).check(250)
+            c.cmd("DATA").check(354)
+            data = dot_stuff(message(subject="q %d" % n,
+                                     body_text=b"z" * 3000 + b"\r\n"))
+            c.send(data[:-5])
+            go.wait(30)
+            c.send(data[-5:])  # all end their data at the same moment
+            replies[n] = c.reply()
+            c.quit()
+
+    threads = [threading.Thread(target=session, args=(n,))
+               for n in range(12)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    go.set()
+    for t in threads:
+        t.join(60)
+    assert len(replies) == 12, replies
+    ok = sorted("Subject: q %d" % n for n, r in replies.items()
+                if r.code == 250)
+    for n, r in replies.items():
+        if r.code != 250:
+            assert (r.code, r.enh) == (452, "4.2.2"), (n, r)
+    got = sorted(headers(m, "Subject")[0] for m in env.messages(BOB))
+    assert got == ok
+    # About 3.4 KB stored each: five fit in 20k. A batch refused whole
+    # would leave one or two.
+    assert 4 <= len(ok) < 12, replies
