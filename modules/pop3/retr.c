@@ -16,7 +16,9 @@
 
 #include "pop3d.h"
 
-/* Requests one batch holds; more wait in the input. */
+/* Requests that may join a running round; a batch holds twice that (the
+ * round's unfinished ones and those that joined), more wait in the
+ * input. */
 #define RETR_QUEUE 64
 /* Output one round makes before the loop writes it, at most. */
 #define RETR_ROUND (128 * 1024)
@@ -34,7 +36,7 @@ struct retr_req {
 struct retr_batch {
 	struct pop3_session *s;
 	/* The job's: requests being sent; reqs[cur] is in progress. */
-	struct retr_req reqs[RETR_QUEUE];
+	struct retr_req reqs[2 * RETR_QUEUE];
 	size_t nreqs, cur;
 	uint64_t offset;       /* of reqs[cur], next byte to read */
 	int started;           /* reqs[cur]'s first line is out */
@@ -291,7 +293,10 @@ pop3_retr_join(struct pop3_session *s, const char *line, size_t len)
 	struct pop3_cmd cmd;
 	uint32_t n;
 
+	/* nreqs, which only the loop changes, bounds what the round leaves:
+	 * both together fit in reqs when batch_done merges them. */
 	if (s->shutdown || b->npending == RETR_QUEUE ||
+	    b->nreqs + b->npending >= 2 * RETR_QUEUE ||
 	    pop3_cmd_parse(line, len, &cmd) < 0 ||
 	    !((strcmp(cmd.keyword, "RETR") == 0 && cmd.nargs == 1) ||
 	      (strcmp(cmd.keyword, "TOP") == 0 && cmd.nargs == 2)) ||

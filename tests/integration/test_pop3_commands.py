@@ -402,6 +402,28 @@ def test_hundred_retrs_in_one_write(env):
     c.quit()
 
 
+def test_big_message_ahead_of_many_pipelined_retrs(env):
+    """A message longer than one round of output (128 KiB) at the head
+    of a batch, with 300 RETRs written behind it at once: the requests
+    that join while it is sent must fit beside it (a worker once wrote
+    past its table here and crashed)."""
+    big = message("big", body="".join(".%06d %s\n" % (i, "b" * 70)
+                                      for i in range(4000)))
+    small = [message("s %d" % i, body="small %d\n" % i) for i in range(3)]
+    user = filled(env, big, *small)
+    c = env.login(user)
+    order = [1] + [2 + i % 3 for i in range(150)] + [1] + \
+        [2 + i % 3 for i in range(148)]
+    c.send("".join("RETR %d\r\n" % n for n in order))
+    msgs = [big] + small
+    for i, n in enumerate(order):
+        status = c.status()
+        assert status.startswith("+OK"), (i, n, status)
+        assert c.body() == stuff(msgs[n - 1]), (i, n)
+    c.ok("NOOP")
+    c.quit()
+
+
 # ---- Clients ------------------------------------------------------------
 
 def test_poplib_session(env):
