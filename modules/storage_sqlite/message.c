@@ -93,6 +93,8 @@ ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	return r;
 }
 
+#define SS_BIG_READ (256 * 1024)
+
 /* Copy up to len bytes at pos from the chunk in st's row (rowid, off,
  * length) into buf, through the connection's blob handle: moving an
  * open handle to another row costs little, opening one compiles a
@@ -121,6 +123,12 @@ ss_chunk_copy(struct ss_conn *c, sqlite3_stmt *st, uint64_t pos,
 					    0, &c->d->blob);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_blob_read(c->d->blob, buf, (int)*n_r, (int)in);
+	/* The pages of a large message would fill the connection's page
+	 * cache (cache_size) and stay: past SS_BIG_READ into one, each
+	 * chunk's pages are let go once copied, so reading 50 MB takes the
+	 * memory reading 5 KB takes (issue 6). */
+	if (rc == SQLITE_OK && pos + *n_r > SS_BIG_READ)
+		sqlite3_db_release_memory(c->db);
 	return rc == SQLITE_OK ? 0 : ss_dberr(c, err);
 }
 
