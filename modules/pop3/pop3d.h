@@ -21,7 +21,7 @@
 /* pop3_lock: another session has the maildrop. */
 #define POP3_EINUSE (-200)
 /* Bytes of a message one read job takes from the store. */
-#define POP3_CHUNK (128 * 1024)
+#define POP3_CHUNK (32 * 1024)
 
 struct pop3_config {
 	unsigned max_bad;

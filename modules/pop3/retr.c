@@ -21,7 +21,7 @@
  * input. */
 #define RETR_QUEUE 64
 /* Output one round makes before the loop writes it, at most. */
-#define RETR_ROUND (128 * 1024)
+#define RETR_ROUND (64 * 1024)
 /* A first or last line, or an -ERR, in the output. */
 #define RETR_LINE 128
 

@@ -403,7 +403,7 @@ def test_hundred_retrs_in_one_write(env):
 
 
 def test_big_message_ahead_of_many_pipelined_retrs(env):
-    """A message longer than one round of output (128 KiB) at the head
+    """A message longer than one round of output (64 KiB) at the head
     of a batch, with 300 RETRs written behind it at once: the requests
     that join while it is sent must fit beside it (a worker once wrote
     past its table here and crashed)."""
