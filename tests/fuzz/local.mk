@@ -14,7 +14,9 @@ tests_fuzz_fuzz_linereader_LDADD = core/libpscore.la
 tests_fuzz_fuzz_linereader_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 # smtp.so's pure files (modules/smtp/local.mk), without the core.
 tests_fuzz_fuzz_smtp_SOURCES = tests/fuzz/fuzz_smtp.c $(SMTP_PURE_SOURCES)
-tests_fuzz_fuzz_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/smtp
+tests_fuzz_fuzz_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/smtp \
+	-I$(top_srcdir)/modules/dsn
+tests_fuzz_fuzz_smtp_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
 tests_fuzz_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 # imap.so's pure files (modules/imap/local.mk), without the core.
 tests_fuzz_fuzz_imap_SOURCES = tests/fuzz/fuzz_imap.c $(IMAP_PURE_SOURCES)

@@ -26,8 +26,10 @@ tests_unit_test_password_LDADD = $(UNIT_LIBS)
 # smtp.so's pure files (modules/smtp/local.mk), linked directly.
 tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c \
 	$(SMTP_PURE_SOURCES) modules/smtp/trace.c
-tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp
-tests_unit_test_smtp_parse_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp \
+	-I$(top_srcdir)/modules/dsn
+tests_unit_test_smtp_parse_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la $(CMOCKA_LIBS)
 
 # libpsmime (modules/mime/local.mk), linked alone.
 tests_unit_test_mime_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/mime
@@ -52,3 +54,4 @@ tests_unit_test_pop3_parse_SOURCES = tests/unit/test_pop3_parse.c \
 	$(POP3_PURE_SOURCES)
 tests_unit_test_pop3_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/pop3
 tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
+
