@@ -4,7 +4,7 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
 	tests/unit/test_mime tests/unit/test_mime_text \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
-	tests/unit/test_pop3_parse
+	tests/unit/test_pop3_parse tests/unit/test_dsn
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -54,4 +54,9 @@ tests_unit_test_pop3_parse_SOURCES = tests/unit/test_pop3_parse.c \
 	$(POP3_PURE_SOURCES)
 tests_unit_test_pop3_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/pop3
 tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
+
+# libpsdsn (modules/dsn/local.mk) with the libpsmime it reads headers with.
+tests_unit_test_dsn_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dsn
+tests_unit_test_dsn_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
+	$(CMOCKA_LIBS)
 
