@@ -60,3 +60,9 @@ tests_unit_test_dsn_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dsn
 tests_unit_test_dsn_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
 	$(CMOCKA_LIBS)
 
+# A DSN from a text spec, for tests/integration/test_dsn_format.py: built
+# by make check, run by the integration test.
+check_PROGRAMS += tests/unit/dsn_build_cli
+tests_unit_dsn_build_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dsn
+tests_unit_dsn_build_cli_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la
