@@ -22,16 +22,23 @@ dsn_kind(const struct dsn_report *r)
 	return k;
 }
 
-static const char *const intros[] = {
-	[DSN_KIND_FAILED] = "Your message could not be delivered to one or "
-			    "more of its recipients. This is a permanent "
-			    "error.",
-	[DSN_KIND_DELAYED] = "Your message has not been delivered yet to "
-			     "one or more of its recipients. The mail system "
-			     "keeps trying; you do not need to send it again.",
-	[DSN_KIND_SUCCESS] = "Your message was delivered to the recipients "
-			     "below, as you asked.",
-};
+static const char *
+intro(enum dsn_kind k)
+{
+	switch (k) {
+	case DSN_KIND_FAILED:
+		return "Your message could not be delivered to one or more of "
+		       "its recipients. This is a permanent error.";
+	case DSN_KIND_DELAYED:
+		return "Your message has not been delivered yet to one or more "
+		       "of its recipients. The mail system keeps trying; you "
+		       "do not need to send it again.";
+	case DSN_KIND_SUCCESS:
+		break;
+	}
+	return "Your message was delivered to the recipients below, as you "
+	       "asked.";
+}
 
 static void
 paragraph(struct dsn_out *o, const char *first, const char *cont,
@@ -112,7 +119,7 @@ dsn_text(struct dsn_out *o, const struct dsn_report *r,
 
 	dsn_out_line(o, "This is the mail system at ", r->host, ".", NULL);
 	dsn_out_line(o, NULL);
-	paragraph(o, "", "", intros[dsn_kind(r)], 0);
+	paragraph(o, "", "", intro(dsn_kind(r)), 0);
 	if (r->reason && *r->reason) {
 		dsn_out_line(o, NULL);
 		paragraph(o, "Reason: ", "    ", r->reason, utf8);
