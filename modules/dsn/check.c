@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dsn_private.h"
+#include "mime.h"
 
 #define ADDR_MAX 1000  /* PS_QUEUE_ADDR_MAX */
 #define ENVID_MAX 100  /* RFC 3461 4.4 */
@@ -44,19 +45,16 @@ graphic(const char *s, size_t max)
 static int
 text_ok(const char *s, size_t max)
 {
-	size_t len, n;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len;
+	int n;
 
 	if (!s || !(len = strlen(s)) || len > max)
 		return 0;
-	for (size_t i = 0; i < len; i += n) {
-		unsigned char ch = (unsigned char)s[i];
-
-		n = 1;
-		if (ch < ' ' || ch == 0x7f)
+	for (size_t i = 0; i < len; i += (size_t)n)
+		if (p[i] < ' ' || p[i] == 0x7f ||
+		    (n = mime_utf8_seq(p + i, len - i)) <= 0)
 			return 0;
-		if (ch >= 0x80 && !(n = dsn_utf8_char(s + i, len - i)))
-			return 0;
-	}
 	return 1;
 }
 

@@ -1,7 +1,7 @@
 /* libpsdsn: delivery status notifications (RFC 3464 in an RFC 6522
  * multipart/report, RFC 6533 for internationalised mail), the xtext of
  * RFC 3461 4, and the loop check that keeps a bounce from bouncing. Pure:
- * libc only, plus libpsmime's header reader for dsn_is_report (link
+ * libc and libpsmime (its header reader and UTF-8 check: link
  * modules/mime/libpsmime.la beside it), no SDK calls, no global state.
  * Linked into a module as the convenience library modules/dsn/libpsdsn.la.
  *

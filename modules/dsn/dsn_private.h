@@ -13,6 +13,9 @@
 #define DSN_ID_MAX 32
 #define DSN_DATE_MAX 40
 
+/* The value of an upper-case hex digit (xtext's, RFC 3461 4), or -1. */
+int dsn_hex_upper(int ch);
+
 /* ---- Output (out.c) -------------------------------------------------- */
 
 /* Output in pieces to fn; the first failure sticks and stops the rest. */
@@ -29,9 +32,6 @@ void dsn_out_str(struct dsn_out *o, const char *s);
 /* Strings a, b, ... up to a NULL, then CRLF. */
 void dsn_out_line(struct dsn_out *o, const char *s, ...);
 int dsn_out_flush(struct dsn_out *o);
-
-/* Length of the well-formed UTF-8 character at s (RFC 3629 4), or 0. */
-size_t dsn_utf8_char(const char *s, size_t len);
 
 /* Clean s for a line: controls and runs of white space become one space,
  * none at either end; a non-ASCII octet becomes "?" unless utf8 is set

@@ -1,7 +1,7 @@
 # libpsdsn: delivery status notifications (RFC 3464, 6522, 6533), xtext
 # (RFC 3461 4) and the loop check (docs/architecture.md, "DSN"). A libtool
 # convenience library like libpsmime: a module adds modules/dsn/libpsdsn.la
-# and modules/mime/libpsmime.la (dsn_is_report reads headers with it) to
+# and modules/mime/libpsmime.la (headers and UTF-8 are read with it) to
 # its LIBADD. Pure: libc only, no SDK calls, so tests/unit/test_dsn.c and
 # tests/fuzz/fuzz_dsn.c link it alone.
 noinst_LTLIBRARIES += modules/dsn/libpsdsn.la

@@ -11,16 +11,11 @@
 
 #define CHUNK 16384
 
+/* A hex digit of either case, as a lenient parser would compare. */
 static int
 hex_digit(int ch)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
+	return dsn_hex_upper(ch >= 'a' && ch <= 'f' ? ch - 'a' + 'A' : ch);
 }
 
 /* A line ended: count it if it starts with the probe. Compared without

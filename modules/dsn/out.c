@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dsn_private.h"
+#include "mime.h"
 
 int
 dsn_out_flush(struct dsn_out *o)
@@ -52,40 +53,6 @@ dsn_out_line(struct dsn_out *o, const char *s, ...)
 	dsn_out_bytes(o, "\r\n", 2);
 }
 
-/* RFC 3629 4: shortest form, no surrogates, at most U+10FFFF. */
-size_t
-dsn_utf8_char(const char *c, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)c;
-	size_t n;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 size_t
 dsn_clean(const char *s, int utf8, char *out, size_t size)
 {
@@ -94,20 +61,20 @@ dsn_clean(const char *s, int utf8, char *out, size_t size)
 	int space = 0;
 
 	for (size_t i = 0; i < len; i += n) {
-		n = 1;
+		int k = p[i] < 0x80 ? 1 :
+			utf8 ? mime_utf8_seq(p + i, len - i) : 0;
+
+		n = k > 0 ? (size_t)k : 1;
 		if (p[i] <= ' ' || p[i] == 0x7f) {
 			space = o > 0;
 			continue;
 		}
-		if (p[i] >= 0x80 &&
-		    (!utf8 || !(n = dsn_utf8_char(s + i, len - i))))
-			n = 1;
 		if (o + space + n >= size)
 			break;
 		if (space)
 			out[o++] = ' ';
 		space = 0;
-		if (p[i] >= 0x80 && (!utf8 || n == 1)) {
+		if (k <= 0) {
 			out[o++] = '?';
 		} else {
 			memcpy(out + o, p + i, n);

@@ -1,10 +1,10 @@
 /* xtext (RFC 3461 4), the encoding of ENVID, ORCPT and AUTH= values:
  * "!".."~" stand for themselves but "+" and "=", any octet may be "+XX"
  * with two upper-case hex digits. */
-#include "dsn.h"
+#include "dsn_private.h"
 
-static int
-hex_value(int ch)
+int
+dsn_hex_upper(int ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -30,8 +30,8 @@ xtext_next(const char *s, size_t len, size_t *i)
 			return -1;
 		return (unsigned char)s[(*i)++];
 	}
-	if (len - *i < 3 || (hi = hex_value(s[*i + 1])) < 0 ||
-	    (lo = hex_value(s[*i + 2])) < 0)
+	if (len - *i < 3 || (hi = dsn_hex_upper(s[*i + 1])) < 0 ||
+	    (lo = dsn_hex_upper(s[*i + 2])) < 0)
 		return -1;
 	*i += 3;
 	return hi << 4 | lo;
