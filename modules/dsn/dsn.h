@@ -121,7 +121,9 @@ struct dsn_report {
 	int64_t arrival;        /* when the original was received */
 	const char *client;     /* "helo [ip]" it came from, or NULL */
 	int smtputf8;           /* the original asked for SMTPUTF8 */
-	const struct dsn_rcpt *rcpts; /* 1..DSN_RCPTS_MAX */
+	const struct dsn_rcpt *rcpts; /* 1..DSN_RCPTS_MAX: a message owing
+				 * more (the queue allows 100000) gets
+				 * several DSNs before report_done */
 	size_t nrcpts;
 	const char *reason;     /* a sentence for the reader, or NULL */
 	uint64_t max_return;    /* octets of the original returned at most,
