@@ -108,7 +108,7 @@ struct dsn_rcpt {
 /* One DSN: a report on some recipients of one message. */
 struct dsn_report {
 	const char *host;       /* the reporting MTA (RFC 3464 2.2.2) */
-	const char *id;         /* [A-Za-z0-9._-]{1,64}, unique per DSN (the
+	const char *id;         /* [A-Za-z0-9_-]{1,32}, unique per DSN (the
 				 * queue id): Message-ID and boundary come
 				 * from it and now, so tests are exact */
 	int64_t now;            /* the Date field */
