@@ -315,6 +315,12 @@ void mime_charset_conv_finish(struct mime_charset_conv *c,
 
 void mime_charset_conv_free(struct mime_charset_conv *c);
 
+/* The length of the well-formed UTF-8 sequence at s (1 for ASCII; RFC
+ * 3629 4: shortest form, no surrogates, at most U+10FFFF), 0 if it is
+ * invalid, or -1 if it is a valid beginning cut by len. libpsdsn uses it
+ * too. */
+int mime_utf8_seq(const unsigned char *s, size_t len);
+
 /* One-shot conversion; *out_r NUL-terminated, for free(). MIME_OK,
  * MIME_EINVAL (unknown charset) or MIME_ENOMEM. */
 int mime_charset_to_utf8(const char *charset, const void *in, size_t len,

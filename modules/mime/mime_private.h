@@ -113,9 +113,6 @@ int mime_fields_default(struct mime_arena *a, struct mime_part *part,
 
 #define MIME_REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 
-/* The length of the well-formed UTF-8 sequence at s (1 for ASCII), 0 if
- * it is invalid, or -1 if it is a valid beginning cut by len. */
-int mime_utf8_seq(const unsigned char *s, size_t len);
 
 /* ---- Cache (cache.c) ------------------------------------------------- */
 

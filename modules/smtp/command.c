@@ -1,11 +1,13 @@
 /* SMTP command lines (RFC 5321 4.1.1): the verb, MAIL and RCPT with
  * their parameters, SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC
  * 6531), RET, ENVID, NOTIFY, ORCPT (RFC 3461) and AUTH (RFC 4954 5), and
- * BDAT (RFC 3030 2). Pure: no SDK calls; paths are address.c's. */
+ * BDAT (RFC 3030 2). Pure: no SDK calls; paths are address.c's, xtext is
+ * libpsdsn's. */
 #include <string.h>
 #include <strings.h>
 
 #include "command.h"
+#include "dsn.h"
 
 static const struct {
 	const char *name;
@@ -95,30 +97,6 @@ word_is(const char *s, size_t len, const char *word)
 	return len == strlen(word) && strncasecmp(s, word, len) == 0;
 }
 
-static int
-is_hex_upper(int ch)
-{
-	return smtp_is_digit(ch) || (ch >= 'A' && ch <= 'F');
-}
-
-/* xtext (RFC 3461 4): "!".."~" but "+" and "=", or "+" and two upper
- * case hex digits. */
-static int
-xtext_ok(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '+') {
-			if (len - i < 3 || !is_hex_upper(s[i + 1]) ||
-			    !is_hex_upper(s[i + 2]))
-				return 0;
-			i += 2;
-		} else if (s[i] < 33 || s[i] > 126 || s[i] == '=') {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* SIZE=1*20DIGIT (RFC 1870 3); past UINT64_MAX reads as UINT64_MAX,
  * which no limit allows. */
 static int
@@ -168,11 +146,12 @@ param_ret(const struct param *pm, int *ret_r)
 	return SMTP_P_OK;
 }
 
-/* Copy an xtext value of at most max octets into out. */
+/* Copy an xtext value (libpsdsn's check, RFC 3461 4) of at most max
+ * octets into out. */
 static int
 param_xtext(const struct param *pm, char *out, size_t max)
 {
-	if (!pm->val || pm->vlen > max || !xtext_ok(pm->val, pm->vlen))
+	if (!pm->val || pm->vlen > max || !dsn_xtext_valid(pm->val, pm->vlen))
 		return SMTP_P_PARAM;
 	memcpy(out, pm->val, pm->vlen);
 	out[pm->vlen] = '\0';
@@ -277,7 +256,7 @@ param_orcpt(const struct param *pm, char *out)
 		if (!smtp_is_atext((unsigned char)pm->val[i]))
 			return SMTP_P_PARAM;
 	if (word_is(pm->val, tlen, "rfc822") &&
-	    !xtext_ok(semi + 1, pm->vlen - tlen - 1))
+	    !dsn_xtext_valid(semi + 1, pm->vlen - tlen - 1))
 		return SMTP_P_PARAM;
 	memcpy(out, pm->val, pm->vlen);
 	out[pm->vlen] = '\0';

@@ -2,7 +2,7 @@
 if ENABLE_FUZZ
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader \
 	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap tests/fuzz/fuzz_mime \
-	tests/fuzz/fuzz_imap_search tests/fuzz/fuzz_pop3
+	tests/fuzz/fuzz_imap_search tests/fuzz/fuzz_pop3 tests/fuzz/fuzz_dsn
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 FUZZ_LINK = -fsanitize=fuzzer
@@ -14,7 +14,9 @@ tests_fuzz_fuzz_linereader_LDADD = core/libpscore.la
 tests_fuzz_fuzz_linereader_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 # smtp.so's pure files (modules/smtp/local.mk), without the core.
 tests_fuzz_fuzz_smtp_SOURCES = tests/fuzz/fuzz_smtp.c $(SMTP_PURE_SOURCES)
-tests_fuzz_fuzz_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/smtp
+tests_fuzz_fuzz_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/smtp \
+	-I$(top_srcdir)/modules/dsn
+tests_fuzz_fuzz_smtp_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
 tests_fuzz_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 # imap.so's pure files (modules/imap/local.mk), without the core.
 tests_fuzz_fuzz_imap_SOURCES = tests/fuzz/fuzz_imap.c $(IMAP_PURE_SOURCES)
@@ -34,10 +36,15 @@ tests_fuzz_fuzz_imap_search_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 tests_fuzz_fuzz_pop3_SOURCES = tests/fuzz/fuzz_pop3.c $(POP3_PURE_SOURCES)
 tests_fuzz_fuzz_pop3_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/pop3
 tests_fuzz_fuzz_pop3_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# libpsdsn (modules/dsn/local.mk) with libpsmime, without the core.
+tests_fuzz_fuzz_dsn_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dsn
+tests_fuzz_fuzz_dsn_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
+tests_fuzz_fuzz_dsn_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_smtp.c tests/fuzz/fuzz_imap.c tests/fuzz/fuzz_mime.c \
 	tests/fuzz/fuzz_imap_search.c tests/fuzz/fuzz_pop3.c \
+	tests/fuzz/fuzz_dsn.c tests/fuzz/fuzz_dsn.dict \
 	tests/fuzz/fuzz_conf.dict tests/fuzz/fuzz_pop3.dict \
 	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict \
 	tests/fuzz/fuzz_imap.dict tests/fuzz/fuzz_mime.dict \

@@ -4,7 +4,7 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
 	tests/unit/test_mime tests/unit/test_mime_text \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
-	tests/unit/test_pop3_parse
+	tests/unit/test_pop3_parse tests/unit/test_dsn
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -26,8 +26,10 @@ tests_unit_test_password_LDADD = $(UNIT_LIBS)
 # smtp.so's pure files (modules/smtp/local.mk), linked directly.
 tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c \
 	$(SMTP_PURE_SOURCES) modules/smtp/trace.c
-tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp
-tests_unit_test_smtp_parse_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp \
+	-I$(top_srcdir)/modules/dsn
+tests_unit_test_smtp_parse_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la $(CMOCKA_LIBS)
 
 # libpsmime (modules/mime/local.mk), linked alone.
 tests_unit_test_mime_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/mime
@@ -52,3 +54,15 @@ tests_unit_test_pop3_parse_SOURCES = tests/unit/test_pop3_parse.c \
 	$(POP3_PURE_SOURCES)
 tests_unit_test_pop3_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/pop3
 tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
+
+# libpsdsn (modules/dsn/local.mk) with the libpsmime it reads headers with.
+tests_unit_test_dsn_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dsn
+tests_unit_test_dsn_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
+	$(CMOCKA_LIBS)
+
+# A DSN from a text spec, for tests/integration/test_dsn_format.py: built
+# by make check, run by the integration test.
+check_PROGRAMS += tests/unit/dsn_build_cli
+tests_unit_dsn_build_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dsn
+tests_unit_dsn_build_cli_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la
