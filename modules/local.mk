@@ -3,6 +3,7 @@
 # -module spelled out), no core sources, only the SDK headers.
 
 include modules/mime/local.mk
+include modules/dkim/local.mk
 include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
 include modules/queue_sqlite/local.mk

@@ -52,3 +52,8 @@ tests_unit_test_pop3_parse_SOURCES = tests/unit/test_pop3_parse.c \
 	$(POP3_PURE_SOURCES)
 tests_unit_test_pop3_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/pop3
 tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
+
+# libpsdkim (modules/dkim/local.mk), linked alone.
+UNIT_TESTS += tests/unit/test_dkim
+tests_unit_test_dkim_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dkim
+tests_unit_test_dkim_LDADD = modules/dkim/libpsdkim.la $(CMOCKA_LIBS)
