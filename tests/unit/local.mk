@@ -53,7 +53,11 @@ tests_unit_test_pop3_parse_SOURCES = tests/unit/test_pop3_parse.c \
 tests_unit_test_pop3_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/pop3
 tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
 
-# libpsdkim (modules/dkim/local.mk), linked alone.
+# libpsdkim (modules/dkim/local.mk), linked alone. dkim_sign_cli signs a
+# message for tests/integration/test_dkim.py, which checks it with dkimpy.
 UNIT_TESTS += tests/unit/test_dkim
 tests_unit_test_dkim_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dkim
 tests_unit_test_dkim_LDADD = modules/dkim/libpsdkim.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/dkim_sign_cli
+tests_unit_dkim_sign_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dkim
+tests_unit_dkim_sign_cli_LDADD = modules/dkim/libpsdkim.la
