@@ -48,6 +48,8 @@ append(struct dkim_header *h, const char *p, size_t len,
 	size_t cap = h->cap ? h->cap : 4096;
 	char *buf;
 
+	if (len == 0)
+		return DKIM_OK; /* buf may still be NULL */
 	if (len > h->max - h->len)
 		return dkim_error(err, DKIM_EINVAL, "header longer than %zu "
 				  "octets", h->max);
