@@ -29,7 +29,7 @@ static const struct {
 	{"references", OVER_PRESENT}, {"list-id", 0}, {"list-help", 0},
 	{"list-unsubscribe", 0}, {"list-subscribe", 0}, {"list-post", 0},
 	{"list-owner", 0}, {"list-archive", 0},
-	/* RFC 8058 3.3: one-click unsubscribe must be signed */
+	/* RFC 8058 4: one-click unsubscribe must be signed */
 	{"list-unsubscribe-post", 0},
 	/* who sent it, and how the body is to be read: a replaced
 	 * Content-Type changes what the reader sees of a signed body */
