@@ -77,6 +77,8 @@ dkim_sign_update(struct dkim_sign *s, const void *data, size_t len,
 
 	if (s->failed)
 		return dkim_error(err, DKIM_EINVAL, "the signer has stopped");
+	if (len == 0)
+		return DKIM_OK; /* data may be NULL: no arithmetic on it */
 	if (!s->header.done &&
 	    dkim_header_feed(&s->header, p, len, &used, err) < 0) {
 		s->failed = 1;
