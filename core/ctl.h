@@ -1,8 +1,9 @@
 /* poshtactl's parts: the command line, configuration and backends
  * (poshtactl.c), domains and aliases (ctl_domains.c), users
  * (ctl_users.c), quota and mailboxes (ctl_store.c), passwords
- * (ctl_password.c), and mbox files (ctl_mbox.c, ctl_import.c,
- * ctl_export.c). A command returns the process's exit status. */
+ * (ctl_password.c), mbox files (ctl_mbox.c, ctl_import.c,
+ * ctl_export.c) and DKIM keys (ctl_dkim.c). A command returns the
+ * process's exit status. */
 #ifndef PS_CORE_CTL_H
 #define PS_CORE_CTL_H
 
@@ -26,8 +27,13 @@ struct ctl {
 	int hash_stdin;              /* --hash-stdin */
 	int purge;                   /* --purge */
 	const char *mailbox;         /* --mailbox, else "INBOX" */
-	FILE *file;                  /* import's input, export's output */
+	FILE *file;                  /* import's input, export's output,
+				      * the new key file */
 	const char *file_name;       /* for messages */
+	const char *key_type;        /* dkim keygen --type */
+	const char *key_bits;        /* --bits */
+	const char *key_out;         /* --out */
+	const char *state_dir;       /* the configuration's */
 };
 
 /* "poshtactl: " and the message on stderr; returns CTL_FAIL. */
@@ -127,5 +133,11 @@ void ctl_mbox_status_lines(char buf[64], unsigned flags);
 /* ctl_import.c, ctl_export.c */
 int ctl_import_mbox(struct ctl *c);
 int ctl_export_mbox(struct ctl *c);
+
+/* ctl_dkim.c: the arguments checked, the key made and --out created
+ * (prepare, with the invoking user's rights); then the key written and
+ * its DNS record printed. */
+int ctl_dkim_prepare(struct ctl *c);
+int ctl_dkim_keygen(struct ctl *c);
 
 #endif

@@ -42,6 +42,7 @@ sbin_PROGRAMS += core/poshtactl
 core_poshtactl_SOURCES = core/poshtactl.c core/ctl.h \
 	core/ctl_domains.c core/ctl_users.c core/ctl_store.c \
 	core/ctl_password.c core/ctl_mbox.c core/ctl_import.c \
-	core/ctl_export.c
-core_poshtactl_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE
-core_poshtactl_LDADD = core/libpscore.la
+	core/ctl_export.c core/ctl_dkim.c
+core_poshtactl_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE \
+	-I$(top_srcdir)/modules/dkim
+core_poshtactl_LDADD = core/libpscore.la modules/dkim/libpsdkim.la

@@ -1,5 +1,5 @@
 /* poshtactl: administration of a Poshta server's users, domains, aliases,
- * quota and mailboxes. It reads the server's configuration and loads the
+ * quota, mailboxes and DKIM keys. It reads the server's configuration and loads the
  * same modules through the same loader as poshtad, starts only the
  * modules that publish the "auth" and "storage" interfaces, and calls
  * their operations directly. Binds nothing; needs no running server. */
@@ -31,6 +31,8 @@
 #define OPT_HASH_STDIN 0x80u
 #define FILE_IN 0x100u  /* the last argument is a file to read */
 #define FILE_OUT 0x200u /* an optional last argument: a file to write */
+#define OPT_KEY 0x400u  /* --type, --bits, --out; a new key is made (and
+			 * --out created) before rights are dropped */
 
 struct command {
 	const char *words; /* one or two: "domain add", "import-mbox" */
@@ -67,6 +69,8 @@ static const struct command commands[] = {
 	 NEED_AUTH | NEED_STORE | OPT_MAILBOX | FILE_IN, ctl_import_mbox},
 	{"export-mbox", "ADDRESS [--mailbox NAME] [FILE]", 1, 2,
 	 NEED_AUTH | NEED_STORE | OPT_MAILBOX | FILE_OUT, ctl_export_mbox},
+	{"dkim keygen", "DOMAIN SELECTOR [--type rsa|ed25519] [--bits N] "
+	 "[--out FILE]", 2, 2, OPT_KEY, ctl_dkim_keygen},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -146,11 +150,28 @@ find_command(int argc, char **argv, int *nwords_r)
 	return NULL;
 }
 
+/* The value of option name at argv[*i], "--name VALUE" (*i moves on)
+ * or "--name=VALUE"; NULL when argv[*i] is not that option. */
+static const char *
+value(const char *name, int argc, char **argv, int *i)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
 /* Options and positional arguments of a command (options anywhere, "--"
  * ends them). argv is reordered: positionals end up in c->args. */
 static int
 parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 {
+	const char *v;
 	int only_args = 0;
 
 	c->args = argv;
@@ -170,11 +191,17 @@ parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 		else if ((cmd->flags & OPT_PURGE) && strcmp(a, "--purge") == 0)
 			c->purge = 1;
 		else if ((cmd->flags & OPT_MAILBOX) &&
-			 strncmp(a, "--mailbox=", 10) == 0)
-			c->mailbox = a + 10;
-		else if ((cmd->flags & OPT_MAILBOX) &&
-			 strcmp(a, "--mailbox") == 0 && i + 1 < argc)
-			c->mailbox = argv[++i];
+			 (v = value("--mailbox", argc, argv, &i)))
+			c->mailbox = v;
+		else if ((cmd->flags & OPT_KEY) &&
+			 (v = value("--type", argc, argv, &i)))
+			c->key_type = v;
+		else if ((cmd->flags & OPT_KEY) &&
+			 (v = value("--bits", argc, argv, &i)))
+			c->key_bits = v;
+		else if ((cmd->flags & OPT_KEY) &&
+			 (v = value("--out", argc, argv, &i)))
+			c->key_out = v;
 		else
 			return command_usage(cmd, "unknown option or missing "
 					     "value");
@@ -309,8 +336,12 @@ run(const char *path, const struct command *cmd, struct ctl *c)
 {
 	int code = load(path);
 
+	if (code == CTL_OK)
+		c->state_dir = cfg->state_dir;
 	if (code == CTL_OK && cmd->flags & (FILE_IN | FILE_OUT))
 		code = open_file(cmd, c);
+	if (code == CTL_OK && cmd->flags & OPT_KEY)
+		code = ctl_dkim_prepare(c);
 	/* Purging a user deletes its mailboxes too. */
 	if (code == CTL_OK)
 		code = start_backends(cmd->flags | (c->purge ? NEED_STORE : 0),

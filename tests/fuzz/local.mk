@@ -2,7 +2,8 @@
 if ENABLE_FUZZ
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader \
 	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap tests/fuzz/fuzz_mime \
-	tests/fuzz/fuzz_imap_search tests/fuzz/fuzz_pop3 tests/fuzz/fuzz_dsn
+	tests/fuzz/fuzz_imap_search tests/fuzz/fuzz_pop3 tests/fuzz/fuzz_dsn \
+	tests/fuzz/fuzz_dkim
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 FUZZ_LINK = -fsanitize=fuzzer
@@ -40,11 +41,16 @@ tests_fuzz_fuzz_pop3_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 tests_fuzz_fuzz_dsn_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dsn
 tests_fuzz_fuzz_dsn_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
 tests_fuzz_fuzz_dsn_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# libpsdkim (modules/dkim/local.mk), without the core.
+tests_fuzz_fuzz_dkim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dkim
+tests_fuzz_fuzz_dkim_LDADD = modules/dkim/libpsdkim.la
+tests_fuzz_fuzz_dkim_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_smtp.c tests/fuzz/fuzz_imap.c tests/fuzz/fuzz_mime.c \
 	tests/fuzz/fuzz_imap_search.c tests/fuzz/fuzz_pop3.c \
 	tests/fuzz/fuzz_dsn.c tests/fuzz/fuzz_dsn.dict \
+	tests/fuzz/fuzz_dkim.c tests/fuzz/fuzz_dkim.dict \
 	tests/fuzz/fuzz_conf.dict tests/fuzz/fuzz_pop3.dict \
 	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict \
 	tests/fuzz/fuzz_imap.dict tests/fuzz/fuzz_mime.dict \

@@ -66,3 +66,11 @@ check_PROGRAMS += tests/unit/dsn_build_cli
 tests_unit_dsn_build_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dsn
 tests_unit_dsn_build_cli_LDADD = modules/dsn/libpsdsn.la \
 	modules/mime/libpsmime.la
+# libpsdkim (modules/dkim/local.mk), linked alone. dkim_sign_cli signs a
+# message for tests/integration/test_dkim.py, which checks it with dkimpy.
+UNIT_TESTS += tests/unit/test_dkim
+tests_unit_test_dkim_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dkim
+tests_unit_test_dkim_LDADD = modules/dkim/libpsdkim.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/dkim_sign_cli
+tests_unit_dkim_sign_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dkim
+tests_unit_dkim_sign_cli_LDADD = modules/dkim/libpsdkim.la
