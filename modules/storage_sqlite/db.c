@@ -306,6 +306,14 @@ ss_sync_set(struct ss_conn *c, enum ss_sync sync)
  * to a store user_delete removed while the handle was open (it would
  * vanish with the unlinked file). sync: how the commit reaches the
  * disk. */
+static void
+ss_turn_end(struct ss_conn *c)
+{
+	if (c->turn)
+		ss_turn_leave(c->file);
+	c->turn = 0;
+}
+
 int
 ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 {
@@ -323,9 +331,12 @@ ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 		r = ss_err(err, PS_ENOENT, "the user's store was deleted");
 	if (r == 0 && ss_sync_set(c, sync) != SQLITE_OK)
 		r = ss_dberr(c, err);
+	if (r == 0)
+		c->turn = ss_turn_enter(c->file);
 	if (r == 0 && ss_txn(c, "BEGIN IMMEDIATE") != SQLITE_OK)
 		r = ss_dberr(c, err);
 	if (r < 0) {
+		ss_turn_end(c);
 		ss_conn_close(c);
 		return r;
 	}
@@ -343,6 +354,7 @@ ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
 		r = ss_dberr(c, err);
 	if (!sqlite3_get_autocommit(c->db))
 		ss_txn(c, "ROLLBACK");
+	ss_turn_end(c);
 	if (!c->held)
 		ss_conn_close(c);
 	return r;

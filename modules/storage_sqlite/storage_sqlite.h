@@ -54,7 +54,12 @@ struct ss_conn {
 	const char *file; /* the handle's user's database */
 	unsigned depth; /* open transaction levels: callbacks may read */
 	int held;       /* ss_conn_hold: d and a read snapshot stay */
+	int turn;       /* in the writers' turnstile (turnstile.c) */
 };
+
+/* turnstile.c: around a write transaction on file. */
+int ss_turn_enter(const char *file);
+void ss_turn_leave(const char *file);
 
 struct ps_store_user {
 	struct ss_conn c;
