@@ -29,8 +29,24 @@
 #define SS_TURN_BYTES (1 << 20) /* bytes to hash paths onto */
 
 static pthread_mutex_t ss_turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t ss_turn_once = PTHREAD_ONCE_INIT;
 static int ss_turn_fd = -1;
-static pid_t ss_turn_pid; /* a forked child opens its own */
+
+/* A forked child would share the parent's description, and so its
+ * locks: it opens its own. */
+static void
+ss_turn_forked(void)
+{
+	if (ss_turn_fd >= 0)
+		close(ss_turn_fd);
+	ss_turn_fd = -1;
+}
+
+static void
+ss_turn_init(void)
+{
+	pthread_atfork(NULL, NULL, ss_turn_forked);
+}
 
 static int
 ss_turn_file(void)
@@ -38,20 +54,12 @@ ss_turn_file(void)
 	char path[4096];
 	int fd;
 
+	pthread_once(&ss_turn_once, ss_turn_init);
 	pthread_mutex_lock(&ss_turn_lock);
-	if (ss_turn_fd >= 0 && ss_turn_pid != getpid()) {
-		close(ss_turn_fd);
-		ss_turn_fd = -1;
-	}
 	if (ss_turn_fd < 0 && ss_config.path &&
 	    (size_t)snprintf(path, sizeof(path), "%s/.writers",
-			     ss_config.path) < sizeof(path)) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			ss_turn_fd = fd;
-			ss_turn_pid = getpid();
-		}
-	}
+			     ss_config.path) < sizeof(path))
+		ss_turn_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	fd = ss_turn_fd;
 	pthread_mutex_unlock(&ss_turn_lock);
 	return fd;
