@@ -93,7 +93,7 @@ ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	return r;
 }
 
-#define SS_BIG_READ (256 * 1024)
+#define SS_BIG_READ (64 * 1024)
 
 /* Copy up to len bytes at pos from the chunk in st's row (rowid, off,
  * length) into buf, through the connection's blob handle: moving an
