@@ -434,6 +434,30 @@ class Poshtad:
         self._logf.close()
         return self.proc.returncode
 
+    def kill_all(self):
+        """kill -9 the master and every worker (a crash of everything),
+        reap the master and wait until the workers are gone."""
+        workers = self.workers()
+        for pid in [self.proc.pid] + workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(TIMEOUT)
+        for pid in workers:
+            # Not our children: wait until they are gone (or zombies).
+            deadline = time.monotonic() + TIMEOUT
+            while os.path.exists("/proc/%d" % pid):
+                try:
+                    with open("/proc/%d/stat" % pid) as f:
+                        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                            break
+                except OSError:
+                    break
+                assert time.monotonic() < deadline, "worker %d lives" % pid
+                time.sleep(0.01)
+        self._logf.close()
+
     def log(self):
         try:
             with open(self.log_path, errors="replace") as f:

@@ -420,26 +420,7 @@ class Pop3Env:
 
     def kill_all(self):
         """kill -9 the master and every worker, and reap the master."""
-        p = self.poshtad
-        workers = p.workers()
-        for pid in [p.proc.pid] + workers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        p.proc.wait(TIMEOUT)
-        for pid in workers:
-            deadline = time.monotonic() + TIMEOUT
-            while os.path.exists("/proc/%d" % pid):
-                try:
-                    with open("/proc/%d/stat" % pid) as f:
-                        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                            break
-                except OSError:
-                    break
-                assert time.monotonic() < deadline, "worker %d lives" % pid
-                time.sleep(0.01)
-        p._logf.close()
+        self.poshtad.kill_all()
 
     def restart(self):
         """Start poshtad again on the same config and state."""
