@@ -165,8 +165,8 @@ const char *ctl_queue_state(enum ps_queue_state s);
 const char *ctl_queue_ret(int ret);
 const char *ctl_queue_kind(unsigned kind);
 
-/* ctl_queue_json.c: octets of the valid UTF-8 sequence at s (RFC 3629
- * 4: no overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
+/* ctl_queue_json.c: octets of the valid UTF-8 sequence at s (libpsmime's
+ * check, RFC 3629 4), or 0. */
 size_t ctl_utf8_len(const char *s);
 /* One message and its recipients as one line of JSON
  * (RFC 8259); times in seconds since the epoch, 0 for none. */

@@ -7,33 +7,16 @@
 #include "config.h"
 
 #include "ctl.h"
+#include "mime.h"
 
 size_t
 ctl_utf8_len(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned lo = 0x80, hi = 0xbf;
-	size_t n;
+	/* 4, the longest sequence, reads no further than the NUL: a NUL is
+	 * no continuation byte, so it ends the check there. */
+	int n = mime_utf8_seq((const unsigned char *)s, 4);
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	return n > 0 ? (size_t)n : 0;
 }
 
 static void

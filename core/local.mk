@@ -45,5 +45,6 @@ core_poshtactl_SOURCES = core/poshtactl.c core/ctl.h \
 	core/ctl_export.c core/ctl_dkim.c core/ctl_queue.c \
 	core/ctl_queue_admin.c core/ctl_queue_json.c
 core_poshtactl_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE \
-	-I$(top_srcdir)/modules/dkim
-core_poshtactl_LDADD = core/libpscore.la modules/dkim/libpsdkim.la
+	-I$(top_srcdir)/modules/dkim -I$(top_srcdir)/modules/mime
+core_poshtactl_LDADD = core/libpscore.la modules/dkim/libpsdkim.la \
+	modules/mime/libpsmime.la
