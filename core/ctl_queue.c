@@ -133,6 +133,13 @@ put_bits(FILE *f, unsigned bits, const struct ctl_name *names)
 
 /* ---- queue list ------------------------------------------------------ */
 
+/* Queued or deferred: not final yet. */
+static int
+pending(const struct ps_queue_rcpt *r)
+{
+	return r->state == PS_QUEUE_QUEUED || r->state == PS_QUEUE_DEFERRED;
+}
+
 struct listing {
 	const struct ctl *c;
 	unsigned messages, pending;
@@ -154,7 +161,7 @@ list_text(const struct ps_queue_msg *m, const struct ps_queue_rcpt *rcpts,
 	for (size_t i = 0; i < n; i++) {
 		const struct ps_queue_rcpt *r = &rcpts[i];
 
-		if (r->state == PS_QUEUE_QUEUED || r->state == PS_QUEUE_DEFERRED)
+		if (pending(r))
 			ctl_format_time(when, r->next_attempt);
 		else
 			strcpy(when, "-");
@@ -180,8 +187,7 @@ list_one(const struct ps_queue_msg *m, const struct ps_queue_rcpt *rcpts,
 		return 0;
 	l->messages++;
 	for (size_t i = 0; i < n; i++)
-		l->pending += rcpts[i].state == PS_QUEUE_QUEUED ||
-			      rcpts[i].state == PS_QUEUE_DEFERRED;
+		l->pending += pending(&rcpts[i]);
 	if (l->c->json)
 		ctl_queue_json(stdout, m, rcpts, n);
 	else
