@@ -2,12 +2,14 @@
  * (poshtactl.c), domains and aliases (ctl_domains.c), users
  * (ctl_users.c), quota and mailboxes (ctl_store.c), passwords
  * (ctl_password.c), mbox files (ctl_mbox.c, ctl_import.c,
- * ctl_export.c) and DKIM keys (ctl_dkim.c). A command returns the
- * process's exit status. */
+ * ctl_export.c), DKIM keys (ctl_dkim.c) and the mail queue (ctl_queue.c,
+ * ctl_queue_admin.c, ctl_queue_json.c). A command returns the process's
+ * exit status. */
 #ifndef PS_CORE_CTL_H
 #define PS_CORE_CTL_H
 
 #include <poshta/auth.h>
+#include <poshta/queue.h>
 #include <poshta/storage.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -21,6 +23,7 @@
 struct ctl {
 	struct ps_auth_ops auth;     /* zeroed unless the command uses it */
 	struct ps_storage_ops store; /* likewise */
+	struct ps_queue_ops queue;   /* likewise */
 	char **args;                 /* positional arguments */
 	int nargs;
 	int password_stdin;          /* --password-stdin */
@@ -33,6 +36,9 @@ struct ctl {
 	const char *key_type;        /* dkim keygen --type */
 	const char *key_bits;        /* --bits */
 	const char *key_out;         /* --out */
+	int held;                    /* queue list --held */
+	int json;                    /* queue list --json */
+	int body;                    /* queue show --body */
 	const char *state_dir;       /* the configuration's */
 };
 
@@ -139,5 +145,38 @@ int ctl_export_mbox(struct ctl *c);
  * its DNS record printed. */
 int ctl_dkim_prepare(struct ctl *c);
 int ctl_dkim_keygen(struct ctl *c);
+
+/* ctl_queue.c: reading the queue, and what its other files share. */
+int ctl_queue_list(struct ctl *c);
+int ctl_queue_show(struct ctl *c);
+/* Every positional argument is a queue id (16 lower-case hex digits);
+ * else each one that is not is named on stderr and CTL_FAIL returned. */
+int ctl_queue_check_ids(const struct ctl *c);
+/* "2026-01-02T03:04:05Z" (ISO 8601, UTC) for t, "-" for 0. */
+void ctl_format_time(char buf[32], int64_t t);
+/* Names of bits, in tables ending with a NULL name. */
+struct ctl_name {
+	unsigned bit;
+	const char *name;
+};
+extern const struct ctl_name ctl_queue_flags[], ctl_queue_notify[],
+	ctl_queue_report[];
+const char *ctl_queue_state(enum ps_queue_state s);
+const char *ctl_queue_ret(int ret);
+const char *ctl_queue_kind(unsigned kind);
+
+/* ctl_queue_json.c: octets of the valid UTF-8 sequence at s (libpsmime's
+ * check, RFC 3629 4), or 0. */
+size_t ctl_utf8_len(const char *s);
+/* One message and its recipients as one line of JSON
+ * (RFC 8259); times in seconds since the epoch, 0 for none. */
+void ctl_queue_json(FILE *f, const struct ps_queue_msg *m,
+		    const struct ps_queue_rcpt *rcpts, size_t n);
+
+/* ctl_queue_admin.c */
+int ctl_queue_flush(struct ctl *c);
+int ctl_queue_hold(struct ctl *c);
+int ctl_queue_release(struct ctl *c);
+int ctl_queue_delete(struct ctl *c);
 
 #endif

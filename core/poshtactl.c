@@ -1,13 +1,15 @@
 /* poshtactl: administration of a Poshta server's users, domains, aliases,
- * quota, mailboxes and DKIM keys. It reads the server's configuration and loads the
- * same modules through the same loader as poshtad, starts only the
- * modules that publish the "auth" and "storage" interfaces, and calls
- * their operations directly. Binds nothing; needs no running server. */
+ * quota, mailboxes, DKIM keys and mail queue. It reads the server's
+ * configuration and loads the same modules through the same loader as
+ * poshtad, starts only the modules that publish the "auth", "storage" or
+ * "queue" interface a command needs, and calls their operations
+ * directly. Binds nothing; needs no running server. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poshta/version.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 
 #define NEED_AUTH 0x01u
 #define NEED_STORE 0x02u
+#define NEED_QUEUE 0x04u
 #define OPT_PASSWORD_STDIN 0x10u
 #define OPT_PURGE 0x20u
 #define OPT_MAILBOX 0x40u
@@ -33,6 +36,9 @@
 #define FILE_OUT 0x200u /* an optional last argument: a file to write */
 #define OPT_KEY 0x400u  /* --type, --bits, --out; a new key is made (and
 			 * --out created) before rights are dropped */
+#define OPT_HELD 0x800u  /* queue list --held */
+#define OPT_JSON 0x1000u /* queue list --json */
+#define OPT_BODY 0x2000u /* queue show --body */
 
 struct command {
 	const char *words; /* one or two: "domain add", "import-mbox" */
@@ -71,6 +77,14 @@ static const struct command commands[] = {
 	 NEED_AUTH | NEED_STORE | OPT_MAILBOX | FILE_OUT, ctl_export_mbox},
 	{"dkim keygen", "DOMAIN SELECTOR [--type rsa|ed25519] [--bits N] "
 	 "[--out FILE]", 2, 2, OPT_KEY, ctl_dkim_keygen},
+	{"queue list", "[--held] [--json]", 0, 0,
+	 NEED_QUEUE | OPT_HELD | OPT_JSON, ctl_queue_list},
+	{"queue show", "ID [--body]", 1, 1, NEED_QUEUE | OPT_BODY,
+	 ctl_queue_show},
+	{"queue flush", "[ID...]", 0, INT_MAX, NEED_QUEUE, ctl_queue_flush},
+	{"queue hold", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_hold},
+	{"queue release", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_release},
+	{"queue delete", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_delete},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -190,6 +204,12 @@ parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 			c->hash_stdin = 1;
 		else if ((cmd->flags & OPT_PURGE) && strcmp(a, "--purge") == 0)
 			c->purge = 1;
+		else if ((cmd->flags & OPT_HELD) && strcmp(a, "--held") == 0)
+			c->held = 1;
+		else if ((cmd->flags & OPT_JSON) && strcmp(a, "--json") == 0)
+			c->json = 1;
+		else if ((cmd->flags & OPT_BODY) && strcmp(a, "--body") == 0)
+			c->body = 1;
 		else if ((cmd->flags & OPT_MAILBOX) &&
 			 (v = value("--mailbox", argc, argv, &i)))
 			c->mailbox = v;
@@ -308,6 +328,8 @@ start_backends(unsigned flags, struct ctl *c)
 		return no_backend(PS_AUTH_KIND);
 	if (flags & NEED_STORE && !ps_iface_owner(PS_STORAGE_KIND, NULL))
 		return no_backend(PS_STORAGE_KIND);
+	if (flags & NEED_QUEUE && !ps_iface_owner(PS_QUEUE_KIND, NULL))
+		return no_backend(PS_QUEUE_KIND);
 	if (become_user() != CTL_OK)
 		return CTL_FAIL;
 	if (flags & NEED_AUTH &&
@@ -316,6 +338,9 @@ start_backends(unsigned flags, struct ctl *c)
 	if (flags & NEED_STORE &&
 	    start_backend(PS_STORAGE_KIND, &c->store, sizeof(c->store)) !=
 	    CTL_OK)
+		return CTL_FAIL;
+	if (flags & NEED_QUEUE &&
+	    start_backend(PS_QUEUE_KIND, &c->queue, sizeof(c->queue)) != CTL_OK)
 		return CTL_FAIL;
 	return CTL_OK;
 }

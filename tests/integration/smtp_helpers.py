@@ -49,24 +49,31 @@ ENH = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
 
 class Ctl:
     """poshtactl against the server's databases, through a config of its
-    own that loads only the two backends (same paths, same modules)."""
+    own that loads only the backends (same paths, same modules): by
+    default the two of users and mail; load and body name others."""
 
-    def __init__(self, poshtad):
+    def __init__(self, poshtad, load=("storage_sqlite", "auth_sqlite"),
+                 body=None):
         self.poshtad = poshtad
         self.conf = os.path.join(poshtad.root, "poshtactl.conf")
         with open(self.conf, "w") as f:
             f.write("state_dir %s;\nmodule_dir %s;\n" % (
                 quote(poshtad.state), quote(poshtad.sdk.moduledir)))
-            f.write("load storage_sqlite auth_sqlite;\n")
-            f.write(backends(poshtad))
+            f.write("load %s;\n" % " ".join(load))
+            f.write(backends(poshtad) if body is None else body)
 
-    def run(self, *args, stdin=b"", code=0):
+    def result(self, *args, stdin=b"", code=0):
+        """The CompletedProcess of poshtactl args, which must exit with
+        code."""
         r = subprocess.run([POSHTACTL, "-c", self.conf] + list(args),
                            input=stdin, capture_output=True,
                            timeout=TIMEOUT * 6)
         assert r.returncode == code, "poshtactl %s: exit %d, not %d\n%r%r" % (
             " ".join(args), r.returncode, code, r.stdout, r.stderr)
-        return r.stdout
+        return r
+
+    def run(self, *args, stdin=b"", code=0):
+        return self.result(*args, stdin=stdin, code=code).stdout
 
     def ok(self, *args, stdin=""):
         return self.run(*args, stdin=stdin.encode()).decode()
