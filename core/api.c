@@ -110,6 +110,11 @@ static const struct ps_api table = {
 	.auth_login = ps_auth_login,
 	.conn_compress = ps_conn_compress,
 	.hostname = ps_config_hostname,
+	.conn_connect = ps_conn_connect,
+	.conn_arg = ps_conn_arg,
+	.conn_error = ps_conn_error,
+	.conn_starttls_client = ps_conn_starttls_client,
+	.conn_tls_verified = ps_conn_tls_verified,
 };
 
 const struct ps_api *

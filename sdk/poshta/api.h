@@ -104,6 +104,17 @@ struct ps_api {
 
 	/* 1.3: the server's name */
 	const char *(*hostname)(void);
+
+	/* 1.4: outbound connections */
+	struct ps_conn *(*conn_connect)(struct ps_module_ctx *m,
+					const struct ps_protocol *p,
+					const struct ps_connect *o,
+					struct ps_error *err);
+	void *(*conn_arg)(struct ps_conn *c);
+	const char *(*conn_error)(struct ps_conn *c);
+	int (*conn_starttls_client)(struct ps_conn *c,
+				    const struct ps_tls_client *o);
+	int (*conn_tls_verified)(struct ps_conn *c);
 };
 
 #define PS_API_HAS(fn) \
