@@ -29,6 +29,7 @@ core_libpscore_la_SOURCES = \
 	core/tls.c core/tls.h \
 	core/tls_client.c core/tls_client.h \
 	core/transport.c core/deflate.c core/transport.h \
+	core/watch.c core/watch.h \
 	core/worker.c core/worker.h
 core_libpscore_la_LIBADD = $(OPENSSL_LIBS) $(ZLIB_LIBS) $(LTDL_LIBS) \
 	$(PTHREAD_LIBS)

@@ -538,5 +538,37 @@ ps_conn_tls_verified(struct ps_conn *c)
 	return ps__api->conn_tls_verified(c);
 }
 
+/* ---- Watching file descriptors (since 1.4) --------------------------- */
+
+/* Call fn(fd, ready, arg) on the loop thread while fd is ready for
+ * events (PS_WATCH_READ | PS_WATCH_WRITE; 0 keeps it silent), level-
+ * triggered; ready may add PS_WATCH_ERROR. For descriptors the module
+ * owns (a resolver library's sockets), never a connection's; one watch
+ * per fd. Remove the watch before closing fd. From worker_init on, on the
+ * loop thread. NULL on bad arguments, out of memory, in the master, or
+ * before 1.4. */
+static inline struct ps_watch *
+ps_watch_add(int fd, unsigned events, ps_watch_fn fn, void *arg)
+{
+	if (!PS_API_HAS(watch_add))
+		return NULL;
+	return ps__api->watch_add(fd, events, fn, arg);
+}
+
+/* Change what w waits for. Returns 0 or PS_EINVAL / PS_EIO / PS_ENOMEM. */
+static inline int
+ps_watch_set(struct ps_watch *w, unsigned events)
+{
+	return ps__api->watch_set(w, events);
+}
+
+/* Stop watching and free w (NULL: nothing). Safe inside w's own callback:
+ * events already fetched for it are not delivered. */
+static inline void
+ps_watch_remove(struct ps_watch *w)
+{
+	ps__api->watch_remove(w);
+}
+
 #endif /* PS_CORE */
 #endif

@@ -1,4 +1,4 @@
-"""Outbound connections (SDK 1.4), through
+"""Outbound connections and fd watches (SDK 1.4), through
 tests/modules/connect_probe.c: a "probe" listener whose commands make the
 worker connect to small Python servers on loopback, and report what the
 client protocol saw (OPEN, LINE, TLS, CLOSED why)."""
@@ -310,6 +310,15 @@ def test_client_starttls_hostname_mismatch(poshtad, certs):
         c.expect("LINE 220 go ahead")
         c.expect("CLOSED TLS: hostname mismatch")
     srv.join(failed_handshake=True)
+
+
+def test_watch_socketpair(poshtad):
+    with start(poshtad) as c:
+        c.command("WATCH", "OK")
+        c.expect("WATCH read")
+        c.expect("WATCH write")
+        c.expect("WATCH removed")
+        c.expect("WATCH done calls=2")
 
 
 @pytest.mark.parametrize("shutdown", ["quit", "none"])

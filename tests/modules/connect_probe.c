@@ -1,4 +1,4 @@
-/* connect_probe.so: outbound connections (SDK 1.4), driven
+/* connect_probe.so: outbound connections and fd watches (SDK 1.4), driven
  * over a listener of protocol "probe" so that tests can script them. One
  * outbound connection per control connection:
  *
@@ -8,14 +8,18 @@
  *   STARTTLS [verify=0|1] [name=N] [ca=FILE]
  *                    STARTTLS from inside on_line when the next line comes
  *   CLOSE            ps_conn_close the outbound connection
+ *   WATCH            a socketpair through ps_watch_add/set/remove
  *
  * It answers "OK" or "ERR why", then reports what happens: "OPEN", "LINE
- * text", "TLS version cipher verified=0|1", "TIMEOUT", "CLOSED why". */
+ * text", "TLS version cipher verified=0|1", "TIMEOUT", "CLOSED why",
+ * "WATCH read|write|removed", "WATCH done calls=N". */
 #include <poshta/poshta.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct ctl {
 	struct ps_conn *c;
@@ -23,6 +27,13 @@ struct ctl {
 	int arm_starttls;
 	struct ps_tls_client tls;
 	char name[256], ca[512];
+};
+
+struct watch_probe {
+	struct ctl *ctl;
+	struct ps_watch *w;
+	int fds[2];
+	int calls;
 };
 
 static void PS_PRINTF(2, 3)
@@ -218,6 +229,71 @@ cmd_starttls(struct ctl *ctl, char *args)
 	say(ctl, "OK");
 }
 
+/* ---- Watches --------------------------------------------------------- */
+
+static void
+watch_done(void *arg)
+{
+	struct watch_probe *p = arg;
+
+	say(p->ctl, "WATCH done calls=%d", p->calls);
+	close(p->fds[0]);
+	close(p->fds[1]);
+	ps_conn_release(p->ctl->c);
+	free(p);
+}
+
+/* Readable with the byte written, then writable; removed from inside its
+ * own callback. The socket stays writable: a watch that was not really
+ * removed would be called again before watch_done counts. */
+static void
+watch_cb(int fd, unsigned events, void *arg)
+{
+	struct watch_probe *p = arg;
+	char byte;
+
+	p->calls++;
+	if (p->calls == 1 && (events & PS_WATCH_READ) &&
+	    read(fd, &byte, 1) == 1) {
+		say(p->ctl, "WATCH read");
+		if (ps_watch_set(p->w, PS_WATCH_WRITE) < 0)
+			say(p->ctl, "WATCH set failed");
+		return;
+	}
+	if (p->calls == 2 && (events & PS_WATCH_WRITE)) {
+		say(p->ctl, "WATCH write");
+		ps_watch_remove(p->w);
+		say(p->ctl, "WATCH removed");
+		ps_timer_add(100, watch_done, p);
+		return;
+	}
+	say(p->ctl, "WATCH unexpected call=%d events=%u", p->calls, events);
+}
+
+static void
+cmd_watch(struct ctl *ctl)
+{
+	struct watch_probe *p = calloc(1, sizeof(*p));
+
+	if (!p || socketpair(AF_UNIX, SOCK_STREAM, 0, p->fds) < 0) {
+		free(p);
+		say(ctl, "ERR socketpair");
+		return;
+	}
+	p->ctl = ctl;
+	p->w = ps_watch_add(p->fds[0], PS_WATCH_READ, watch_cb, p);
+	if (!p->w || write(p->fds[1], "x", 1) != 1) {
+		say(ctl, "ERR watch_add");
+		ps_watch_remove(p->w);
+		close(p->fds[0]);
+		close(p->fds[1]);
+		free(p);
+		return;
+	}
+	ps_conn_hold(ctl->c);
+	say(ctl, "OK");
+}
+
 /* ---- The control protocol -------------------------------------------- */
 
 static int
@@ -251,6 +327,8 @@ ctl_line(struct ps_conn *c, void *s, const char *line, size_t len,
 		cmd_starttls(ctl, args);
 	else if (!strcmp(buf, "CLOSE") && ctl->out)
 		ps_conn_close(ctl->out);
+	else if (!strcmp(buf, "WATCH"))
+		cmd_watch(ctl);
 	else
 		say(ctl, "ERR unknown");
 	return 0;
