@@ -18,6 +18,7 @@
 #include "module.h"
 #include "password.h"
 #include "sasl.h"
+#include "watch.h"
 #include "worker.h"
 
 static const struct ps_conf_section *
@@ -110,6 +111,14 @@ static const struct ps_api table = {
 	.auth_login = ps_auth_login,
 	.conn_compress = ps_conn_compress,
 	.hostname = ps_config_hostname,
+	.conn_connect = ps_conn_connect,
+	.conn_arg = ps_conn_arg,
+	.conn_error = ps_conn_error,
+	.conn_starttls_client = ps_conn_starttls_client,
+	.conn_tls_verified = ps_conn_tls_verified,
+	.watch_add = ps_watch_add,
+	.watch_set = ps_watch_set,
+	.watch_remove = ps_watch_remove,
 };
 
 const struct ps_api *

@@ -95,7 +95,8 @@ void ps_conf_section_free(struct ps_conf_section *s);
 
 /* The index-th value of name; a directive not given but with a default
  * has that one value (file "(default)", line 0). NULL when there is none.
- * The count includes that default. */
+ * The count includes that default. s may be NULL (an outbound
+ * connection's listen block): nothing is there. */
 const struct ps_conf_value *ps_conf_section_get(const struct ps_conf_section *s,
 						const char *name, size_t index);
 size_t ps_conf_section_count(const struct ps_conf_section *s, const char *name);

@@ -622,7 +622,8 @@ const struct ps_conf_value *
 ps_conf_section_get(const struct ps_conf_section *s, const char *name,
 		    size_t index)
 {
-	const struct ps_conf_entry *e = find_entry(s, name);
+	/* An outbound connection has no listen block. */
+	const struct ps_conf_entry *e = s ? find_entry(s, name) : NULL;
 
 	return e && index < e->n ? &e->vals[index] : NULL;
 }
@@ -630,7 +631,7 @@ ps_conf_section_get(const struct ps_conf_section *s, const char *name,
 size_t
 ps_conf_section_count(const struct ps_conf_section *s, const char *name)
 {
-	const struct ps_conf_entry *e = find_entry(s, name);
+	const struct ps_conf_entry *e = s ? find_entry(s, name) : NULL;
 
 	return e ? e->n : 0;
 }

@@ -1,5 +1,5 @@
-/* Client connections: flow-controlled I/O over a plain or TLS transport,
- * handing the protocol bounded lines or exact byte counts (IMAP literals,
+/* Connections: flow-controlled I/O over a plain or TLS transport,
+ * accepted or outbound (connect.c), handing the protocol bounded lines or exact byte counts (IMAP literals,
  * RFC 3501 section 4.3; SMTP BDAT, RFC 3030); STARTTLS that discards all
  * plaintext read before the handshake (RFC 3207 section 4.2,
  * CVE-2011-0411); compression on request (transport.c, deflate.c); idle
@@ -13,8 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "conn.h"
+#include "conn_int.h"
 #include "hook.h"
 #include "limits.h"
 #include "listen.h"
@@ -22,7 +21,6 @@
 #include "loop.h"
 #include "module.h"
 #include "tls.h"
-#include "transport.h"
 
 #define CONN_MAX_LINE 8192
 #define CONN_MAX_INPUT (256 * 1024)
@@ -32,56 +30,9 @@
 /* How long a closing connection may take to flush without progress. */
 #define CONN_LINGER_MS 30000
 
-enum conn_phase {
-	CONN_HANDSHAKE, /* TLS handshake: implicit, or after STARTTLS */
-	CONN_OPEN,      /* data flows */
-	CONN_STARTTLS,  /* flushing the go-ahead before the handshake */
-};
-
-struct ps_conn {
-	struct ps_loop *loop;
-	struct ps_listener *l;
-	const struct ps_protocol *proto;
-	void *session;
-	void **slots;
-	size_t nslots;
-	struct ps_transport t;
-	unsigned refs; /* one for being open, one per hold and deferred run */
-	struct ps_conn *prev, *next; /* open connections */
-	enum conn_phase phase;
-	struct ps_buf in, out;
-	struct ps_linereader lr;
-	size_t in_max;     /* reading stops with this much buffered */
-	size_t bytes_left; /* > 0: bytes mode */
-	unsigned events;   /* the mask the loop has */
-	/* The event each side waits for: a TLS read may need the fd to be
-	 * writable, and a TLS write readable. */
-	unsigned rd_want, wr_want, hs_want;
-	unsigned readable : 1;    /* a read may make progress */
-	unsigned writable : 1;    /* a write may make progress */
-	unsigned opened : 1;      /* on_open was called: on_close will be */
-	unsigned paused : 1;
-	unsigned starved : 1;     /* delivery found no complete input */
-	unsigned eof : 1;         /* the client sent all it will */
-	unsigned closing : 1;
-	unsigned closed : 1;      /* fd closed, on_close called */
-	unsigned throttled : 1;   /* output reached out_high */
-	unsigned drain_armed : 1; /* output went above out_low */
-	unsigned draining : 1;    /* the worker is shutting down */
-	unsigned scheduled : 1;   /* conn_run is queued */
-	unsigned compress : 1;     /* ps_conn_compress: start after the
-				    * line being delivered */
-	struct ps_timer *timer;
-	uint64_t timeout_ms, last_active;
-	const char *why; /* why it closes, for the log */
-	char err[192];
-	struct sockaddr_storage peer_addr;
-	char id[24];
-	char peer[64];
-};
-
 static struct ps_conn *open_conns;
 static size_t nopen;
+static int shutting_down;
 
 static void conn_progress(struct ps_conn *c);
 static void conn_io(struct ps_loop *loop, int fd, unsigned events, void *arg);
@@ -135,8 +86,8 @@ conn_run(void *arg)
 
 /* Make progress after the current callbacks, once however often asked:
  * a reply written line by line is flushed in one go. */
-static void
-conn_kick(struct ps_conn *c)
+void
+ps_conn_kick(struct ps_conn *c)
 {
 	if (c->scheduled || c->closed)
 		return;
@@ -193,7 +144,7 @@ conn_finish(struct ps_conn *c, int clean)
 	conn_timer_arm(c, 0);
 	ps_loop_unwatch(c->loop, c->t.fd);
 	ps_logf(NULL, c, PS_LOG_INFO, "disconnect: %s", c->why);
-	if (c->opened && c->proto->on_close)
+	if ((c->opened || c->outbound) && c->proto->on_close)
 		c->proto->on_close(c, c->session);
 	/* Filters and other modules free what they hung on the slots. */
 	ps_hook_run("conn.close", c, NULL, conn_close_done, NULL);
@@ -204,7 +155,9 @@ conn_finish(struct ps_conn *c, int clean)
 		conn_discard_unread(c->t.fd);
 	close(c->t.fd);
 	c->t.fd = -1;
-	ps_limits_release((struct sockaddr *)&c->peer_addr, c->l->limits.slot);
+	if (!c->outbound)
+		ps_limits_release((struct sockaddr *)&c->peer_addr,
+				  c->l->limits.slot);
 	ps_buf_free(&c->in);
 	ps_buf_free(&c->out);
 	ps_conn_release(c);
@@ -212,8 +165,8 @@ conn_finish(struct ps_conn *c, int clean)
 
 /* End at once, dropping queued output: the peer is gone or misbehaves.
  * Callers hold a reference, so c stays valid after. */
-static void
-conn_abort(struct ps_conn *c, const char *why)
+void
+ps_conn_abort(struct ps_conn *c, const char *why)
 {
 	c->why = why;
 	conn_finish(c, 0);
@@ -230,7 +183,7 @@ conn_close_why(struct ps_conn *c, const char *why)
 	c->why = why;
 	c->last_active = ps_loop_now(c->loop);
 	conn_timer_arm(c, CONN_LINGER_MS);
-	conn_kick(c);
+	ps_conn_kick(c);
 }
 
 static void
@@ -239,9 +192,12 @@ conn_expire(struct ps_conn *c)
 	if (c->closing) {
 		snprintf(c->err, sizeof(c->err), "timed out flushing %zu "
 			 "bytes", ps_buf_used(&c->out));
-		conn_abort(c, c->err);
+		ps_conn_abort(c, c->err);
+	} else if (c->phase == CONN_CONNECTING) {
+		ps_conn_abort(c, "timed out");
 	} else if (c->phase != CONN_OPEN) {
-		conn_abort(c, "timed out before TLS was up");
+		ps_conn_abort(c, c->outbound ? "TLS: timed out"
+					     : "timed out before TLS was up");
 	} else {
 		if (c->proto->on_timeout)
 			c->proto->on_timeout(c, c->session);
@@ -295,7 +251,7 @@ conn_read(struct ps_conn *c)
 		ssize_t n;
 
 		if (!p) {
-			conn_abort(c, "out of memory for input");
+			ps_conn_abort(c, "out of memory for input");
 			return;
 		}
 		if (room > c->in.cap - c->in.len)
@@ -316,7 +272,7 @@ conn_read(struct ps_conn *c)
 			if (!ps_buf_used(&c->in))
 				ps_buf_free(&c->in);
 		} else {
-			conn_abort(c, c->t.err);
+			ps_conn_abort(c, c->t.err);
 			return;
 		}
 	}
@@ -332,7 +288,7 @@ conn_compress_begin(struct ps_conn *c)
 	if (ps_transport_compress(&c->t, ps_buf_used(&c->out),
 				  c->in.data + c->in.off,
 				  ps_buf_used(&c->in)) < 0) {
-		conn_abort(c, "out of memory for compression");
+		ps_conn_abort(c, "out of memory for compression");
 		return;
 	}
 	ps_buf_clear(&c->in);
@@ -457,7 +413,7 @@ conn_flush(struct ps_conn *c)
 			c->wr_want = n == PS_TLS_WANT_READ ? PS_EV_READ
 							    : PS_EV_WRITE;
 		} else {
-			conn_abort(c, c->t.err);
+			ps_conn_abort(c, c->t.err);
 			return;
 		}
 	}
@@ -476,13 +432,13 @@ conn_queued(struct ps_conn *c)
 		c->throttled = 1;
 	if (used > conn_out_low(c))
 		c->drain_armed = 1;
-	conn_kick(c);
+	ps_conn_kick(c);
 }
 
 /* ---- TLS ------------------------------------------------------------- */
 
-static void
-conn_open(struct ps_conn *c)
+void
+ps_conn_greet(struct ps_conn *c)
 {
 	c->opened = 1;
 	if (c->proto->on_open && c->proto->on_open(c, c->session) < 0)
@@ -499,9 +455,9 @@ conn_handshake(struct ps_conn *c)
 		return;
 	}
 	if (r < 0) {
-		snprintf(c->err, sizeof(c->err), "TLS handshake failed: %s",
-			 ps_tls_error(c->t.tls));
-		conn_abort(c, c->err);
+		snprintf(c->err, sizeof(c->err), "%s%s", c->outbound ? "TLS: "
+			 : "TLS handshake failed: ", ps_tls_error(c->t.tls));
+		ps_conn_abort(c, c->err);
 		return;
 	}
 	c->phase = CONN_OPEN;
@@ -511,7 +467,7 @@ conn_handshake(struct ps_conn *c)
 	c->wr_want = PS_EV_WRITE;
 	ps_logf(NULL, c, PS_LOG_DEBUG, "TLS up: %s", ps_tls_info(c->t.tls));
 	if (!c->opened)
-		conn_open(c);
+		ps_conn_greet(c);
 	else if (c->proto->on_tls && c->proto->on_tls(c, c->session) < 0)
 		conn_close_why(c, "closed by the protocol");
 }
@@ -530,9 +486,11 @@ conn_starttls_begin(struct ps_conn *c)
 	if (dropped)
 		ps_logf(NULL, c, PS_LOG_INFO, "STARTTLS: discarded plaintext "
 			"sent before the handshake bytes=%zu", dropped);
-	c->t.tls = ps_tls_new(c->l->tls, c->t.fd);
+	/* An outbound connection brought its client session. */
+	if (!c->t.tls)
+		c->t.tls = ps_tls_new(c->l->tls, c->t.fd);
 	if (!c->t.tls) {
-		conn_abort(c, "out of memory for TLS");
+		ps_conn_abort(c, "out of memory for TLS");
 		return;
 	}
 	ps_logf(NULL, c, PS_LOG_DEBUG, "STARTTLS: handshake");
@@ -548,7 +506,9 @@ conn_watch(struct ps_conn *c)
 {
 	unsigned ev = 0;
 
-	if (c->phase == CONN_HANDSHAKE) {
+	if (c->phase == CONN_CONNECTING) {
+		ev = PS_EV_WRITE;
+	} else if (c->phase == CONN_HANDSHAKE) {
 		ev = c->hs_want;
 	} else {
 		if (!c->readable && conn_wants_read(c))
@@ -559,7 +519,7 @@ conn_watch(struct ps_conn *c)
 	if (ev == c->events)
 		return;
 	if (ps_loop_watch(c->loop, c->t.fd, ev, conn_io, c) < 0) {
-		conn_abort(c, "cannot watch the socket");
+		ps_conn_abort(c, "cannot watch the socket");
 		return;
 	}
 	c->events = ev;
@@ -581,16 +541,18 @@ static void
 conn_settle(struct ps_conn *c)
 {
 	if (!c->closing && conn_done(c))
-		conn_close_why(c, c->eof ? "client closed" : "server draining");
-	/* Output queued during a handshake has no way out. */
-	if (c->closing &&
-	    (!conn_out_queued(c) || c->phase == CONN_HANDSHAKE)) {
+		conn_close_why(c, !c->eof ? "server draining"
+				  : c->outbound ? "closed by the peer"
+						: "client closed");
+	/* Output queued before the connection is up has no way out. */
+	if (c->closing && (!conn_out_queued(c) || c->phase == CONN_HANDSHAKE ||
+			   c->phase == CONN_CONNECTING)) {
 		conn_finish(c, 1);
 		return;
 	}
 	conn_watch(c);
 	if (!c->closed && c->readable && conn_wants_read(c))
-		conn_kick(c);
+		ps_conn_kick(c);
 }
 
 /* Everything the connection can do now, in order: flush, move on from
@@ -602,9 +564,12 @@ conn_progress(struct ps_conn *c)
 {
 	if (c->closed)
 		return;
-	if (c->compress && !c->closing && c->phase == CONN_OPEN)
+	if (!c->closing && c->phase == CONN_CONNECTING)
+		ps_connect_progress(c);
+	if (!c->closed && c->compress && !c->closing && c->phase == CONN_OPEN)
 		conn_compress_begin(c);
-	if (!c->closed && c->phase != CONN_HANDSHAKE)
+	if (!c->closed && c->phase != CONN_HANDSHAKE &&
+	    c->phase != CONN_CONNECTING)
 		conn_flush(c);
 	if (!c->closed && !c->closing && c->phase == CONN_STARTTLS &&
 	    !ps_buf_used(&c->out))
@@ -660,13 +625,14 @@ conn_name(struct ps_conn *c)
 		 base36(++counter, seq + sizeof(seq)));
 }
 
-/* One allocation: the connection, the module slots, then the protocol's
- * session, aligned for anything. */
+/* One allocation: the connection, the module slots, the protocol when it
+ * is copied, then the protocol's session, aligned for anything. */
 static struct ps_conn *
-conn_alloc(const struct ps_protocol *p)
+conn_alloc(const struct ps_protocol *p, int copy)
 {
 	size_t nslots = ps_module_count(), align = _Alignof(max_align_t);
-	size_t at = sizeof(struct ps_conn) + nslots * sizeof(void *);
+	size_t pat = sizeof(struct ps_conn) + nslots * sizeof(void *);
+	size_t at = pat + (copy ? sizeof(struct ps_protocol) : 0);
 	struct ps_conn *c;
 
 	at = (at + align - 1) / align * align;
@@ -676,16 +642,25 @@ conn_alloc(const struct ps_protocol *p)
 	c->slots = (void **)(c + 1);
 	c->nslots = nslots;
 	c->session = (char *)c + at;
+	c->proto = p;
+	if (copy) {
+		c->proto = memcpy((char *)c + pat, p, p->size < sizeof(*p) ?
+				  p->size : sizeof(*p));
+	}
 	return c;
 }
 
-static void
-conn_init(struct ps_conn *c, struct ps_loop *loop, struct ps_listener *l,
-	  int fd, const struct sockaddr *peer, socklen_t peerlen)
+struct ps_conn *
+ps_conn_new(struct ps_loop *loop, struct ps_listener *l,
+	    const struct ps_protocol *p, int copy, int fd,
+	    const struct sockaddr *peer, socklen_t peerlen)
 {
+	struct ps_conn *c = conn_alloc(p, copy);
+
+	if (!c)
+		return NULL;
 	c->loop = loop;
 	c->l = l;
-	c->proto = l->proto;
 	c->t.fd = fd;
 	c->refs = 1;
 	c->phase = CONN_OPEN;
@@ -703,17 +678,39 @@ conn_init(struct ps_conn *c, struct ps_loop *loop, struct ps_listener *l,
 	memcpy(&c->peer_addr, peer, peerlen);
 	ps_listen_addr_text(peer, c->peer, sizeof(c->peer));
 	conn_name(c);
+	return c;
+}
+
+int
+ps_conn_start(struct ps_conn *c)
+{
+	if (ps_loop_watch(c->loop, c->t.fd, c->events, conn_io, c) < 0) {
+		ps_transport_free(&c->t);
+		close(c->t.fd);
+		free(c);
+		return PS_EIO;
+	}
+	c->next = open_conns;
+	if (open_conns)
+		open_conns->prev = c;
+	open_conns = c;
+	nopen++;
+	conn_timer_arm(c, c->timeout_ms);
+	if (c->phase == CONN_OPEN)
+		ps_conn_greet(c);
+	ps_conn_kick(c);
+	return 0;
 }
 
 struct ps_conn *
 ps_conn_accept(struct ps_loop *loop, struct ps_listener *l, int fd,
 	       const struct sockaddr *peer, socklen_t peerlen)
 {
-	struct ps_conn *c = conn_alloc(l->proto);
+	struct ps_conn *c = ps_conn_new(loop, l, l->proto, 0, fd, peer,
+					peerlen);
 
 	if (!c)
 		goto fail;
-	conn_init(c, loop, l, fd, peer, peerlen);
 	if (l->tls_mode == PS_TLSMODE_IMPLICIT) {
 		if (!l->tls || !(c->t.tls = ps_tls_new(l->tls, fd)))
 			goto fail;
@@ -721,20 +718,13 @@ ps_conn_accept(struct ps_loop *loop, struct ps_listener *l, int fd,
 		c->hs_want = PS_EV_READ;
 	}
 	c->events = PS_EV_READ;
-	if (ps_loop_watch(loop, fd, c->events, conn_io, c) < 0)
-		goto fail;
-	c->next = open_conns;
-	if (open_conns)
-		open_conns->prev = c;
-	open_conns = c;
-	nopen++;
 	ps_logf(NULL, c, PS_LOG_INFO, "connect from %s listener=%s", c->peer,
 		l->name);
-	conn_timer_arm(c, c->timeout_ms);
-	if (c->phase == CONN_OPEN)
-		conn_open(c);
-	conn_kick(c);
-	return c;
+	if (ps_conn_start(c) == 0)
+		return c;
+	ps_err("connection on listener %s dropped: cannot watch its socket",
+	       l->name);
+	return NULL;
 fail:
 	ps_err("connection on listener %s dropped: cannot set it up (out of "
 	       "memory)", l->name);
@@ -751,11 +741,18 @@ ps_conn_count(void)
 	return nopen;
 }
 
+int
+ps_conn_shutting_down(void)
+{
+	return shutting_down;
+}
+
 void
 ps_conn_drain_all(void)
 {
 	struct ps_conn *c, *next;
 
+	shutting_down = 1;
 	for (c = open_conns; c; c = next) {
 		next = c->next;
 		if (c->opened && c->proto->on_shutdown) {
@@ -768,13 +765,13 @@ ps_conn_drain_all(void)
 		}
 		c->draining = 1;
 		if (c->opened) {
-			conn_kick(c);
+			ps_conn_kick(c);
 			continue;
 		}
 		/* A client still in its implicit TLS handshake has not been
 		 * greeted: nothing to finish. */
 		ps_conn_hold(c);
-		conn_abort(c, "server draining");
+		ps_conn_abort(c, "server draining");
 		ps_conn_release(c);
 	}
 }
@@ -786,7 +783,7 @@ ps_conn_close_all(void)
 		struct ps_conn *c = open_conns;
 
 		ps_conn_hold(c);
-		conn_abort(c, "server exiting");
+		ps_conn_abort(c, "server exiting");
 		ps_conn_release(c);
 	}
 }
@@ -839,7 +836,7 @@ ps_conn_read_bytes(struct ps_conn *c, size_t n)
 	if (c->closing || c->bytes_left || !c->proto->on_bytes)
 		return PS_ESTATE;
 	c->bytes_left = n;
-	conn_kick(c);
+	ps_conn_kick(c);
 	return 0;
 }
 
@@ -857,7 +854,7 @@ ps_conn_resume(struct ps_conn *c)
 	if (!c->paused)
 		return;
 	c->paused = 0;
-	conn_kick(c);
+	ps_conn_kick(c);
 }
 
 int
@@ -867,7 +864,7 @@ ps_conn_starttls(struct ps_conn *c)
 	    c->compress)
 		return PS_ESTATE;
 	c->phase = CONN_STARTTLS;
-	conn_kick(c);
+	ps_conn_kick(c);
 	return 0;
 }
 
@@ -877,7 +874,7 @@ ps_conn_compress(struct ps_conn *c)
 	if (c->t.z || c->compress || c->closing || c->phase != CONN_OPEN)
 		return PS_ESTATE;
 	c->compress = 1;
-	conn_kick(c);
+	ps_conn_kick(c);
 	return 0;
 }
 

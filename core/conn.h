@@ -1,4 +1,4 @@
-/* Client connections in a worker: buffered, flow-controlled I/O over a
+/* Connections in a worker, accepted or outbound: buffered, flow-controlled I/O over a
  * plain or TLS transport, line and exact-byte delivery to the protocol,
  * STARTTLS, idle timeouts, and deferred close.
  *
@@ -99,5 +99,24 @@ struct ps_loop *ps_conn_loop(struct ps_conn *c);
 int ps_conn_auth_plaintext(struct ps_conn *c);
 /* Slot i of the connection (one per loaded module, by module index). */
 void **ps_conn_slot(struct ps_conn *c, struct ps_module_ctx *m);
+
+/* Outbound connections (connect.c). Semantics beyond the SDK comments:
+ *
+ * - They live in the worker's list like accepted ones: counted by
+ *   ps_conn_count, drained and closed with the worker, logged with their
+ *   own ids; never counted against listener limits. ps_conn_listener is
+ *   "-" and ps_conn_conf NULL for them; ps_conn_tls never says OFFERED.
+ * - ps_conn_connect is refused once ps_conn_drain_all has run.
+ * - The protocol is copied into the connection, so it need not be
+ *   registered nor outlive the call. A registered one would be listenable:
+ *   a client protocol should stay unregistered. */
+struct ps_conn *ps_conn_connect(struct ps_module_ctx *m,
+				const struct ps_protocol *p,
+				const struct ps_connect *o,
+				struct ps_error *err);
+void *ps_conn_arg(struct ps_conn *c);
+const char *ps_conn_error(struct ps_conn *c);
+int ps_conn_starttls_client(struct ps_conn *c, const struct ps_tls_client *o);
+int ps_conn_tls_verified(struct ps_conn *c);
 
 #endif

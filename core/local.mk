@@ -11,7 +11,8 @@ core_libpscore_la_SOURCES = \
 	core/bus.c core/bus.h \
 	core/conf_parse.c core/conf_schema.c core/conf.h \
 	core/config_core.c core/config_core.h \
-	core/conn.c core/conn.h \
+	core/conn.c core/conn.h core/conn_int.h \
+	core/connect.c \
 	core/hook.c core/hook.h \
 	core/iface.c core/iface.h \
 	core/limits.c core/limits.h \
@@ -26,7 +27,9 @@ core_libpscore_la_SOURCES = \
 	core/shm.c core/shm.h \
 	core/sigwatch.c core/sigwatch.h \
 	core/tls.c core/tls.h \
+	core/tls_client.c core/tls_client.h \
 	core/transport.c core/deflate.c core/transport.h \
+	core/watch.c core/watch.h \
 	core/worker.c core/worker.h
 core_libpscore_la_LIBADD = $(OPENSSL_LIBS) $(ZLIB_LIBS) $(LTDL_LIBS) \
 	$(PTHREAD_LIBS)

@@ -2,7 +2,8 @@
  * one chosen per client by SNI (RFC 6066 section 3; wildcards as RFC 6125
  * section 6.4.3 allows), TLS 1.2 or later (RFC 8996) with ECDHE and AEAD
  * ciphers (BCP 195, RFC 9325), and non-blocking sessions whose
- * WANT_READ/WANT_WRITE results drive the connection's epoll mask. */
+ * WANT_READ/WANT_WRITE results drive the connection's epoll mask (client
+ * sessions are set up in tls_client.c). */
 #include "config.h"
 
 #include <ctype.h>
@@ -69,8 +70,8 @@ struct ps_tls {
 /* OpenSSL's reason for the failure just seen, emptying its error queue;
  * returns the error code. The oldest entry is the root cause ("No such
  * file or directory"), the later ones only say which layer passed it on. */
-static unsigned long
-tls_reason(char *buf, size_t len)
+unsigned long
+ps_tls_reason(char *buf, size_t len)
 {
 	const char *data = NULL, *reason;
 	unsigned long e, first = 0;
@@ -103,7 +104,7 @@ tls_fail(struct ps_error *err, const char *what, const char *file)
 {
 	char why[256];
 
-	tls_reason(why, sizeof(why));
+	ps_tls_reason(why, sizeof(why));
 	return ps_error_set(err, "tls %s %s: %s", what, file, why);
 }
 
@@ -136,7 +137,7 @@ tls_load_pair(SSL_CTX *ctx, const struct ps_tls_cert *c,
 		return tls_fail(err, "certificate", c->certificate);
 	errno = 0;
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
-		e = tls_reason(why, sizeof(why));
+		e = ps_tls_reason(why, sizeof(why));
 		if (ERR_GET_LIB(e) != ERR_LIB_X509 ||
 		    ERR_GET_REASON(e) != X509_R_KEY_VALUES_MISMATCH)
 			return ps_error_set(err, "tls key %s: %s", c->key, why);
@@ -371,6 +372,22 @@ ps_tls_new(struct ps_tls_ctx *ctx, int fd)
 	return s;
 }
 
+struct ps_tls *
+ps_tls_wrap(SSL *ssl)
+{
+	struct ps_tls *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->ssl = ssl;
+	return s;
+}
+
+SSL *
+ps_tls_ssl(struct ps_tls *s)
+{
+	return s->ssl;
+}
+
 void
 ps_tls_free(struct ps_tls *s)
 {
@@ -390,6 +407,25 @@ tls_begin(void)
 	errno = 0;
 }
 
+/* OpenSSL's reason, or for a client that checks the server's certificate
+ * (tls_client.c) what the check found. */
+static void
+tls_failure(struct ps_tls *s)
+{
+	unsigned long e = ps_tls_reason(s->err, sizeof(s->err));
+	long v = SSL_get_verify_result(s->ssl);
+
+	if (ERR_GET_REASON(e) != SSL_R_CERTIFICATE_VERIFY_FAILED ||
+	    v == X509_V_OK)
+		return;
+	if (v == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    v == X509_V_ERR_IP_ADDRESS_MISMATCH)
+		snprintf(s->err, sizeof(s->err), "hostname mismatch");
+	else
+		snprintf(s->err, sizeof(s->err), "certificate verify "
+			 "failed: %s", X509_verify_cert_error_string(v));
+}
+
 /* Map a result <= 0 of SSL_do_handshake, SSL_read or SSL_write. A clean
  * end of the peer's data maps to eof. */
 static int
@@ -401,7 +437,7 @@ tls_result(struct ps_tls *s, int r, int eof)
 	case SSL_ERROR_WANT_WRITE:
 		return PS_TLS_WANT_WRITE;
 	case SSL_ERROR_ZERO_RETURN:
-		snprintf(s->err, sizeof(s->err), "closed by the client");
+		snprintf(s->err, sizeof(s->err), "closed by the peer");
 		return eof;
 	case SSL_ERROR_SYSCALL:
 		snprintf(s->err, sizeof(s->err), "%s",
@@ -409,7 +445,7 @@ tls_result(struct ps_tls *s, int r, int eof)
 		ERR_clear_error();
 		break;
 	default:
-		tls_reason(s->err, sizeof(s->err));
+		tls_failure(s);
 		break;
 	}
 	s->failed = 1;

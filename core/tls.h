@@ -10,6 +10,7 @@
 
 struct ps_tls_ctx; /* wraps SSL_CTX, shared by the listeners that use it */
 struct ps_tls;     /* one session (wraps SSL) */
+struct ssl_st;     /* OpenSSL's SSL */
 
 /* One certificate/key pair; names it answers for via SNI are taken from
  * the certificate's subjectAltName DNS entries and CN. */
@@ -40,6 +41,10 @@ void ps_tls_ctx_unref(struct ps_tls_ctx *t);
 
 /* A server session on fd (NULL on ENOMEM); it holds a reference to ctx. */
 struct ps_tls *ps_tls_new(struct ps_tls_ctx *ctx, int fd);
+/* A session around ssl, set up by the caller (tls_client.c makes client
+ * ones); it owns ssl from now on. NULL on ENOMEM, ssl not freed. */
+struct ps_tls *ps_tls_wrap(struct ssl_st *ssl);
+struct ssl_st *ps_tls_ssl(struct ps_tls *s);
 void ps_tls_free(struct ps_tls *s);
 /* 0 when done, PS_TLS_WANT_*, or PS_TLS_CLOSED (reason logged by caller
  * from ps_tls_error). */
@@ -56,7 +61,12 @@ ssize_t ps_tls_write(struct ps_tls *s, const void *buf, size_t len);
 void ps_tls_shutdown(struct ps_tls *s);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" after the handshake, else NULL. */
 const char *ps_tls_info(struct ps_tls *s);
-/* Why the last call on s failed, as text for the log. */
+/* Why the last call on s failed, as text for the log; a client's failed
+ * certificate check reads "hostname mismatch" or "certificate verify
+ * failed: " and X509's reason. */
 const char *ps_tls_error(struct ps_tls *s);
+/* OpenSSL's reason for the failure just seen into buf, emptying its error
+ * queue (errno's text when the queue is empty); returns the error code. */
+unsigned long ps_tls_reason(char *buf, size_t len);
 
 #endif

@@ -18,6 +18,12 @@ typedef void (*ps_job_fn)(void *arg);
 typedef void (*ps_bus_fn)(const char *topic, const void *data, size_t len,
 			  void *arg);
 
+/* Since 1.4: what a watched fd is ready for (events of ps_watch_fn). */
+#define PS_WATCH_READ 0x1
+#define PS_WATCH_WRITE 0x2
+#define PS_WATCH_ERROR 0x4 /* reported only: error or hangup, with READ */
+typedef void (*ps_watch_fn)(int fd, unsigned events, void *arg);
+
 struct ps_api {
 	size_t size;
 	unsigned abi_major, abi_minor;
@@ -104,6 +110,21 @@ struct ps_api {
 
 	/* 1.3: the server's name */
 	const char *(*hostname)(void);
+
+	/* 1.4: outbound connections and fd watches */
+	struct ps_conn *(*conn_connect)(struct ps_module_ctx *m,
+					const struct ps_protocol *p,
+					const struct ps_connect *o,
+					struct ps_error *err);
+	void *(*conn_arg)(struct ps_conn *c);
+	const char *(*conn_error)(struct ps_conn *c);
+	int (*conn_starttls_client)(struct ps_conn *c,
+				    const struct ps_tls_client *o);
+	int (*conn_tls_verified)(struct ps_conn *c);
+	struct ps_watch *(*watch_add)(int fd, unsigned events, ps_watch_fn fn,
+				      void *arg);
+	int (*watch_set)(struct ps_watch *w, unsigned events);
+	void (*watch_remove)(struct ps_watch *w);
 };
 
 #define PS_API_HAS(fn) \

@@ -354,14 +354,16 @@ ps_conn_peer(struct ps_conn *c)
 	return ps__api->conn_peer(c);
 }
 
-/* The name of the listen block the client came in on. */
+/* The name of the listen block the client came in on; "-" for an
+ * outbound connection. */
 static inline const char *
 ps_conn_listener(struct ps_conn *c)
 {
 	return ps__api->conn_listener(c);
 }
 
-/* That listen block, with PS_SCOPE_LISTEN directives. */
+/* That listen block, with PS_SCOPE_LISTEN directives; NULL for an
+ * outbound connection (ps_conf_get and ps_conf_str read nothing there). */
 static inline const struct ps_conf_section *
 ps_conn_conf(struct ps_conn *c)
 {
@@ -461,6 +463,111 @@ ps_conn_compress(struct ps_conn *c)
 	if (!PS_API_HAS(conn_compress))
 		return PS_ENOENT;
 	return ps__api->conn_compress(c);
+}
+
+/* ---- Outbound connections (since 1.4) -------------------------------- */
+
+/* Connect to o->address (numeric IPv4 or IPv6; resolve names first) and
+ * drive the connection with p exactly as the core drives a server
+ * protocol: on_open once connected (for PS_CONNECT_TLS once the handshake
+ * is done), on_line for each line the server sends, on_bytes, on_drain,
+ * on_tls after ps_conn_starttls_client, on_timeout, and on_close exactly
+ * once, also when the connection never opened. p need not be registered
+ * and should not be: a registered protocol is one "listen" can name. The
+ * core copies p and o; session_size bytes are the connection's session as
+ * for an accepted one. Writing before on_open queues the bytes.
+ *
+ * Returns the connection at once, connect in progress, or NULL with err
+ * when nothing was started: not a numeric address, a bad source, TLS
+ * options that cannot be used (CA file unreadable, verify without a
+ * server_name), out of memory, not in a worker, or the worker shutting
+ * down. Every network failure (refused, unreachable, timed out, TLS)
+ * arrives later as on_close, with ps_conn_error saying why. Client
+ * connections are shut down with the worker like accepted ones
+ * (on_shutdown if set, else closed between commands). A module that
+ * also loads in older cores tests PS_API_HAS(conn_connect) first. */
+static inline struct ps_conn *
+ps_conn_connect(const struct ps_protocol *p, const struct ps_connect *o,
+		struct ps_error *err)
+{
+	return ps__api->conn_connect(ps__self, p, o, err);
+}
+
+/* The arg given in struct ps_connect; NULL for an accepted connection. */
+static inline void *
+ps_conn_arg(struct ps_conn *c)
+{
+	return ps__api->conn_arg(c);
+}
+
+/* Why the connection is closing, for on_close and its log line:
+ * "connection refused", "timed out", "TLS: hostname mismatch", "TLS:
+ * certificate verify failed: self-signed certificate", "closed by the
+ * peer", "closed" (ps_conn_close), ... NULL while it is not closing. Valid
+ * until on_close returns. */
+static inline const char *
+ps_conn_error(struct ps_conn *c)
+{
+	return ps__api->conn_error(c);
+}
+
+/* STARTTLS as the client (RFC 3207 4.2 and the like), called once the
+ * server's go-ahead arrived (typically from on_line): input already
+ * buffered behind that line, which the server may have sent in the same
+ * packet, is discarded; the queue is flushed; the handshake runs with o
+ * (copied); then on_tls, or on_close with the reason. Write nothing in
+ * between. Returns 0, PS_ESTATE (not an outbound connection, TLS already
+ * on or started, closing, compressed), or PS_EINVAL / PS_EFAIL /
+ * PS_ENOMEM when o cannot be used (logged with the connection id); the
+ * connection then goes on in plain text. PS_ENOENT before 1.4. */
+static inline int
+ps_conn_starttls_client(struct ps_conn *c, const struct ps_tls_client *o)
+{
+	if (!PS_API_HAS(conn_starttls_client))
+		return PS_ENOENT;
+	return ps__api->conn_starttls_client(c, o);
+}
+
+/* 1 when TLS is up on an outbound connection and the server's chain
+ * verified against the CA file (or system store) and its certificate
+ * matched server_name; 0 otherwise, also with verify off (opportunistic
+ * TLS still learns what a check found) and on accepted connections. */
+static inline int
+ps_conn_tls_verified(struct ps_conn *c)
+{
+	return ps__api->conn_tls_verified(c);
+}
+
+/* ---- Watching file descriptors (since 1.4) --------------------------- */
+
+/* Call fn(fd, ready, arg) on the loop thread while fd is ready for
+ * events (PS_WATCH_READ | PS_WATCH_WRITE; 0 keeps it silent), level-
+ * triggered; ready may add PS_WATCH_ERROR. For descriptors the module
+ * owns (a resolver library's sockets), never a connection's; one watch
+ * per fd. Remove the watch before closing fd. From worker_init on, on the
+ * loop thread. NULL on bad arguments, out of memory, in the master, or
+ * before 1.4. */
+static inline struct ps_watch *
+ps_watch_add(int fd, unsigned events, ps_watch_fn fn, void *arg)
+{
+	if (!PS_API_HAS(watch_add))
+		return NULL;
+	return ps__api->watch_add(fd, events, fn, arg);
+}
+
+/* Change what w waits for. Returns 0 or PS_EINVAL / PS_EIO / PS_ENOMEM. */
+static inline int
+ps_watch_set(struct ps_watch *w, unsigned events)
+{
+	return ps__api->watch_set(w, events);
+}
+
+/* Stop watching and free w (NULL: nothing). Safe inside w's own callback:
+ * events already fetched for it are not delivered. */
+static inline void
+ps_watch_remove(struct ps_watch *w)
+{
+	ps__api->watch_remove(w);
 }
 
 #endif /* PS_CORE */

@@ -38,6 +38,7 @@ struct ps_conn;           /* one client connection */
 struct ps_timer;          /* a pending one-shot timer */
 struct ps_conf_section;   /* a validated config block */
 struct ps_hook_call;      /* one running hook chain */
+struct ps_watch;          /* a watched file descriptor (since 1.4) */
 
 #if defined(__GNUC__)
 #define PS_PRINTF(f, a) __attribute__((format(printf, f, a)))
