@@ -4,7 +4,8 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
 	tests/unit/test_mime tests/unit/test_mime_text \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
-	tests/unit/test_pop3_parse tests/unit/test_dsn
+	tests/unit/test_pop3_parse tests/unit/test_dsn \
+	tests/unit/test_smtp_client
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -29,6 +30,14 @@ tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c \
 tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp \
 	-I$(top_srcdir)/modules/dsn
 tests_unit_test_smtp_parse_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la $(CMOCKA_LIBS)
+
+# The outbound client's pure half (client_*.c in SMTP_PURE_SOURCES).
+tests_unit_test_smtp_client_SOURCES = tests/unit/test_smtp_client.c \
+	$(SMTP_PURE_SOURCES)
+tests_unit_test_smtp_client_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_unit_test_smtp_client_LDADD = modules/dsn/libpsdsn.la \
 	modules/mime/libpsmime.la $(CMOCKA_LIBS)
 
 # libpsmime (modules/mime/local.mk), linked alone.
