@@ -40,6 +40,16 @@ tests_unit_test_smtp_client_CPPFLAGS = $(UNIT_CPP) \
 tests_unit_test_smtp_client_LDADD = modules/dsn/libpsdsn.la \
 	modules/mime/libpsmime.la $(CMOCKA_LIBS)
 
+# The client over a socket, for tests/integration/test_smtp_client_proto.py:
+# built by make check, run by the integration test.
+check_PROGRAMS += tests/unit/smtp_client_cli
+tests_unit_smtp_client_cli_SOURCES = tests/unit/smtp_client_cli.c \
+	$(SMTP_PURE_SOURCES)
+tests_unit_smtp_client_cli_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_unit_smtp_client_cli_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la
+
 # libpsmime (modules/mime/local.mk), linked alone.
 tests_unit_test_mime_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/mime
 tests_unit_test_mime_LDADD = modules/mime/libpsmime.la $(CMOCKA_LIBS)
