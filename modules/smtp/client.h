@@ -140,21 +140,7 @@ size_t smtpc_stuff(struct smtpc_stuff *st, const char *in, size_t len,
  * none, then "." CRLF. Returns the octets written. */
 size_t smtpc_stuff_end(struct smtpc_stuff *st, char *out);
 
-/* ---- Output ----------------------------------------------------------- */
-
-/* Octets waiting to be sent. Once an append fails, err stays set. */
-struct smtpc_out {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-int smtpc_out_add(struct smtpc_out *o, const char *s, size_t len);
-int smtpc_out_str(struct smtpc_out *o, const char *s);
-/* Room for n more octets at o->p + o->len, or NULL. */
-char *smtpc_out_room(struct smtpc_out *o, size_t n);
-
-/* ---- Commands --------------------------------------------------------- */
+/* ---- Messages --------------------------------------------------------- */
 
 /* Envelope flags (struct smtpc_msg.flags): the values of
  * <poshta/queue.h>'s PS_QUEUE_SMTPUTF8, 8BITMIME and REQUIRETLS. */
@@ -187,24 +173,6 @@ struct smtpc_msg {
 	const struct smtpc_rcpt *rcpts;
 	size_t nrcpts;       /* 1..SMTPC_RCPTS_MAX */
 };
-
-/* 1 when the addresses of m hold UTF-8 (so SMTPUTF8 is needed), 0 when
- * they are ASCII; SMTPC_EINVAL with *why_r (a constant string) when an
- * address, ENVID, RET, ORCPT or NOTIFY is not of its grammar, or the
- * recipients are none or too many. Nothing from the queue can then end
- * a command early or add one. */
-int smtpc_msg_check(const struct smtpc_msg *m, const char **why_r);
-
-/* "MAIL FROM:<...> params CRLF" for m, checked, against caps:
- * parameters only where the server offered their extension (SMTPUTF8
- * and REQUIRETLS are the caller's to have refused when not), and
- * "RCPT TO:<...> params CRLF" with NOTIFY and ORCPT under DSN (an ASCII
- * address without ORCPT gets "rfc822;" and its xtext, RFC 3461 4.2).
- * 0 or SMTPC_ENOMEM. */
-int smtpc_cmd_mail(struct smtpc_out *o, const struct smtpc_msg *m,
-		   const struct smtpc_caps *caps);
-int smtpc_cmd_rcpt(struct smtpc_out *o, const struct smtpc_rcpt *r,
-		   const struct smtpc_caps *caps);
 
 /* ---- The session ------------------------------------------------------ */
 

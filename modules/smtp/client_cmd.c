@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
+#include "client_private.h"
 #include "command.h"
 #include "dsn.h"
 

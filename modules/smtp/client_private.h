@@ -1,10 +1,47 @@
-/* The outbound client's internals shared by its files: the session
+/* The outbound client's internals shared by its files: the output
+ * buffer and the commands (client_cmd.c), the session
  * (client_session.c), the message transaction (client_trans.c) and AUTH
  * (client_auth.c). Not for callers: they use client.h. */
 #ifndef SMTP_CLIENT_PRIVATE_H
 #define SMTP_CLIENT_PRIVATE_H
 
 #include "client.h"
+
+/* ---- Output (client_cmd.c) ------------------------------------------- */
+
+/* Octets waiting to be sent. Once an append fails, err stays set. */
+struct smtpc_out {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+int smtpc_out_add(struct smtpc_out *o, const char *s, size_t len);
+int smtpc_out_str(struct smtpc_out *o, const char *s);
+/* Room for n more octets at o->p + o->len, or NULL. */
+char *smtpc_out_room(struct smtpc_out *o, size_t n);
+
+/* ---- Commands (client_cmd.c) ----------------------------------------- */
+
+/* 1 when the addresses of m hold UTF-8 (so SMTPUTF8 is needed), 0 when
+ * they are ASCII; SMTPC_EINVAL with *why_r (a constant string) when an
+ * address, ENVID, RET, ORCPT or NOTIFY is not of its grammar, or the
+ * recipients are none or too many. Nothing from the queue can then end
+ * a command early or add one. */
+int smtpc_msg_check(const struct smtpc_msg *m, const char **why_r);
+
+/* "MAIL FROM:<...> params CRLF" for m, checked, against caps:
+ * parameters only where the server offered their extension (SMTPUTF8
+ * and REQUIRETLS are the caller's to have refused when not), and
+ * "RCPT TO:<...> params CRLF" with NOTIFY and ORCPT under DSN (an ASCII
+ * address without ORCPT gets "rfc822;" and its xtext, RFC 3461 4.2).
+ * 0 or SMTPC_ENOMEM. */
+int smtpc_cmd_mail(struct smtpc_out *o, const struct smtpc_msg *m,
+		   const struct smtpc_caps *caps);
+int smtpc_cmd_rcpt(struct smtpc_out *o, const struct smtpc_rcpt *r,
+		   const struct smtpc_caps *caps);
+
+/* ---- The session ------------------------------------------------------ */
 
 enum smtpc_state {
 	S_GREETING = 0, /* waiting for 220 */

@@ -114,6 +114,23 @@ def scripted():
         srv.server_close()
 
 
+def talk(cli, scripted, plan, sender, rcpts):
+    """The client against a server following plan; the server (its
+    lines and data), the results and the end, as send gives them."""
+    srv = scripted(plan)
+    results, end = send(cli, srv.server_address[1], sender, rcpts)
+    assert srv.error is None, srv.error
+    return srv, results, end
+
+
+def end_of_data(s, reply):
+    """Read the body, answer reply, then QUIT and 221."""
+    s.data()
+    s.say(reply)
+    assert s.line() == "QUIT"
+    s.say("221 2.0.0 bye\r\n")
+
+
 def pipelined_plan(s):
     s.say("220 mx.scripted ESMTP\r\n")
     assert s.line() == "EHLO client.test"
@@ -126,17 +143,12 @@ def pipelined_plan(s):
     s.say("250 2.1.0 ok\r\n250 2.1.5 ok\r\n"
           "550-5.1.1 no such\r\n550 5.1.1 user\r\n"
           "451 4.2.0 try later\r\n354 go ahead\r\n")
-    s.data()
-    s.say("250 2.0.0 queued as S1\r\n")
-    assert s.line() == "QUIT"
-    s.say("221 2.0.0 bye\r\n")
+    end_of_data(s, "250 2.0.0 queued as S1\r\n")
 
 
 def test_pipelined_group_and_mixed_results(cli, scripted):
-    srv = scripted(pipelined_plan)
-    results, end = send(cli, srv.server_address[1], "s@src.test",
-                        ["a@x.test", "b@x.test", "c@x.test"])
-    assert srv.error is None, srv.error
+    srv, results, end = talk(cli, scripted, pipelined_plan, "s@src.test",
+                             ["a@x.test", "b@x.test", "c@x.test"])
     assert srv.got[1:6] == [
         "MAIL FROM:<s@src.test> SIZE=%d" % len(MESSAGE),
         "RCPT TO:<a@x.test>", "RCPT TO:<b@x.test>", "RCPT TO:<c@x.test>",
@@ -171,17 +183,13 @@ def helo_plan(s):
         s.request.settimeout(TIMEOUT)
         assert not early, "sent before the reply to %s" % want
         s.say(reply)
-    s.data()
-    s.say("250 queued\r\n")
-    assert s.line() == "QUIT"
-    s.say("221 bye\r\n")
+    end_of_data(s, "250 queued\r\n")
 
 
 def test_helo_fallback_one_at_a_time(cli, scripted):
-    srv = scripted(helo_plan)
-    results, end = send(cli, srv.server_address[1], "", ["a@x.test"])
-    assert srv.error is None, srv.error
+    srv, results, end = talk(cli, scripted, helo_plan, "", ["a@x.test"])
     assert results == {(1, 0): ("delivered", "250 queued")}
+    assert end == "quit"
     assert unstuff(srv.data[0]) == MESSAGE
 
 
@@ -195,10 +203,8 @@ def shutdown_plan(s):
 
 
 def test_421_defers_the_rest(cli, scripted):
-    srv = scripted(shutdown_plan)
-    results, end = send(cli, srv.server_address[1], "s@src.test",
-                        ["a@x.test", "b@x.test"])
-    assert srv.error is None, srv.error
+    _, results, end = talk(cli, scripted, shutdown_plan, "s@src.test",
+                           ["a@x.test", "b@x.test"])
     assert results == {
         (1, 0): ("deferred", "421 4.3.2 shutting down"),
         (1, 1): ("deferred", "421 4.3.2 shutting down"),

@@ -295,21 +295,20 @@ after(struct world *w, int ev)
 	return w->ev = ev;
 }
 
-static struct smtpc_opts
-opts(struct world *w)
-{
-	return (struct smtpc_opts){
-		.helo = "client.test", .result = on_result, .arg = w};
-}
-
+/* A session with options o (NULL: the defaults) and the world's
+ * name and result callback. */
 static void
 open_world(struct world *w, const struct smtpc_opts *o)
 {
+	struct smtpc_opts set = o ? *o : (struct smtpc_opts){0};
 	const char *why;
 
 	memset(w, 0, sizeof(*w));
+	set.helo = "client.test";
+	set.result = on_result;
+	set.arg = w;
 	w->body = "Subject: hi\r\n\r\n.dot\r\nbye\r\n";
-	w->c = smtpc_new(o, &why);
+	w->c = smtpc_new(&set, &why);
 	assert_non_null(w->c);
 }
 
@@ -381,16 +380,24 @@ hello(struct world *w, const char *kw)
 	assert_int_equal(server(w, ehlo), SMTPC_EV_READY);
 }
 
+/* A default session greeted with the keywords kw, then m started; its
+ * commands wait in w->sent. */
+static void
+session(struct world *w, const char *kw, const struct smtpc_msg *m)
+{
+	open_world(w, NULL);
+	hello(w, kw);
+	after(w, smtpc_start_message(w->c, m));
+}
+
 static void
 test_plain(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(2);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	assert_int_equal(smtpc_timeout(w.c), SMTPC_TIMEOUT_GREETING);
 	hello(&w, "250-8BITMIME\r\n");
 	assert_int_equal(smtpc_start_message(w.c, &m), SMTPC_EV_SEND);
@@ -426,14 +433,10 @@ static void
 test_pipelining_mixed(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(3);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
-	hello(&w, "250-PIPELINING\r\n");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "250-PIPELINING\r\n", &m);
 	sent(&w, "MAIL FROM:<s@src.test>\r\nRCPT TO:<a@dest.test>\r\n"
 		 "RCPT TO:<b@dest.test>\r\nRCPT TO:<c@dest.test>\r\n"
 		 "DATA\r\n");
@@ -459,14 +462,10 @@ static void
 test_pipelining_none_accepted(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(2);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
-	hello(&w, "250-PIPELINING\r\n");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "250-PIPELINING\r\n", &m);
 	forget(&w);
 	server(&w, "250 ok\r\n550 5.1.1 no\r\n450 4.2.1 later\r\n");
 	assert_int_equal(server(&w, "503 5.5.1 no valid recipients\r\n"),
@@ -495,14 +494,10 @@ static void
 test_mail_refused(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(2);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
-	hello(&w, "");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "", &m);
 	forget(&w);
 	assert_int_equal(server(&w, "451 4.3.0 try later\r\n"),
 			 SMTPC_EV_DONE | SMTPC_EV_READY);
@@ -511,9 +506,7 @@ test_mail_refused(void **state)
 	result_is(&w, 1, SMTPC_DEFERRED, "451 4.3.0 try later");
 	smtpc_free(w.c);
 
-	open_world(&w, &o);
-	hello(&w, "250-PIPELINING\r\n");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "250-PIPELINING\r\n", &m);
 	server(&w, "553 5.1.8 bad sender\r\n503 no\r\n503 no\r\n");
 	assert_int_equal(w.ev, 0);
 	assert_int_equal(server(&w, "503 no\r\n"),
@@ -527,12 +520,10 @@ static void
 test_helo_fallback(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(1);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	server(&w, "220 old.test\r\n");
 	sent(&w, "EHLO client.test\r\n");
 	server(&w, "502 5.5.1 what\r\n");
@@ -546,7 +537,7 @@ test_helo_fallback(void **state)
 	smtpc_free(w.c);
 
 	/* 500 too; any other refusal of EHLO ends the session. */
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	server(&w, "220 old.test\r\n500 unknown\r\n");
 	sent(&w, "EHLO client.test\r\nHELO client.test\r\n");
 	server(&w, "550 go away\r\n");
@@ -555,7 +546,7 @@ test_helo_fallback(void **state)
 	assert_string_equal(smtpc_end_reply(w.c)->text, "550 go away");
 	smtpc_free(w.c);
 
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	server(&w, "554 5.7.1 no service\r\n");
 	sent(&w, "QUIT\r\n");
 	server(&w, "221 bye\r\n");
@@ -569,10 +560,8 @@ static void
 tls_case(enum smtpc_tls policy, const char *kw, const char *reply, int want)
 {
 	struct world w;
-	struct smtpc_opts o;
+	struct smtpc_opts o = {.tls = policy};
 
-	o = opts(&w);
-	o.tls = policy;
 	open_world(&w, &o);
 	server(&w, "220 mx\r\n");
 	forget(&w);
@@ -628,10 +617,8 @@ test_auth(void **state)
 	struct smtpc_opts o;
 
 	(void)state;
-	o = opts(&w);
-	o.tls_active = 1;
-	o.auth_user = "user";
-	o.auth_pass = "pass";
+	o = (struct smtpc_opts){
+		.tls_active = 1, .auth_user = "user", .auth_pass = "pass"};
 	open_world(&w, &o);
 	server(&w, "220 relay\r\n");
 	forget(&w);
@@ -678,11 +665,9 @@ refused_before_mail(const char *kw, int tls, unsigned flags, uint64_t size,
 		    const char *text)
 {
 	struct world w;
-	struct smtpc_opts o;
+	struct smtpc_opts o = {.tls_active = tls};
 	struct smtpc_msg m = msg(2);
 
-	o = opts(&w);
-	o.tls_active = tls;
 	open_world(&w, &o);
 	hello(&w, kw);
 	m.flags = flags;
@@ -719,10 +704,8 @@ params_case(const char *kw, int tls, const struct smtpc_msg *m,
 	    const char *want)
 {
 	struct world w;
-	struct smtpc_opts o;
+	struct smtpc_opts o = {.tls_active = tls};
 
-	o = opts(&w);
-	o.tls_active = tls;
 	open_world(&w, &o);
 	hello(&w, kw);
 	assert_int_equal(smtpc_start_message(w.c, m), SMTPC_EV_SEND);
@@ -775,10 +758,8 @@ static void
 bad_message(struct smtpc_msg *m, const char *why)
 {
 	struct world w;
-	struct smtpc_opts o;
 
-	o = opts(&w);
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	hello(&w, "250-DSN\r\n");
 	assert_int_equal(smtpc_start_message(w.c, m), SMTPC_EINVAL);
 	assert_string_equal(smtpc_why(w.c), why);
@@ -816,14 +797,10 @@ static void
 test_421(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(3);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
-	hello(&w, "250-PIPELINING\r\n");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "250-PIPELINING\r\n", &m);
 	server(&w, "250 ok\r\n250 ok\r\n550 no\r\n");
 	assert_int_equal(server(&w, "421 4.3.2 shutting down\r\n"),
 			 SMTPC_EV_DONE | SMTPC_EV_CLOSED);
@@ -834,7 +811,7 @@ test_421(void **state)
 	smtpc_free(w.c);
 
 	/* After the end of data too, and at the greeting. */
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	hello(&w, "");
 	m.nrcpts = 1;
 	after(&w, smtpc_start_message(w.c, &m));
@@ -843,7 +820,7 @@ test_421(void **state)
 			 SMTPC_EV_DONE | SMTPC_EV_CLOSED);
 	result_is(&w, 0, SMTPC_DEFERRED, "421 4.4.2 timeout");
 	smtpc_free(w.c);
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	assert_int_equal(server(&w, "421 busy\r\n"), SMTPC_EV_CLOSED);
 	smtpc_free(w.c);
 }
@@ -854,14 +831,10 @@ static void
 broken(const char *reply, const char *why)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(2);
 	char text[256];
 
-	o = opts(&w);
-	open_world(&w, &o);
-	hello(&w, "250-PIPELINING\r\n");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "250-PIPELINING\r\n", &m);
 	server(&w, "250 ok\r\n");
 	assert_int_equal(server(&w, reply), SMTPC_EPROTO);
 	assert_string_equal(smtpc_why(w.c), why);
@@ -907,10 +880,9 @@ test_split(void **state)
 	(void)state;
 	for (size_t e = 0; e < 3; e++) {
 		struct world w;
-		struct smtpc_opts o = opts(&w);
 		struct smtpc_msg m = msg(2);
 
-		open_world(&w, &o);
+		open_world(&w, NULL);
 		for (size_t i = 0; script[i]; i++) {
 			char line[64];
 			int n = snprintf(line, sizeof(line), "%s%s",
@@ -937,12 +909,10 @@ static void
 test_reuse(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(1);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
+	open_world(&w, NULL);
 	hello(&w, "250-PIPELINING\r\n");
 	for (int i = 0; i < 2; i++) {
 		memset(w.res, 0, sizeof(w.res));
@@ -975,14 +945,10 @@ static void
 test_abort(void **state)
 {
 	struct world w;
-	struct smtpc_opts o;
 	struct smtpc_msg m = msg(2);
 
 	(void)state;
-	o = opts(&w);
-	open_world(&w, &o);
-	hello(&w, "");
-	after(&w, smtpc_start_message(w.c, &m));
+	session(&w, "", &m);
 	server(&w, "250 ok\r\n250 ok\r\n");
 	smtpc_abort(w.c, "timeout after RCPT");
 	result_is(&w, 0, SMTPC_DEFERRED, "451 4.4.2 timeout after RCPT");
