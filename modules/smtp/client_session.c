@@ -221,8 +221,11 @@ smtpc_feed_line(struct smtpc *c, const char *line, size_t len)
 		c->why = "the session is closed";
 		return SMTPC_EINVAL;
 	}
+	/* The line end, whichever part of CRLF the caller left on. */
 	if (len > 0 && line[len - 1] == '\n')
-		len -= len > 1 && line[len - 2] == '\r' ? 2 : 1;
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
 	if ((got = smtpc_acc_line(&c->acc, line, len, &why)) < 0)
 		return smtpc_protocol_error(c, why);
 	if (c->state == S_EHLO && c->acc.code == 250 && c->acc.lines > 1 &&

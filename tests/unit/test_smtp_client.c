@@ -863,8 +863,8 @@ test_malformed(void **state)
 	broken(longline, "reply line longer than 2048 octets");
 }
 
-/* Replies split into lines fed one by one, with CRLF, LF or no line
- * end: a continuation line ("NNN-") never makes the client act, and
+/* Replies split into lines fed one by one, with CRLF, LF, CR or no
+ * line end: a continuation line ("NNN-") never makes the client act, and
  * the session comes out the same. */
 static void
 test_split(void **state)
@@ -875,10 +875,10 @@ test_split(void **state)
 		"550-5.1.1 not", "550 5.1.1 here", "354 go", "250-2.0.0 ok",
 		"250 2.0.0 queued", NULL,
 	};
-	static const char *const ends[] = {"\r\n", "\n", ""};
+	static const char *const ends[] = {"\r\n", "\n", "\r", ""};
 
 	(void)state;
-	for (size_t e = 0; e < 3; e++) {
+	for (size_t e = 0; e < 4; e++) {
 		struct world w;
 		struct smtpc_msg m = msg(2);
 
