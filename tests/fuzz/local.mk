@@ -3,7 +3,7 @@ if ENABLE_FUZZ
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader \
 	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap tests/fuzz/fuzz_mime \
 	tests/fuzz/fuzz_imap_search tests/fuzz/fuzz_pop3 tests/fuzz/fuzz_dsn \
-	tests/fuzz/fuzz_dkim
+	tests/fuzz/fuzz_dkim tests/fuzz/fuzz_smtp_client
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 FUZZ_LINK = -fsanitize=fuzzer
@@ -19,6 +19,14 @@ tests_fuzz_fuzz_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/smtp \
 	-I$(top_srcdir)/modules/dsn
 tests_fuzz_fuzz_smtp_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
 tests_fuzz_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# The outbound SMTP client in smtp.so's pure files, without the core.
+tests_fuzz_fuzz_smtp_client_SOURCES = tests/fuzz/fuzz_smtp_client.c \
+	$(SMTP_PURE_SOURCES)
+tests_fuzz_fuzz_smtp_client_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_fuzz_fuzz_smtp_client_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la
+tests_fuzz_fuzz_smtp_client_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 # imap.so's pure files (modules/imap/local.mk), without the core.
 tests_fuzz_fuzz_imap_SOURCES = tests/fuzz/fuzz_imap.c $(IMAP_PURE_SOURCES)
 tests_fuzz_fuzz_imap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/imap
@@ -51,6 +59,7 @@ EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_imap_search.c tests/fuzz/fuzz_pop3.c \
 	tests/fuzz/fuzz_dsn.c tests/fuzz/fuzz_dsn.dict \
 	tests/fuzz/fuzz_dkim.c tests/fuzz/fuzz_dkim.dict \
+	tests/fuzz/fuzz_smtp_client.c tests/fuzz/fuzz_smtp_client.dict \
 	tests/fuzz/fuzz_conf.dict tests/fuzz/fuzz_pop3.dict \
 	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict \
 	tests/fuzz/fuzz_imap.dict tests/fuzz/fuzz_mime.dict \

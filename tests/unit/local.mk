@@ -4,7 +4,8 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_sasl tests/unit/test_password tests/unit/test_smtp_parse \
 	tests/unit/test_mime tests/unit/test_mime_text \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
-	tests/unit/test_pop3_parse tests/unit/test_dsn
+	tests/unit/test_pop3_parse tests/unit/test_dsn \
+	tests/unit/test_smtp_client
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -30,6 +31,24 @@ tests_unit_test_smtp_parse_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp \
 	-I$(top_srcdir)/modules/dsn
 tests_unit_test_smtp_parse_LDADD = modules/dsn/libpsdsn.la \
 	modules/mime/libpsmime.la $(CMOCKA_LIBS)
+
+# The outbound client's pure half (client_*.c in SMTP_PURE_SOURCES).
+tests_unit_test_smtp_client_SOURCES = tests/unit/test_smtp_client.c \
+	$(SMTP_PURE_SOURCES)
+tests_unit_test_smtp_client_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_unit_test_smtp_client_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la $(CMOCKA_LIBS)
+
+# The client over a socket, for tests/integration/test_smtp_client_proto.py:
+# built by make check, run by the integration test.
+check_PROGRAMS += tests/unit/smtp_client_cli
+tests_unit_smtp_client_cli_SOURCES = tests/unit/smtp_client_cli.c \
+	$(SMTP_PURE_SOURCES)
+tests_unit_smtp_client_cli_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_unit_smtp_client_cli_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la
 
 # libpsmime (modules/mime/local.mk), linked alone.
 tests_unit_test_mime_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/mime
