@@ -107,6 +107,11 @@ report_key(const char *k, char *v)
 	return 0;
 }
 
+/* Every value read, freed before exit (the report points into them). */
+#define VALUES_MAX 1024
+static char *values[VALUES_MAX];
+static size_t nvalues;
+
 static int
 spec_line(char *line)
 {
@@ -118,8 +123,9 @@ spec_line(char *line)
 	if (!v)
 		return -1;
 	*v++ = '\0';
-	if ((v = strdup(v)) == NULL)
+	if (nvalues == VALUES_MAX || (v = strdup(v)) == NULL)
 		return -1;
+	values[nvalues++] = v;
 	if (strcmp(line, "rcpt") == 0) {
 		if (rep.nrcpts == RCPTS_MAX)
 			return -1;
@@ -131,19 +137,14 @@ spec_line(char *line)
 	return rep.nrcpts ? rcpt_key(&rcpts[rep.nrcpts - 1], line, v) : -1;
 }
 
-int
-main(int argc, char **argv)
+/* Build the DSN the spec describes; 0, 1 (the builder refused) or 2. */
+static int
+run(FILE *spec, FILE *orig)
 {
 	char line[8192];
-	FILE *spec, *orig;
 	struct dsn_plan p;
 	const char *why;
 
-	if (argc != 3 || !(spec = fopen(argv[1], "r")) ||
-	    !(orig = fopen(argv[2], "rb"))) {
-		fprintf(stderr, "usage: dsn_build_cli SPEC ORIGINAL\n");
-		return 2;
-	}
 	while (fgets(line, sizeof(line), spec))
 		if (spec_line(line) < 0) {
 			fprintf(stderr, "bad spec line: %s\n", line);
@@ -161,4 +162,24 @@ main(int argc, char **argv)
 		p.boundary, p.flags, (int)p.part,
 		(unsigned long long)p.returned, p.cut);
 	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	FILE *spec = NULL, *orig = NULL;
+	int r = 2;
+
+	if (argc != 3 || !(spec = fopen(argv[1], "r")) ||
+	    !(orig = fopen(argv[2], "rb")))
+		fprintf(stderr, "usage: dsn_build_cli SPEC ORIGINAL\n");
+	else
+		r = run(spec, orig);
+	while (nvalues)
+		free(values[--nvalues]);
+	if (orig)
+		fclose(orig);
+	if (spec)
+		fclose(spec);
+	return r;
 }
