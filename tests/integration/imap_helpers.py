@@ -198,3 +198,10 @@ def shared_imap(sdk, certs, tmp_path_factory, **kw):
     report = SANITIZER_REPORT.search(server.log())
     assert not report, "sanitizer report in the log:\n" + server.log()[
         max(0, report.start() - 200):report.start() + 3000]
+
+
+def append(r, mailbox, subject):
+    """APPEND a small message with this Subject through raw session r
+    (a non-synchronizing literal, RFC 7888)."""
+    text = "Subject: %s\r\n\r\nbody\r\n" % subject
+    r.ok("APPEND %s {%d+}\r\n%s" % (mailbox, len(text), text))

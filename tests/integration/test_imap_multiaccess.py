@@ -12,7 +12,7 @@ One server for the file; each test has a user of its own."""
 
 import pytest
 
-from imap_helpers import shared_imap
+from imap_helpers import append, shared_imap
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +23,6 @@ def env(sdk, certs, tmp_path_factory):
 @pytest.fixture
 def user(env):
     return env.new_user()
-
-
-def append(r, mailbox, subject):
-    text = "Subject: %s\r\n\r\nbody\r\n" % subject
-    r.ok("APPEND %s {%d+}\r\n%s" % (mailbox, len(text), text))
 
 
 def gone(r, lines):

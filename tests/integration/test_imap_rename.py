@@ -21,7 +21,7 @@ import re
 
 import pytest
 
-from imap_helpers import shared_imap
+from imap_helpers import append, shared_imap
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,6 @@ def env(sdk, certs, tmp_path_factory):
 @pytest.fixture
 def user(env):
     return env.new_user()
-
-
-def append(r, mailbox, subject):
-    text = "Subject: %s\r\n\r\nbody\r\n" % subject
-    r.ok("APPEND %s {%d+}\r\n%s" % (mailbox, len(text), text))
 
 
 def idle(r):
