@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import time
 
@@ -242,17 +243,23 @@ class LineClient:
         self.close()
 
 
-def listening(port):
-    """Whether something listens on 127.0.0.1:port, from /proc/net/tcp:
-    checking this way opens no connection the server would count."""
+def listening(port, host=None):
+    """Whether something listens on port (on host, a dotted quad, when
+    given: two servers may listen on one port at 127.0.0.2 and 127.0.0.3),
+    from /proc/net/tcp: checking this way opens no connection the server
+    would count."""
     want = ":%04X" % port
+    if host is not None:
+        # /proc/net/tcp shows the address as the host-order hex of the
+        # 32-bit word in network order.
+        want = "%08X" % struct.unpack("<I", socket.inet_aton(host))[0] + want
     try:
         with open("/proc/net/tcp") as f:
             rows = f.read().splitlines()[1:]
     except OSError:
         with socket.socket() as s:
             s.settimeout(0.2)
-            return s.connect_ex(("127.0.0.1", port)) == 0
+            return s.connect_ex((host or "127.0.0.1", port)) == 0
     for row in rows:
         fields = row.split()
         if fields[1].endswith(want) and fields[3] == "0A":
@@ -309,9 +316,12 @@ def wait_for(what, fn, timeout=TIMEOUT, interval=0.05):
 
 
 class Poshtad:
-    """One poshtad under test: config, state dir, ports, process, log."""
+    """One poshtad under test: config, state dir, ports, process, log.
+    Its listeners are on host (another loopback address for a second
+    server on the same port, e.g. a receiving MX at 127.0.0.2)."""
 
-    def __init__(self, sdk, certs, root):
+    def __init__(self, sdk, certs, root, host="127.0.0.1"):
+        self.host = host
         self.sdk = sdk
         self.certs = certs
         self.root = root
@@ -360,7 +370,7 @@ class Poshtad:
             if name not in self.ports:
                 self.ports[name] = free_port()
             port = self.ports[name]
-            out.append("listen %s 127.0.0.1:%d {" % (name, port))
+            out.append("listen %s %s:%d {" % (name, self.host, port))
             opts = dict(opts)
             out.append("\tprotocol %s;" % opts.pop("protocol", "echo"))
             for key, value in opts.items():
@@ -399,7 +409,8 @@ class Poshtad:
             if self.proc.poll() is not None:
                 raise AssertionError("poshtad exited with %d:\n%s" % (
                     self.proc.returncode, self.log()))
-            return (all(listening(p) for p in self.ports.values())
+            host = None if self.host == "127.0.0.1" else self.host
+            return (all(listening(p, host) for p in self.ports.values())
                     and len(self.workers()) >= want)
         wait_for("poshtad to listen", ready)
         return self
@@ -485,7 +496,7 @@ class Poshtad:
         if sndbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         sock.settimeout(TIMEOUT)
-        sock.connect(("127.0.0.1", self.ports[name]))
+        sock.connect((self.host, self.ports[name]))
         if ctx is not None:
             sock = ctx.wrap_socket(sock, server_hostname=server_hostname)
         return LineClient(sock)
