@@ -50,8 +50,8 @@ class TestCA:
         self._made = {}
 
     def leaf(self, *names):
-        """(cert, key) paths of a certificate for the DNS names, signed by
-        the CA (made once per set of names)."""
+        """(cert, key) paths of a certificate for the names (DNS names, or
+        "IP:a.b.c.d"), signed by the CA (made once per set of names)."""
         if names in self._made:
             return self._made[names]
         base = os.path.join(self.root, "leaf%d" % len(self._made))
@@ -59,10 +59,11 @@ class TestCA:
         with open(ext, "w") as f:
             f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
                     "extendedKeyUsage=serverAuth\n"
-                    % ",".join("DNS:" + n for n in names))
+                    % ",".join(n if n.startswith("IP:") else "DNS:" + n
+                               for n in names))
         run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
              "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
-             "/CN=" + names[0], "-keyout", base + ".key",
+             "/CN=" + names[0].replace("IP:", ""), "-keyout", base + ".key",
              "-out", base + ".csr"], "openssl req " + names[0])
         run(["openssl", "x509", "-req", "-in", base + ".csr", "-CA",
              self.cert, "-CAkey", self.key, "-CAcreateserial", "-days", "2",
@@ -88,12 +89,15 @@ def subject_of(msg):
 
 
 class Receiver:
-    """A receiving poshtad (role mx) on host:port, with bob@ (and the
-    given local parts) at each of its domains; cert=(cert, key) offers
-    STARTTLS with it."""
+    """A receiving poshtad (role mx, or role submission for a relay) on
+    host:port, with bob@ (and the given local parts) at each of its
+    domains; cert=(cert, key) offers STARTTLS with it; smtp_opts add to
+    or replace smtp_helpers.SMTP_OPTS; tls sets the listener's tls mode
+    (default: starttls with a cert, none without)."""
 
     def __init__(self, sdk, certs, root, host, port, domains,
-                 users=("bob",), cert=None, name=None):
+                 users=("bob",), cert=None, name=None, role="mx",
+                 smtp_opts=None, tls=None):
         self.host = host
         self.port = port
         self.name = name or host
@@ -105,17 +109,19 @@ class Receiver:
             for user in users:
                 self.ctl.add_user_fast("%s@%s" % (user, domain),
                                        RECEIVER_PASSWORD)
-        opts = {"protocol": "smtp", "role": "mx"}
+        opts = {"protocol": "smtp", "role": role}
         if cert:
-            opts.update(tls="starttls", certificate=quote(cert[0]),
+            opts.update(tls=tls or "starttls", certificate=quote(cert[0]),
                         key=quote(cert[1]))
         else:
-            opts.update(tls="none")
-        smtp = "".join("\t%s %s;\n" % kv for kv in SMTP_OPTS.items())
+            opts.update(tls=tls or "none")
+        smtp = dict(SMTP_OPTS)
+        smtp.update(smtp_opts or {})
         self.text = self.poshtad.config(
             load=("storage_sqlite", "auth_sqlite", "smtp"),
             listen={"mx": opts}, body=backends(self.poshtad)
-            + "smtp {\n%s}\n" % smtp)
+            + "smtp {\n%s}\n" % "".join("\t%s %s;\n" % kv
+                                        for kv in smtp.items()))
 
     def start(self):
         self.poshtad.start(self.text)
@@ -238,6 +244,14 @@ class Sender:
                                  % (address, states, diag, self.queue(),
                                     self.poshtad.log()[-3000:])) from None
 
+    def wait_attempts(self, address, n, timeout=TIMEOUT * 2):
+        """address's recipient dict once it has been tried n times."""
+        def now():
+            _, r = self.recipient(address)
+            assert r is not None, "%s left the queue" % address
+            return r if r["attempts"] >= n else None
+        return poll("%d attempts for %s" % (n, address), now, timeout)
+
     def show(self, qid):
         return self.ctl.ok("queue", "show", qid)
 
@@ -313,17 +327,19 @@ class Session:
 class ScriptedMX:
     """An SMTP server on host:port in threads (one per connection) that
     offers extensions (the EHLO keywords after the host line; STARTTLS is
-    added when tls, an ssl server context, is given) and answers RCPT and
+    added when tls, an ssl server context, is given; tls_extensions only
+    after STARTTLS, like REQUIRETLS, RFC 8689 4.1) and answers RCPT and
     the end of DATA from the lists rcpt_replies and data_replies, one
     reply a use (then "250 2.1.5 Ok" / "250 2.0.0 Ok"). Every session is
     kept in sessions; an exception in a thread fails check()."""
 
     def __init__(self, host, port, extensions=("PIPELINING", "8BITMIME",
                                                "ENHANCEDSTATUSCODES"),
-                 tls=None, rcpt_replies=(), data_replies=(),
-                 name="scripted.test"):
+                 tls=None, tls_extensions=(), rcpt_replies=(),
+                 data_replies=(), name="scripted.test"):
         self.host, self.port, self.name = host, port, name
         self.extensions = list(extensions)
+        self.tls_extensions = list(tls_extensions)
         self.tls = tls
         self.rcpt_replies = list(rcpt_replies)
         self.data_replies = list(data_replies)
@@ -382,6 +398,8 @@ class ScriptedMX:
                 kws = list(self.extensions)
                 if self.tls is not None and not s.tls:
                     kws.append("STARTTLS")
+                if s.tls:
+                    kws += self.tls_extensions
                 c.send("".join("250-%s\r\n" % k for k in [self.name] + kws[:-1])
                        + "250 %s\r\n" % (kws[-1] if kws else "ok"))
             elif verb == "HELO":
@@ -464,9 +482,11 @@ class World:
         self.dns = Dnsmasq(self._dir("dns"))
         return self.dns
 
-    def receiver(self, host, domains, cert=None, name=None, start=True):
+    def receiver(self, host, domains, start=True, port=None, **kw):
+        """A Receiver at host:port (default: self.port); kw as
+        Receiver's."""
         r = Receiver(self.sdk, self.certs, self._dir("rcv-" + host), host,
-                     self.port, domains, cert=cert, name=name)
+                     port or self.port, domains, **kw)
         self.servers.append(r.poshtad)
         return r.start() if start else r
 
