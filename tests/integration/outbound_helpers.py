@@ -336,8 +336,12 @@ class ScriptedMX:
     def __init__(self, host, port, extensions=("PIPELINING", "8BITMIME",
                                                "ENHANCEDSTATUSCODES"),
                  tls=None, tls_extensions=(), rcpt_replies=(),
-                 data_replies=(), name="scripted.test"):
+                 data_replies=(), name="scripted.test", hold_from=None):
         self.host, self.port, self.name = host, port, name
+        # Sessions from number hold_from on wait for release.set() before
+        # the greeting: the test looks at the queue between two attempts.
+        self.hold_from = hold_from
+        self.release = threading.Event()
         self.extensions = list(extensions)
         self.tls_extensions = list(tls_extensions)
         self.tls = tls
@@ -389,6 +393,8 @@ class ScriptedMX:
             c.close()
 
     def _talk(self, c, s):
+        if self.hold_from is not None and s.n >= self.hold_from:
+            assert self.release.wait(TIMEOUT * 3), "never released"
         c.sendline("220 %s ESMTP scripted" % self.name)
         while True:
             line = c.readline()
@@ -446,6 +452,7 @@ class ScriptedMX:
 
     def close(self):
         self.stopping = True
+        self.release.set()
         self.sock.close()
         self.acceptor.join(TIMEOUT)
         for t in self.threads:

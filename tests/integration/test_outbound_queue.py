@@ -36,10 +36,17 @@ def restart_sender(world):
 
 
 def test_4xx_then_delivered_on_retry(world, scripted):
-    mx = scripted(RETRY_MX, world.port,
+    mx = scripted(RETRY_MX, world.port, hold_from=1,
                   data_replies=["451 4.3.0 Try again later"])
     to = "bob@retry.test"
     world.out.submit([to], msg("retried", to))
+    # The retry is held at its greeting: the first attempt is recorded.
+    poll("the retry", lambda: len(mx.sessions) >= 2)
+    r = world.out.recipient(to)[1]
+    assert r["state"] == "deferred" and r["attempts"] == 1, r
+    assert r["diag"] == "%s[%s]: 451 4.3.0 Try again later" % (
+        RETRY_MX, RETRY_MX), r
+    mx.release.set()
     # Delivered: the recipient leaves the queue.
     world.out.wait_state(to, (None,))
     tries = mx.rcpt_sessions(to)
