@@ -195,6 +195,7 @@ relay_msg_done(struct relay_msg *m)
 struct lease_job {
 	int finished; /* under jobs_mu: lease_work returned */
 	int64_t now;
+	unsigned limit;
 	struct relay_batch *batches, *last;
 	int64_t next_due; /* -1: nothing pending */
 	unsigned count;
@@ -291,11 +292,9 @@ static void
 lease_work(void *arg)
 {
 	struct lease_job *l = arg;
-	unsigned limit = (relay_cfg.concurrency - nactive) * RELAY_BATCH_MSGS;
 	struct ps_queue_lease_args a = {
 		.size = sizeof(a), .now = l->now, .seconds = RELAY_LEASE_SECONDS,
-		.limit = limit > RELAY_LEASE_LIMIT ? RELAY_LEASE_LIMIT : limit,
-		.kinds = PS_QUEUE_REMOTE};
+		.limit = l->limit, .kinds = PS_QUEUE_REMOTE};
 	uint64_t lease;
 
 	if (relay_cfg.q.lease(&a, lease_one, l, &lease, &l->count,
@@ -361,6 +360,20 @@ timer_set(int64_t when, int64_t now)
 	timer = ps_timer_add(ms, timer_fire, NULL);
 }
 
+/* lease_one put the newest first: deliver in the queue's order. */
+static void
+msgs_reverse(struct relay_batch *b)
+{
+	struct relay_msg *m = b->msgs, *prev = NULL, *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		m->next = prev;
+		prev = m;
+	}
+	b->msgs = prev;
+}
+
 static void
 lease_done(void *arg)
 {
@@ -375,6 +388,7 @@ lease_done(void *arg)
 	while ((b = l->batches)) {
 		l->batches = b->next;
 		b->next = NULL;
+		msgs_reverse(b);
 		*pending_tail = b;
 		pending_tail = &b->next;
 	}
@@ -404,6 +418,10 @@ relay_kick(void)
 	if (!l)
 		return;
 	l->now = now_s();
+	/* No more than the free sessions can start on. */
+	l->limit = (relay_cfg.concurrency - nactive) * RELAY_BATCH_MSGS;
+	if (l->limit > RELAY_LEASE_LIMIT)
+		l->limit = RELAY_LEASE_LIMIT;
 	leasing = 1;
 	lease_running = l;
 	if (ps_job_submit(lease_work, lease_done, l) < 0) {

@@ -241,10 +241,13 @@ handle(struct relay_session *s, int ev)
 	const char *out;
 
 	if (ev < 0) {
+		const char *why = ev == PS_ENOMEM ? "out of memory"
+						  : smtpc_why(s->c);
+
 		ps_conn_log(s->conn, PS_LOG_WARN, "relay: %s[%s]: %s",
-			    s->host.name, s->host.addr, smtpc_why(s->c));
+			    s->host.name, s->host.addr, why ? why : "error");
 		if (s->m && s->m->ndecided < s->m->n)
-			smtpc_abort(s->c, smtpc_why(s->c));
+			smtpc_abort(s->c, why ? why : "error");
 		ev = SMTPC_EV_CLOSED;
 	}
 	out = smtpc_output(s->c, &len);
