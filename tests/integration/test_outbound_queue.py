@@ -30,9 +30,12 @@ def world(sdk, certs, tmp_path_factory):
         w.close()
 
 
-def restart_sender(world):
-    world.out.stop()
-    world.out.start()
+@pytest.fixture(autouse=True)
+def running(world):
+    """The sender is up at each test's start, even after a test that
+    stopped it failed midway."""
+    if world.out.poshtad.proc.poll() is not None:
+        world.out.start()
 
 
 def test_4xx_then_delivered_on_retry(world, scripted):

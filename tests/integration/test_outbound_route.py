@@ -45,7 +45,7 @@ def relayed(sdk, certs, ca, tmp_path_factory):
         w.out = w.sender(dns=False, smtp=[
             "outbound_ca_file %s" % quote(ca.cert),
             "relayhost %s:%d {\n\t\tauth %s %s;\n\t\ttls required;\n\t}"
-            % (RELAY, w.port, RELAY_USER, quote(RECEIVER_PASSWORD))])
+            % (RELAY, w.port, quote(RELAY_USER), quote(RECEIVER_PASSWORD))])
         yield w
     finally:
         w.close()
