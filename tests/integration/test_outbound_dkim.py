@@ -24,6 +24,7 @@ ALGOS = {"rsa": "rsa-sha256", "ed": "ed25519-sha256"}
 def keygen(root, selector, *args):
     """poshtactl dkim keygen LOCAL selector args: (key path, TXT name,
     TXT value)."""
+    os.makedirs(root)
     conf = os.path.join(root, "keygen.conf")
     with open(conf, "w") as f:
         f.write("state_dir %s;\n" % quote(os.path.join(root, "state")))
