@@ -104,6 +104,10 @@ def test_requiretls_not_sent_in_clear(world):
     to = "bob@rtplain.test"
     world.out.submit([to], msg("requiretls plain", to),
                      mail_options=["REQUIRETLS"])
+    r = world.out.wait_state(to, ("failed", None))
+    if r["state"] == "failed":
+        assert r["diag"].startswith("mx.plain.test[127.0.0.3]: "), r
+        assert "5.7.30" in r["diag"], r
     dsn = world.out.wait_dsn(to)
     fields = dsn_fields(dsn)
     assert fields.get("action", "").lower() == "failed", fields
@@ -117,9 +121,14 @@ def test_requiretls_needs_the_keyword(world, ca, scripted):
     to = "bob@rtnokw.test"
     world.out.submit([to], msg("requiretls no keyword", to),
                      mail_options=["REQUIRETLS"])
+    r = world.out.wait_state(to, ("failed", None))
+    if r["state"] == "failed":
+        assert "5.7.30" in r["diag"], r
+    # TLS was there and verified, but REQUIRETLS was not offered.
+    assert mx.sessions and all(s.tls and s.mails == []
+                               for s in mx.sessions), mx.sessions
     dsn = world.out.wait_dsn(to)
     assert dsn_fields(dsn).get("status") == "5.7.30", dsn
-    assert all(s.mails == [] for s in mx.sessions), mx.sessions
 
 
 def test_requiretls_delivered_and_passed_on(world, ca, scripted):
