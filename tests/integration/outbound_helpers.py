@@ -24,7 +24,7 @@ import pytest
 
 from conftest import (SANITIZER_REPORT, TIMEOUT, LineClient, Poshtad,
                       free_port, quote, run, wait_for)
-from smtp_helpers import SMTP_OPTS, Ctl, backends, header_block, headers
+from smtp_helpers import SMTP_OPTS, Ctl, backends, headers
 
 LOCAL = "local.test"
 ALICE = "alice@local.test"

@@ -14,7 +14,8 @@ import dkim  # Debian's python3-dkim, which autogen.sh installs
 import pytest
 
 from conftest import BUILDDIR, TIMEOUT, quote
-from outbound_helpers import LOCAL, header_block, msg, World
+from outbound_helpers import LOCAL, msg, World
+from smtp_helpers import header_block
 
 POSHTACTL = os.path.join(BUILDDIR, "core", "poshtactl")
 RX = "127.0.0.2"

@@ -10,8 +10,8 @@ two receivers for the module: each test has its domain or recipient."""
 
 import pytest
 
-from outbound_helpers import (DEAD, ca, dsn_fields, msg,  # noqa: F401
-                              scripted, received_tls, World)
+from outbound_helpers import DEAD, dsn_fields, msg, received_tls, World
+from outbound_helpers import scripted  # noqa: F401 (a fixture)
 
 MX1, MX2 = "127.0.0.2", "127.0.0.3"
 NULL_A = "127.0.0.4"    # the A record of the null-MX domain: a scripted MX

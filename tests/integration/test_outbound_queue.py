@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from outbound_helpers import msg, poll, scripted, World  # noqa: F401
+from outbound_helpers import msg, poll, World
+from outbound_helpers import scripted  # noqa: F401 (a fixture)
 
 RETRY_MX = "127.0.0.5"
 REUSE_MX = "127.0.0.7"

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from conftest import free_port, quote
-from outbound_helpers import (RECEIVER_PASSWORD, ca, msg,  # noqa: F401
-                              received_tls, World)
+from outbound_helpers import RECEIVER_PASSWORD, msg, received_tls, World
+from outbound_helpers import ca  # noqa: F401 (a fixture)
 
 ROUTED = "127.0.0.2"
 RELAY = "127.0.0.3"

@@ -13,8 +13,8 @@ with a verified certificate that offers it."""
 import pytest
 
 from conftest import quote
-from outbound_helpers import (ca, dsn_fields, msg, received_tls,  # noqa: F401
-                              scripted, World)
+from outbound_helpers import dsn_fields, msg, received_tls, World
+from outbound_helpers import ca, scripted  # noqa: F401 (fixtures)
 
 TLS_MX, PLAIN_MX, WRONG_MX = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 RT_OK, RT_NOKW = "127.0.0.5", "127.0.0.6"   # scripted, TLS
