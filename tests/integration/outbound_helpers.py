@@ -406,8 +406,9 @@ class ScriptedMX:
                     kws.append("STARTTLS")
                 if s.tls:
                     kws += self.tls_extensions
-                c.send("".join("250-%s\r\n" % k for k in [self.name] + kws[:-1])
-                       + "250 %s\r\n" % (kws[-1] if kws else "ok"))
+                lines = [self.name] + kws
+                c.send("".join("250-%s\r\n" % k for k in lines[:-1])
+                       + "250 %s\r\n" % lines[-1])
             elif verb == "HELO":
                 c.sendline("250 %s" % self.name)
             elif verb == "STARTTLS" and self.tls is not None and not s.tls:
