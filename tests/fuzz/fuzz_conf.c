@@ -39,7 +39,7 @@ static const struct ps_directive required[] = {
 };
 
 static const struct ps_directive *sets[] = {directives, required};
-static const struct ps_conf_schema schema = {sets, 2};
+static const struct ps_conf_schema schema = {.sets = sets, .nsets = 2};
 static const char *const blocks[] = {"blk", NULL};
 
 /* The scratch folder, and the input's name: a file in it, so relative
