@@ -233,7 +233,7 @@ ps_config_read(const char *path, struct ps_error *err)
 {
 	struct ps_config *cfg = calloc(1, sizeof(*cfg));
 	const struct ps_directive *sets[] = {core_directives};
-	const struct ps_conf_schema schema = {sets, 1};
+	const struct ps_conf_schema schema = {.sets = sets, .nsets = 1};
 	const char **names;
 
 	if (!cfg || !(cfg->path = strdup(path))) {
@@ -269,16 +269,37 @@ node_error(struct ps_error *err, const struct ps_conf_node *n,
 }
 
 /* Validate the children of block (NULL: a block not written, so only
- * defaults) against sets. */
+ * defaults) against schema. */
+static struct ps_conf_section *
+validate_schema(const struct ps_conf_node *block,
+		const struct ps_conf_schema *schema, struct ps_error *err)
+{
+	if (!block)
+		return ps_conf_section_new(NULL, schema, NULL, err);
+	return ps_conf_section_block(block, schema, NULL, err);
+}
+
+/* The same, for a block of directives only. */
 static struct ps_conf_section *
 validate(const struct ps_conf_node *block, const struct ps_directive **sets,
 	 size_t nsets, struct ps_error *err)
 {
-	const struct ps_conf_schema schema = {sets, nsets};
+	const struct ps_conf_schema schema = {.sets = sets, .nsets = nsets};
 
-	if (!block)
-		return ps_conf_section_new(NULL, &schema, NULL, err);
-	return ps_conf_section_block(block, &schema, NULL, err);
+	return validate_schema(block, &schema, err);
+}
+
+/* A module's block: its PS_SCOPE_MODULE directives and its sub-blocks. */
+static struct ps_conf_section *
+validate_module(const struct ps_conf_node *block, struct ps_module_ctx *m,
+		struct ps_error *err)
+{
+	struct ps_conf_schema schema;
+
+	schema.sets = (const struct ps_directive **)ps_module_directives(
+		m, PS_SCOPE_MODULE, &schema.nsets);
+	schema.blocks = ps_module_blocks(m, &schema.nblocks);
+	return validate_schema(block, &schema, err);
 }
 
 /* The section of the module named like the block, or one of defaults. */
@@ -293,8 +314,7 @@ module_sections(struct ps_config *cfg, struct ps_error *err)
 	cfg->nmodules = n;
 	for (const struct ps_conf_node *b = cfg->tree->root; b; b = b->next) {
 		struct ps_module_ctx *m = ps_module_find(b->name);
-		size_t nd, i;
-		const struct ps_directive *const *d;
+		size_t i;
 
 		if (!m || strcmp(b->name, "load") == 0)
 			continue;
@@ -305,24 +325,17 @@ module_sections(struct ps_config *cfg, struct ps_error *err)
 		if (cfg->modules[i])
 			return node_error(err, b, "second block for module",
 					  b->name);
-		d = ps_module_directives(m, PS_SCOPE_MODULE, &nd);
-		cfg->modules[i] = validate(b, (const struct ps_directive **)d,
-					   nd, err);
+		cfg->modules[i] = validate_module(b, m, err);
 		if (!cfg->modules[i])
 			return PS_EFAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct ps_module_ctx *m = ps_module_at(i);
-		size_t nd;
-		const struct ps_directive *const *d =
-			ps_module_directives(m, PS_SCOPE_MODULE, &nd);
 		struct ps_error why;
 
 		if (cfg->modules[i])
 			continue;
-		cfg->modules[i] = validate(NULL,
-					   (const struct ps_directive **)d, nd,
-					   &why);
+		cfg->modules[i] = validate_module(NULL, m, &why);
 		if (!cfg->modules[i])
 			return ps_error_set(err, "%s: module '%s': %s",
 					    cfg->path, ps_module_name(m),
