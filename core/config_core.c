@@ -642,13 +642,17 @@ type_text(const struct ps_directive *d, char *buf, size_t len)
 		strcat(buf, ", repeatable");
 }
 
+/* The table's header; intro (or NULL) is a paragraph between the title
+ * and the table. */
 static void
-print_table(FILE *f, const char *title, const struct ps_directive *d)
+print_table_intro(FILE *f, const char *title, const char *intro,
+		  const struct ps_directive *d)
 {
 	char type[256];
 
-	fprintf(f, "\n## %s\n\n| directive | type | default | meaning |\n"
-		"| --- | --- | --- | --- |\n", title);
+	fprintf(f, "\n## %s\n\n%s%s| directive | type | default | meaning |\n"
+		"| --- | --- | --- | --- |\n", title, intro ? intro : "",
+		intro ? "\n\n" : "");
 	for (; d->name; d++) {
 		/* The reference must not depend on where this build installs. */
 		const char *def = d->def && strcmp(d->def, PS_MODULEDIR) == 0 ?
@@ -658,6 +662,45 @@ print_table(FILE *f, const char *title, const struct ps_directive *d)
 			def ? "`" : "", def ? def : "-", def ? "`" : "",
 			d->help ? d->help : "");
 	}
+}
+
+static void
+print_table(FILE *f, const char *title, const struct ps_directive *d)
+{
+	print_table_intro(f, title, NULL, d);
+}
+
+/* A sub-block of a module's block: its arguments and flags in a
+ * paragraph, then its directives. */
+static void
+print_block(FILE *f, struct ps_module_ctx *m, const struct ps_conf_block *b)
+{
+	char title[256], intro[1024], type[256] = "none";
+
+	snprintf(title, sizeof(title), "`%s` module: `%s%s { }` inside its "
+		 "block", ps_module_name(m), b->name,
+		 b->args.type ? " ARGUMENTS" : "");
+	if (b->args.type) {
+		struct ps_directive args = b->args;
+		args.flags = 0;
+		type_text(&args, type, sizeof(type));
+	}
+	snprintf(intro, sizeof(intro), "%s%sArguments: %s%s%s%s.%s%s",
+		 b->help ? b->help : "", b->help ? ". " : "", type,
+		 b->args.help ? " (" : "", b->args.help ? b->args.help : "",
+		 b->args.help ? ")" : "", (b->flags & PS_CONF_MULTI) ? " Repeatable." : "",
+		 (b->flags & PS_CONF_REQUIRED) ? " Required." : "");
+	print_table_intro(f, title, intro, b->directives);
+}
+
+static void
+print_blocks(FILE *f, struct ps_module_ctx *m)
+{
+	size_t n;
+	const struct ps_conf_block *const *b = ps_module_blocks(m, &n);
+
+	for (size_t i = 0; i < n; i++)
+		print_block(f, m, b[i]);
 }
 
 static void
@@ -675,6 +718,9 @@ print_module(FILE *f, struct ps_module_ctx *m)
 				 ps_module_name(m), scopes[s - 1]);
 			print_table(f, title, d[i]);
 		}
+		/* Sub-blocks next to the module block's own directives. */
+		if (s == PS_SCOPE_MODULE)
+			print_blocks(f, m);
 	}
 }
 
