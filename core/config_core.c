@@ -688,7 +688,8 @@ print_block(FILE *f, struct ps_module_ctx *m, const struct ps_conf_block *b)
 	snprintf(intro, sizeof(intro), "%s%sArguments: %s%s%s%s.%s%s",
 		 b->help ? b->help : "", b->help ? ". " : "", type,
 		 b->args.help ? " (" : "", b->args.help ? b->args.help : "",
-		 b->args.help ? ")" : "", (b->flags & PS_CONF_MULTI) ? " Repeatable." : "",
+		 b->args.help ? ")" : "",
+		 (b->flags & PS_CONF_MULTI) ? " Repeatable." : "",
 		 (b->flags & PS_CONF_REQUIRED) ? " Required." : "");
 	print_table_intro(f, title, intro, b->directives);
 }

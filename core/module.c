@@ -397,7 +397,9 @@ ps_module_blocks(const struct ps_module_ctx *m, size_t *n)
 #define PS_CONF_BLOCK_MIN_SIZE (offsetof(struct ps_conf_block, help) + \
 	sizeof(((struct ps_conf_block *)0)->help))
 
-/* A name a config file can spell: a word with no quotes or braces. */
+/* A declaration the validator can use: at least the 1.5 fields, a name
+ * a config file can spell (a word without blanks, quotes, braces, ';' or
+ * '#'), directives, and an argument type it knows (0: none). */
 static int
 block_ok(const struct ps_conf_block *b)
 {

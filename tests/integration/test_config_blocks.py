@@ -113,7 +113,8 @@ def test_reference_lists_blocks(poshtad):
                        text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     ref = r.stdout
-    head = "## `conf_blocks` module: `relayhost ARGUMENTS { }` inside its block"
+    head = ("## `conf_blocks` module: `relayhost ARGUMENTS { }` inside its "
+            "block")
     assert head in ref, ref
     part = ref[ref.index(head):]
     assert ("a relay to send mail through. Arguments: address (the relay, "
