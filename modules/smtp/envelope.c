@@ -122,6 +122,11 @@ smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	if ((s->mail.path.flags & SMTP_PATH_UTF8) && !s->mail.smtputf8)
 		return mail_refuse(s, "553 5.6.7 Non-ASCII address needs "
 				   "SMTPUTF8");
+	/* RFC 8689 4.1: REQUIRETLS only on a session that is TLS itself;
+	 * elsewhere EHLO did not offer it (RFC 5321 4.1.1.11: 555). */
+	if (s->mail.requiretls && !(ps_conn_tls(s->conn) & PS_TLS_ACTIVE))
+		return mail_refuse(s, "555 5.5.4 REQUIRETLS needs a TLS "
+				   "session");
 	if (s->mail.size > smtp_cfg.max_size)
 		return mail_refuse(s, "552 5.3.4 Message size exceeds fixed "
 				   "maximum message size");
