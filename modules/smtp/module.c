@@ -167,6 +167,22 @@ smtp_init(struct ps_error *err)
 	return 0;
 }
 
+/* The queue is optional: without it a submission's remote recipients
+ * get 451 at RCPT (envelope.c). */
+static void
+find_queue(void)
+{
+	struct ps_queue_ops *q = &smtp_cfg.queue;
+
+	smtp_cfg.have_queue = ps_iface_get(PS_QUEUE_KIND, NULL, q,
+					   sizeof(*q)) == 0 &&
+			      q->enq_begin && q->enq_data && q->enq_commit &&
+			      q->enq_abort;
+	if (!smtp_cfg.have_queue)
+		ps_log(PS_LOG_INFO, "no queue backend loaded: submission to "
+		       "remote recipients gets 451 4.7.1 (load queue_sqlite)");
+}
+
 static int
 smtp_worker_init(struct ps_error *err)
 {
@@ -191,6 +207,7 @@ smtp_worker_init(struct ps_error *err)
 		ps_log(PS_LOG_WARN, "no %s backend loaded: recipients get "
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
+	find_queue();
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #define SMTPD_H
 
 #include <poshta/poshta.h>
+#include <poshta/queue.h>
 #include <poshta/smtp.h>
 
 #include "body.h"
@@ -30,9 +31,10 @@ struct smtp_config {
 	int sender_login_match;
 	const char *hostname;
 	const char *state_dir;
-	int have_auth, have_store;
+	int have_auth, have_store, have_queue;
 	struct ps_auth_ops auth;
 	struct ps_storage_ops store;
+	struct ps_queue_ops queue;       /* submission's remote recipients */
 };
 extern struct smtp_config smtp_cfg;
 
@@ -54,6 +56,7 @@ struct smtp_rcpt_entry {
 	size_t nusers;
 	unsigned notify;  /* RFC 3461, kept for the relay's DSNs */
 	char *orcpt;
+	int remote;       /* another server's: enqueued (enqueue.c) */
 };
 
 struct smtp_session {
@@ -163,6 +166,14 @@ int smtp_bdat_bytes(struct smtp_session *s, const char *data, size_t len,
 
 /* deliver.c: the message into each user's INBOX, then the reply. */
 void smtp_deliver(struct smtp_session *s);
+
+/* enqueue.c: the remote recipients into the queue, durable before the
+ * reply. head is the trace and filters' fields without Return-Path; sp
+ * and head stay until done(arg, result) runs on the loop. */
+int smtp_has_remote(const struct smtp_session *s);
+int smtp_enqueue(struct smtp_session *s, const struct smtp_spool *sp,
+		 const char *head, size_t head_len, int64_t now,
+		 void (*done)(void *arg, int result), void *arg);
 
 /* trace.c: Return-Path and Received (RFC 5321 4.4), pure. */
 struct smtp_trace {
