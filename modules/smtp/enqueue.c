@@ -4,7 +4,8 @@
  * the relay and its DSNs need: RET and ENVID (RFC 3461 4.3, 4.4), NOTIFY
  * and ORCPT per recipient (4.1, 4.2), SMTPUTF8 (RFC 6531), 8BITMIME (RFC
  * 6152) and REQUIRETLS (RFC 8689 4.1). The body is what local delivery
- * stores but Return-Path, which final delivery adds (RFC 5321 4.4). */
+ * stores but Return-Path, which final delivery adds (RFC 5321 4.4), with
+ * a DKIM-Signature in front when the From domain has a key (RFC 6376). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@ struct enq {
 	struct ps_queue_rcpt_in *rcpts;
 	size_t n;
 	char client[SMTP_DOMAIN_MAX + 64];
+	const struct smtp_dkim *key;  /* NULL: not signed */
+	char *sig;                    /* the DKIM-Signature field */
+	int sign_result;
+	struct ps_error sign_err;
 	int result;
 	struct ps_error err;
 	char id[PS_QUEUE_ID_LEN + 1];
@@ -46,7 +51,7 @@ smtp_has_remote(const struct smtp_session *s)
 	return 0;
 }
 
-/* The body as local delivery stores it. */
+/* The body as local delivery stores it, after the signature. */
 static int
 enq_body(struct enq *q, struct ps_queue_enq *e, char *buf)
 {
@@ -55,7 +60,9 @@ enq_body(struct enq *q, struct ps_queue_enq *e, char *buf)
 	size_t got;
 	int r = 0;
 
-	if (q->head_len)
+	if (q->sig)
+		r = ops->enq_data(e, q->sig, strlen(q->sig), &q->err);
+	if (r == 0 && q->head_len)
 		r = ops->enq_data(e, q->head, q->head_len, &q->err);
 	while (r == 0) {
 		if (smtp_spool_read(q->sp, off, buf, ENQ_CHUNK, &got) < 0) {
@@ -71,7 +78,8 @@ enq_body(struct enq *q, struct ps_queue_enq *e, char *buf)
 	return r;
 }
 
-/* On a pool thread. */
+/* On a pool thread. A signature that fails leaves the message
+ * unsigned: losing it would be worse (the loop logs why). */
 static void
 enq_work(void *arg)
 {
@@ -80,6 +88,10 @@ enq_work(void *arg)
 	struct ps_queue_enq *e;
 	char *buf;
 
+	if (q->key)
+		q->sign_result = smtp_dkim_sign(q->key, q->head, q->head_len,
+						q->sp, q->now, &q->sig,
+						&q->sign_err);
 	if (!(buf = malloc(ENQ_CHUNK))) {
 		q->result = PS_ENOMEM;
 		return;
@@ -99,6 +111,7 @@ enq_work(void *arg)
 static void
 enq_free(struct enq *q)
 {
+	free(q->sig);
 	free(q->rcpts);
 	free(q);
 }
@@ -108,6 +121,14 @@ enq_log(struct enq *q)
 {
 	struct ps_conn *c = q->s->conn;
 
+	if (q->key && q->sign_result < 0)
+		ps_conn_log(c, PS_LOG_WARN, "dkim signing failed, queued "
+			    "unsigned id=%s domain=%s error=\"%s\"",
+			    q->s->queue_id, smtp_dkim_domain(q->key),
+			    q->sign_err.msg);
+	else if (q->key)
+		ps_conn_log(c, PS_LOG_INFO, "dkim signed id=%s domain=%s",
+			    q->s->queue_id, smtp_dkim_domain(q->key));
 	if (q->result < 0)
 		ps_conn_log(c, PS_LOG_WARN, "enqueue failed id=%s error=%d "
 			    "reason=\"%s\"", q->s->queue_id, q->result,
@@ -198,6 +219,8 @@ smtp_enqueue(struct smtp_session *s, const struct smtp_spool *sp,
 		enq_free(q);
 		return r;
 	}
+	if (smtp_cfg.ndkim && s->headers)
+		q->key = smtp_dkim_find(s->headers, strlen(s->headers));
 	if ((r = ps_job_submit(enq_work, enq_done, q)) < 0)
 		enq_free(q);
 	return r;

@@ -30,6 +30,11 @@ static const struct ps_directive smtp_module_directives[] = {
 	{.name = "sender_login_match", .type = PS_CONF_FLAG, .def = "on",
 	 .help = "submission: MAIL FROM must be the logged-in user or one "
 		 "of its aliases"},
+	{.name = "dkim_sign", .type = PS_CONF_WORDS, .flags = PS_CONF_MULTI,
+	 .min = 3, .max = 3,
+	 .help = "DOMAIN SELECTOR KEYFILE: sign queued mail whose From is "
+		 "in DOMAIN (RFC 6376, relaxed/relaxed); the key is checked "
+		 "when a worker starts"},
 	{.name = NULL},
 };
 
@@ -188,7 +193,6 @@ smtp_worker_init(struct ps_error *err)
 {
 	const struct ps_conf_section *m = ps_conf_module();
 
-	(void)err;
 	smtp_cfg.max_size = (uint64_t)ps_conf_num(m, "max_message_size");
 	smtp_cfg.max_rcpts = (size_t)ps_conf_num(m, "max_recipients");
 	smtp_cfg.max_errors = (unsigned)ps_conf_num(m, "max_errors");
@@ -208,8 +212,15 @@ smtp_worker_init(struct ps_error *err)
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
 	find_queue();
-	return 0;
+	return smtp_dkim_load(err);
+}
+
+static void
+smtp_worker_exit(void)
+{
+	smtp_dkim_free();
 }
 
 PS_MODULE_DEFINE(.name = "smtp", .version = "1.0", .init = smtp_init,
-		 .worker_init = smtp_worker_init);
+		 .worker_init = smtp_worker_init,
+		 .worker_exit = smtp_worker_exit);

@@ -35,6 +35,8 @@ struct smtp_config {
 	struct ps_auth_ops auth;
 	struct ps_storage_ops store;
 	struct ps_queue_ops queue;       /* submission's remote recipients */
+	struct smtp_dkim *dkim;          /* dkim_sign keys (dkim_sign.c) */
+	size_t ndkim;
 };
 extern struct smtp_config smtp_cfg;
 
@@ -174,6 +176,19 @@ int smtp_has_remote(const struct smtp_session *s);
 int smtp_enqueue(struct smtp_session *s, const struct smtp_spool *sp,
 		 const char *head, size_t head_len, int64_t now,
 		 void (*done)(void *arg, int result), void *arg);
+
+/* dkim_sign.c: the dkim_sign directive's keys and the signing (RFC
+ * 6376), on a pool thread. */
+struct smtp_dkim;
+int smtp_dkim_load(struct ps_error *err);
+void smtp_dkim_free(void);
+const struct smtp_dkim *smtp_dkim_find(const char *headers, size_t len);
+const char *smtp_dkim_domain(const struct smtp_dkim *k);
+int smtp_dkim_sign(const struct smtp_dkim *k, const char *head,
+		   size_t head_len, const struct smtp_spool *sp, int64_t now,
+		   char **field_r, struct ps_error *err);
+int smtp_from_domain(const char *headers, size_t len, char *out,
+		     size_t size);
 
 /* trace.c: Return-Path and Received (RFC 5321 4.4), pure. */
 struct smtp_trace {

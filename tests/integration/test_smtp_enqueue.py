@@ -3,7 +3,8 @@ submission's remote recipients go into the queue (queue_sqlite) before
 the 250, with the envelope's RET, ENVID, NOTIFY, ORCPT and flags, the
 body led by the Received field and without Return-Path; local recipients
 of the same message are still delivered; kill -9 after the 250 keeps the
-message; an mx never relays; without a queue, the old 451 4.7.1. And
+message; an mx never relays; without a queue, the old 451 4.7.1. DKIM
+signing by the From domain's key (dkim_sign), checked with dkimpy. And
 REQUIRETLS (RFC 8689): offered and accepted only on a TLS session.
 
 The queue has no runner here, but tests assert only on what is in the
@@ -11,10 +12,15 @@ queue right after the 250: a runner would defer, not change, it."""
 
 import base64
 import json
+import os
 import re
+import subprocess
+
+import dkim  # Debian's python3-dkim
 import pytest
 
-from smtp_helpers import PASSWORDS, Ctl, message, start_smtp
+from conftest import TIMEOUT, quote
+from smtp_helpers import POSHTACTL, PASSWORDS, Ctl, message, start_smtp
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"
@@ -166,3 +172,97 @@ def test_no_queue_keeps_the_temporary_refusal(poshtad):
         c.cmd("MAIL FROM:<%s>" % ALICE).check(250)
         r = c.cmd("RCPT TO:<%s>" % FRIEND).check(451, "4.7.1")
         assert "no mail queue" in r.texts[-1], r
+
+
+# ---- DKIM --------------------------------------------------------------
+
+def keygen(root, domain, selector, *args):
+    """poshtactl dkim keygen: the key file and the TXT record."""
+    conf = os.path.join(root, "keygen.conf")
+    with open(conf, "w") as f:
+        f.write("state_dir %s;\n" % quote(os.path.join(root, "kstate")))
+    out = subprocess.run([POSHTACTL, "-c", conf, "dkim", "keygen", domain,
+                          selector, "--out",
+                          os.path.join(root, selector + ".key")] + list(args),
+                         capture_output=True, text=True, timeout=TIMEOUT * 6)
+    assert out.returncode == 0, out.stderr
+    comment, record = out.stdout.splitlines()
+    m = re.fullmatch(r'(\S+) IN TXT \(((?: "[^"]*")+) \)', record)
+    assert m, record
+    txt = "".join(re.findall(r'"([^"]*)"', m.group(2))).encode()
+    return comment[len("; private key: "):], m.group(1), txt
+
+
+@pytest.fixture
+def signing(poshtad):
+    root = poshtad.root
+    rsa_key, rsa_name, rsa_txt = keygen(root, "example.test", "rsa")
+    ed_key, ed_name, ed_txt = keygen(root, "signed.test", "ed",
+                                     "--type", "ed25519")
+    records = {rsa_name: rsa_txt, ed_name: ed_txt}
+    opts = {"dkim_sign": "example.test rsa %s;\n\tdkim_sign signed.test ed %s"
+            % (quote(rsa_key), quote(ed_key))}
+    env = start_smtp(poshtad, listeners=("submission",), queue=True,
+                     smtp_opts=opts)
+    return env, lambda name, timeout=5: records.get(name.decode())
+
+
+def signed_body(env, msg):
+    c, _ = submit_client(env)
+    with c:
+        send(c, msg).check(250, "2.0.0")
+    m = queued(env)[-1]
+    return show(env, m["id"])[1]
+
+
+@pytest.mark.parametrize("sender,alg", [
+    ("Alice <alice@Example.TEST>", b"rsa-sha256"),
+    ('"Ed, the signer" <ed@signed.test>, other@example.test',
+     b"ed25519-sha256")])
+def test_dkim_signed_at_enqueue(signing, sender, alg):
+    env, dns = signing
+    msg = message(sender=sender, to=FRIEND, subject="signed")
+    body = signed_body(env, msg)
+    assert body.startswith(b"DKIM-Signature:"), body[:200]
+    assert b"a=" + alg in body.split(b"\r\nReceived:")[0], body[:400]
+    assert body.endswith(msg)
+    assert dkim.verify(body, dnsfunc=dns), body[:600]
+    assert "dkim signed id=" in env.poshtad.log()
+
+
+def test_dkim_other_domain_unsigned(signing):
+    env, _ = signing
+    msg = message(sender="someone@unsigned.test", to=FRIEND)
+    body = signed_body(env, msg)
+    assert body.startswith(b"Received:"), body[:200]
+    assert b"DKIM-Signature" not in body
+
+
+def test_dkim_bad_key_fails_the_worker(poshtad):
+    """No config-time check for a module's key files: the worker's start
+    fails, naming the directive's file:line and the key file."""
+    bad = os.path.join(poshtad.root, "bad.key")
+    with open(bad, "w") as f:
+        f.write("not a key\n")
+    start_smtp(poshtad, listeners=("submission",), queue=True,
+               smtp_opts={"dkim_sign": "example.test sel %s" % quote(bad)})
+    poshtad.wait_log(r"module 'smtp': worker init failed: \S+:\d+: "
+                     r"dkim_sign example\.test: %s" % re.escape(bad))
+
+
+def test_dkim_failure_queues_unsigned(poshtad):
+    """A header past libpsdkim's bound (1 MiB) cannot be signed: the
+    message is still queued, unsigned, and the failure logged."""
+    root = poshtad.root
+    key, _, _ = keygen(root, "example.test", "rsa")
+    env = start_smtp(poshtad, listeners=("submission",), queue=True,
+                     smtp_opts={"max_message_size": "4m",
+                                "dkim_sign": "example.test rsa %s"
+                                % quote(key)})
+    pad = "".join("X-Pad-%d: %s\r\n" % (i, "p" * 70) for i in range(16000))
+    msg = message(sender=ALICE, to=FRIEND, extra=pad)
+    body = signed_body(env, msg)
+    assert body.startswith(b"Received:"), body[:200]
+    assert body.endswith(msg)
+    env.poshtad.wait_log(r"dkim signing failed, queued unsigned id=\S+ "
+                         r"domain=example\.test")
