@@ -41,6 +41,11 @@ load_one(const struct ps_conf_value *v, struct smtp_dkim *k,
 {
 	struct ps_error why = {""};
 
+	if (!v || v->nwords != 3) {
+		snprintf(err->msg, sizeof(err->msg), "dkim_sign takes DOMAIN "
+			 "SELECTOR KEYFILE");
+		return PS_EINVAL;
+	}
 	k->domain = v->words[0];
 	k->selector = v->words[1];
 	if (dkim_check_name("domain", k->domain, &why) < 0 ||
@@ -71,12 +76,9 @@ smtp_dkim_load(struct ps_error *err)
 	for (size_t i = 0; i < n; i++) {
 		const struct ps_conf_value *v = ps_conf_get(m, "dkim_sign", i);
 
+		/* Keys 0..i-1 are loaded: what a failure frees. */
 		smtp_cfg.ndkim = i;
-		if (!v || v->nwords != 3 ||
-		    load_one(v, &smtp_cfg.dkim[i], err) < 0) {
-			if (!v || v->nwords != 3)
-				snprintf(err->msg, sizeof(err->msg), "dkim_sign "
-					 "takes DOMAIN SELECTOR KEYFILE");
+		if (load_one(v, &smtp_cfg.dkim[i], err) < 0) {
 			smtp_dkim_free();
 			return PS_EINVAL;
 		}
