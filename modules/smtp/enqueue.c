@@ -172,6 +172,44 @@ enq_envelope(struct enq *q, struct smtp_session *s)
 	};
 }
 
+static int
+cmp_rcpt(const void *a, const void *b)
+{
+	const struct ps_queue_rcpt_in *const *x = a, *const *y = b;
+	int c = strcmp((*x)->address, (*y)->address);
+
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* A client may name one recipient twice; like local delivery (each user
+ * once), it gets one copy: the first RCPT's, with its NOTIFY and ORCPT.
+ * Sorted pointers find the twins in O(n log n) (max_recipients may be
+ * large); the survivors keep their RCPT order. */
+static int
+enq_dedup(struct enq *q)
+{
+	const struct ps_queue_rcpt_in **p = calloc(q->n, sizeof(*p));
+	size_t k = 0;
+
+	if (!p)
+		return PS_ENOMEM;
+	for (size_t i = 0; i < q->n; i++)
+		p[i] = &q->rcpts[i];
+	qsort(p, q->n, sizeof(*p), cmp_rcpt);
+	for (size_t i = 1, first = 0; i < q->n; i++) {
+		if (strcmp(p[i]->address, p[first]->address) != 0)
+			first = i;
+		else
+			q->rcpts[p[i] - q->rcpts].address = NULL;
+	}
+	free(p);
+	for (size_t i = 0; i < q->n; i++)
+		if (q->rcpts[i].address)
+			q->rcpts[k++] = q->rcpts[i];
+	q->n = k;
+	return 0;
+}
+
 /* The remote recipients only: the local ones are delivered now by
  * deliver.c. Strings point into the session, which outlives the job
  * (smtp_wait). */
@@ -193,7 +231,7 @@ enq_rcpts(struct enq *q, struct smtp_session *s)
 			.notify = r->notify,
 		};
 	}
-	return q->n ? 0 : PS_EINVAL;
+	return q->n ? enq_dedup(q) : PS_EINVAL;
 }
 
 /* Start the job; done(arg, result) runs on the loop when the message is

@@ -125,6 +125,21 @@ def test_only_remote_plain_envelope(env):
     assert "enqueued id=" in env.poshtad.log()
 
 
+def test_recipient_named_twice_is_queued_once(env):
+    c, _ = submit_client(env)
+    with c:
+        send(c, message(sender=ALICE), rcpts=(
+            "<%s> NOTIFY=NEVER" % FRIEND, "zed@remote.test",
+            "<%s> NOTIFY=SUCCESS" % FRIEND, "amy@other.test")).check(250)
+    [m] = queued(env)
+    text = show(env, m["id"])[0]
+    got = re.findall(r"\n  address:      (\S+)\n", text)
+    assert got == [FRIEND, "zed@remote.test", "amy@other.test"], text
+    # The first RCPT's parameters.
+    assert "\n  notify:       NEVER\n" in text, text
+    assert "SUCCESS" not in text, text
+
+
 def test_kill9_after_250_keeps_the_message(env):
     msg = message(sender=ALICE, to=FRIEND, subject="durable")
     c, _ = submit_client(env)
