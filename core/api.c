@@ -122,6 +122,7 @@ static const struct ps_api table = {
 	.conf_register_block = ps_module_add_block,
 	.conf_block_count = ps_conf_section_block_count,
 	.conf_block = ps_conf_section_sub,
+	.worker_stopping = ps_worker_stopping,
 };
 
 const struct ps_api *

@@ -17,11 +17,14 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/module.c modules/smtp/session.c modules/smtp/ehlo.c \
 	modules/smtp/envelope.c modules/smtp/lookup.c modules/smtp/auth.c \
 	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/trace.c \
-	modules/smtp/hooks.c modules/smtp/ext.c modules/smtp/relay.h \
+	modules/smtp/hooks.c modules/smtp/ext.c modules/smtp/enqueue.c \
+	modules/smtp/dkim_sign.c modules/smtp/relay.h \
 	modules/smtp/relay.c modules/smtp/relay_policy.c \
 	modules/smtp/relay_config.c modules/smtp/relay_dest.c \
 	modules/smtp/relay_session.c $(SMTP_PURE_SOURCES)
 modules_smtp_smtp_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
-	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn
+	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn \
+	-I$(top_srcdir)/modules/dkim
 modules_smtp_smtp_la_LDFLAGS = -module $(MODULE_LDFLAGS)
-modules_smtp_smtp_la_LIBADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
+modules_smtp_smtp_la_LIBADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
+	modules/dkim/libpsdkim.la

@@ -31,6 +31,11 @@ static const struct ps_directive smtp_module_directives[] = {
 	{.name = "sender_login_match", .type = PS_CONF_FLAG, .def = "on",
 	 .help = "submission: MAIL FROM must be the logged-in user or one "
 		 "of its aliases"},
+	{.name = "dkim_sign", .type = PS_CONF_WORDS, .flags = PS_CONF_MULTI,
+	 .min = 3, .max = 3,
+	 .help = "DOMAIN SELECTOR KEYFILE: sign queued mail whose From is "
+		 "in DOMAIN (RFC 6376, relaxed/relaxed); the key is checked "
+		 "when a worker starts"},
 	{.name = NULL},
 };
 
@@ -169,6 +174,22 @@ smtp_init(struct ps_error *err)
 	return 0;
 }
 
+/* The queue is optional: without it a submission's remote recipients
+ * get 451 at RCPT (envelope.c). */
+static void
+find_queue(void)
+{
+	struct ps_queue_ops *q = &smtp_cfg.queue;
+
+	smtp_cfg.have_queue = ps_iface_get(PS_QUEUE_KIND, NULL, q,
+					   sizeof(*q)) == 0 &&
+			      q->enq_begin && q->enq_data && q->enq_commit &&
+			      q->enq_abort;
+	if (!smtp_cfg.have_queue)
+		ps_log(PS_LOG_INFO, "no queue backend loaded: submission to "
+		       "remote recipients gets 451 4.7.1 (load queue_sqlite)");
+}
+
 static int
 smtp_worker_init(struct ps_error *err)
 {
@@ -192,9 +213,19 @@ smtp_worker_init(struct ps_error *err)
 		ps_log(PS_LOG_WARN, "no %s backend loaded: recipients get "
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
+	find_queue();
+	if (smtp_dkim_load(err) < 0)
+		return PS_EFAIL;
 	return relay_worker_init(err);
+}
+
+static void
+smtp_worker_exit(void)
+{
+	relay_worker_exit();
+	smtp_dkim_free();
 }
 
 PS_MODULE_DEFINE(.name = "smtp", .version = "1.0", .init = smtp_init,
 		 .worker_init = smtp_worker_init,
-		 .worker_exit = relay_worker_exit);
+		 .worker_exit = smtp_worker_exit);

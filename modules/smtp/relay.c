@@ -102,7 +102,7 @@ record(struct relay_msg *m, int64_t now)
 		}
 		report |= (v[i].flags & PS_QUEUE_REPORT) != 0;
 	}
-	if (relay_cfg.q.results(v, m->n, now, &err) < 0)
+	if (smtp_cfg.queue.results(v, m->n, now, &err) < 0)
 		ps_log(PS_LOG_ERR, "relay: id=%s: recording results failed: "
 		       "%s (due again when the lease runs out)", m->id,
 		       err.msg);
@@ -297,10 +297,10 @@ lease_work(void *arg)
 		.limit = l->limit, .kinds = PS_QUEUE_REMOTE};
 	uint64_t lease;
 
-	if (relay_cfg.q.lease(&a, lease_one, l, &lease, &l->count,
+	if (smtp_cfg.queue.lease(&a, lease_one, l, &lease, &l->count,
 			      &l->err) < 0)
 		l->failed = 1;
-	if (relay_cfg.q.next_due(0, &l->next_due, &l->err) < 0)
+	if (smtp_cfg.queue.next_due(0, &l->next_due, &l->err) < 0)
 		l->next_due = -1;
 	pthread_mutex_lock(&jobs_mu);
 	l->finished = 1;
@@ -324,7 +324,8 @@ start_pending(void)
 {
 	struct relay_batch **pp = &pending, *b;
 
-	while (!stopping && (b = *pp) && nactive < relay_cfg.concurrency) {
+	while (!relay_stopping() && (b = *pp) &&
+	       nactive < relay_cfg.concurrency) {
 		if (dest_busy(b->domain)) {
 			pp = &b->next;
 			continue;
@@ -407,7 +408,7 @@ relay_kick(void)
 {
 	struct lease_job *l;
 
-	if (!relay_cfg.enabled || stopping)
+	if (!relay_cfg.enabled || relay_stopping())
 		return;
 	if (leasing || pending || nactive >= relay_cfg.concurrency) {
 		again = 1;
@@ -441,6 +442,8 @@ relay_stop(void)
 int
 relay_stopping(void)
 {
+	if (!stopping && ps_worker_stopping())
+		stopping = 1;
 	return stopping;
 }
 

@@ -51,13 +51,21 @@ struct relay_tls_policy {
 	enum relay_tls tls;
 };
 
+/* A smarthost: every domain without a route goes there. */
+struct relay_smarthost {
+	char *host;   /* numeric address or name; NULL: none */
+	uint16_t port;
+	const char *user, *pass; /* AUTH, or NULL */
+	enum relay_tls tls;
+};
+
 struct relay_config {
-	int enabled;            /* a queue is loaded */
-	struct ps_queue_ops q;
+	int enabled;            /* a queue is loaded (smtp_cfg.queue) */
 	struct relay_route *routes;
 	size_t nroutes;
 	struct relay_tls_policy *policies;
 	size_t npolicies;
+	struct relay_smarthost relayhost;
 	const char *ca_file;    /* NULL: the system's store */
 	uint16_t port;          /* MX and address delivery */
 	unsigned concurrency;   /* sessions at once in this worker */

@@ -134,6 +134,8 @@ struct ps_api {
 	const struct ps_conf_section *(*conf_block)(
 		const struct ps_conf_section *s, const char *name, size_t index,
 		const struct ps_conf_value **args_r);
+	/* 1.5: whether the worker is on its way out */
+	int (*worker_stopping)(void);
 };
 
 #define PS_API_HAS(fn) \

@@ -174,6 +174,22 @@ ps_conf_block(const struct ps_conf_section *s, const char *name, size_t index,
 	return ps__api->conf_block(s, name, index, args_r);
 }
 
+/* ---- The worker (since 1.5) ------------------------------------------- */
+
+/* 1 once this worker is on its way out: shutting down (SIGTERM), or
+ * retiring after a reload, when it exits as soon as its connections are
+ * gone. Work of a module's own (a queue runner's leases, outbound
+ * connections) should not start then, or a retiring worker never ends;
+ * ps_conn_connect fails on shutdown anyway. 0 before 1.5 and outside a
+ * worker. */
+static inline int
+ps_worker_stopping(void)
+{
+	if (!PS_API_HAS(worker_stopping))
+		return 0;
+	return ps__api->worker_stopping();
+}
+
 /* ---- Hooks and interfaces (since 1.0) -------------------------------- */
 
 /* Run the chain for event; done gets the verdict exactly once, maybe
