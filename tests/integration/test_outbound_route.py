@@ -4,18 +4,22 @@ that address and port (not outbound_port); `relayhost 127.0.0.3:PORT {
 auth USER "PASS"; tls required; }` sends every other domain's mail to a
 poshtad submission listener over STARTTLS (its certificate verified with
 outbound_ca_file) after AUTH as USER, which the relay's Received field
-records."""
+records; and never sends the password to a relay without TLS (a
+scripted relay offering AUTH but no STARTTLS, with `tls opportunistic`):
+the message waits in the queue instead."""
 
 import re
 
 import pytest
 
 from conftest import free_port, quote
-from outbound_helpers import RECEIVER_PASSWORD, msg, received_tls, World
+from outbound_helpers import (RECEIVER_PASSWORD, ScriptedMX, msg,
+                              received_tls, World)
 from outbound_helpers import ca  # noqa: F401 (a fixture)
 
 ROUTED = "127.0.0.2"
 RELAY = "127.0.0.3"
+CLEAR_RELAY = "127.0.0.4"
 RELAY_USER = "relayuser@relayed.test"
 
 
@@ -51,6 +55,24 @@ def relayed(sdk, certs, ca, tmp_path_factory):
         w.close()
 
 
+@pytest.fixture(scope="module")
+def cleartext(sdk, certs, tmp_path_factory):
+    w = World(sdk, certs, str(tmp_path_factory.mktemp("outbound-clear")))
+    w.relay = ScriptedMX(CLEAR_RELAY, w.port, name="clear.relay.test",
+                         extensions=("PIPELINING", "8BITMIME",
+                                     "ENHANCEDSTATUSCODES",
+                                     "AUTH PLAIN LOGIN"))
+    try:
+        w.out = w.sender(dns=False, smtp=[
+            "relayhost %s:%d {\n\t\tauth %s %s;\n\t\ttls opportunistic;"
+            "\n\t}" % (CLEAR_RELAY, w.port, quote(RELAY_USER),
+                        quote(RECEIVER_PASSWORD))])
+        yield w
+    finally:
+        w.relay.close()
+        w.close()
+
+
 def test_static_route_with_port(routed):
     to = "bob@routed.test"
     routed.out.submit([to], msg("routed", to))
@@ -69,3 +91,16 @@ def test_relayhost_auth_and_tls(relayed):
     assert "ESMTPSA" in top, top
     assert re.search(r"authenticated as %s" % re.escape(RELAY_USER), top), top
     assert got.split(b"\n")[0] == b"Return-Path: <alice@local.test>", got
+
+
+def test_relayhost_no_password_in_clear(cleartext):
+    to = "bob@relayed.test"
+    cleartext.out.submit([to], msg("no clear password", to))
+    r = cleartext.out.wait_state(to, ("deferred",))
+    assert r["diag"].startswith("%s[%s]: " % (CLEAR_RELAY, CLEAR_RELAY)), r
+    assert "4.7.11" in r["diag"] or "TLS" in r["diag"], r
+    sessions = list(cleartext.relay.sessions)
+    assert sessions, "the relay was never tried"
+    for s in sessions:
+        assert not any(c.upper().startswith("AUTH") for c in s.commands), s
+        assert s.mails == [] and s.data == [], s
