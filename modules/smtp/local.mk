@@ -3,13 +3,15 @@
 # out of tree. SMTP_PURE_SOURCES call no SDK function:
 # tests/unit/test_smtp_parse.c, test_smtp_client.c, tests/fuzz/fuzz_smtp.c
 # and fuzz_smtp_client.c link them with libpsdsn (xtext) alone. client_*
-# is the outbound client's pure half (client.h).
+# is the outbound client's pure half (client.h); mxlist.c the resolver's
+# (resolve*.c, with c-ares, are smtp.so's alone).
 SMTP_PURE_SOURCES = modules/smtp/address.c modules/smtp/command.c \
 	modules/smtp/body.c modules/smtp/spool.c modules/smtp/client.h \
 	modules/smtp/client_private.h modules/smtp/client_reply.c \
 	modules/smtp/client_ehlo.c modules/smtp/client_stuff.c \
 	modules/smtp/client_cmd.c modules/smtp/client_auth.c \
-	modules/smtp/client_trans.c modules/smtp/client_session.c
+	modules/smtp/client_trans.c modules/smtp/client_session.c \
+	modules/smtp/mxlist.h modules/smtp/mxlist.c
 module_LTLIBRARIES += modules/smtp/smtp.la
 modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/smtpd.h modules/smtp/command.h modules/smtp/body.h \
