@@ -18,8 +18,11 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/module.c modules/smtp/session.c modules/smtp/ehlo.c \
 	modules/smtp/envelope.c modules/smtp/lookup.c modules/smtp/auth.c \
 	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/trace.c \
-	modules/smtp/hooks.c modules/smtp/ext.c $(SMTP_PURE_SOURCES)
+	modules/smtp/hooks.c modules/smtp/ext.c $(SMTP_PURE_SOURCES) \
+	modules/smtp/resolve.h modules/smtp/resolve_private.h \
+	modules/smtp/resolve.c modules/smtp/resolve_lookup.c
 modules_smtp_smtp_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
-	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn
+	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn $(CARES_CFLAGS)
 modules_smtp_smtp_la_LDFLAGS = -module $(MODULE_LDFLAGS)
-modules_smtp_smtp_la_LIBADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la
+modules_smtp_smtp_la_LIBADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
+	$(CARES_LIBS)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "smtpd.h"
 
 struct smtp_config smtp_cfg;
@@ -159,9 +160,10 @@ smtp_init(struct ps_error *err)
 	    ps_conf_register(PS_SCOPE_LISTEN, smtp_listen_directives) < 0 ||
 	    ps_protocol_register(&smtp_protocol) < 0 ||
 	    ps_iface_publish(PS_SMTP_EXT_KIND, PS_SMTP_EXT_NAME,
-			     &smtp_ext) < 0) {
+			     &smtp_ext) < 0 ||
+	    smtp_resolve_init() < 0) {
 		snprintf(err->msg, sizeof(err->msg), "cannot register the smtp "
-			 "protocol, its directives and its interface");
+			 "protocol, its directives and its interfaces");
 		return PS_EFAIL;
 	}
 	return 0;
@@ -191,8 +193,15 @@ smtp_worker_init(struct ps_error *err)
 		ps_log(PS_LOG_WARN, "no %s backend loaded: recipients get "
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
-	return 0;
+	return smtp_resolve_worker_init(err);
+}
+
+static void
+smtp_worker_exit(void)
+{
+	smtp_resolve_worker_exit();
 }
 
 PS_MODULE_DEFINE(.name = "smtp", .version = "1.0", .init = smtp_init,
-		 .worker_init = smtp_worker_init);
+		 .worker_init = smtp_worker_init,
+		 .worker_exit = smtp_worker_exit);
