@@ -6,6 +6,8 @@
  * read once at worker start. The lookups themselves are resolve_lookup.c;
  * this file also holds the directives and the published "dns" interface. */
 #include <ares.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,8 +159,27 @@ resolve_rearm(void)
 
 /* ---- The channel ----------------------------------------------------- */
 
-/* The "resolver" directives as c-ares's "host:port,[v6]:port" list; a
- * wildcard address is no server, so it is left out with a warning. */
+/* c-ares takes numeric servers only; the config grammar of an address
+ * also allows a wildcard and a host name, which name no server here. */
+static int
+server_ok(const char *addr)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = strrchr(addr, ':');
+	struct in_addr a;
+	size_t len = colon ? (size_t)(colon - addr) : 0;
+
+	if (addr[0] == '[')
+		return 1; /* checked as IPv6 by the config parser */
+	if (len == 0 || len >= sizeof(host))
+		return 0;
+	memcpy(host, addr, len);
+	host[len] = '\0';
+	return inet_pton(AF_INET, host, &a) == 1;
+}
+
+/* The "resolver" directives as c-ares's "host:port,[v6]:port" list,
+ * without those that name no server (logged). */
 static int
 servers_csv(const struct ps_conf_section *m, char *buf, size_t size)
 {
@@ -169,8 +190,8 @@ servers_csv(const struct ps_conf_section *m, char *buf, size_t size)
 		const struct ps_conf_value *v = ps_conf_get(m, "resolver", i);
 		int w;
 
-		if (!strncmp(v->str, "*:", 2)) {
-			ps_log(PS_LOG_WARN, "%s:%d: resolver %s: not an "
+		if (!server_ok(v->str)) {
+			ps_log(PS_LOG_ERR, "%s:%d: resolver %s: not a numeric "
 			       "address, ignored", v->file, v->line, v->str);
 			continue;
 		}
@@ -183,6 +204,9 @@ servers_csv(const struct ps_conf_section *m, char *buf, size_t size)
 	return 0;
 }
 
+/* Resolvers given but none usable: no server at all, so lookups fail
+ * temporarily (mail waits, the log says why) rather than going to the
+ * system's resolvers, which the operator chose not to use. */
 static int
 channel_servers(const struct ps_conf_section *m, struct ps_error *err)
 {
@@ -194,9 +218,12 @@ channel_servers(const struct ps_conf_section *m, struct ps_error *err)
 			 "servers");
 		return PS_EINVAL;
 	}
-	if (!csv[0])
+	if (!ps_conf_count(m, "resolver"))
 		return 0;
-	r = ares_set_servers_ports_csv(resolve_state.chan, csv);
+	if (!csv[0])
+		r = ares_set_servers(resolve_state.chan, NULL);
+	else
+		r = ares_set_servers_ports_csv(resolve_state.chan, csv);
 	if (r != ARES_SUCCESS) {
 		snprintf(err->msg, sizeof(err->msg), "resolver %s: %s", csv,
 			 ares_strerror(r));

@@ -195,3 +195,18 @@ def test_shutdown_with_lookups_in_flight(poshtad, dnsmasq):
     time.sleep(0.2)
     assert poshtad.stop() == 0
     assert "shutdown timeout" not in poshtad.log()
+
+
+def test_resolver_by_name_is_no_server(poshtad):
+    """c-ares takes numeric servers only: `resolver localhost:53;` is
+    logged and ignored, and with no server left lookups fail temporarily
+    (at once, in a later loop turn) instead of using /etc/resolv.conf."""
+    poshtad.start(load=("smtp", "dns_probe"),
+                  listen={"dns": {"protocol": "dnsprobe"}},
+                  body="smtp {\n\tresolver localhost:53;\n}")
+    c = probe(poshtad)
+    poshtad.wait_log(r"resolver localhost:53: not a numeric address")
+    began = time.monotonic()
+    st, _, hosts = lookup(c, "MX", "example.test")
+    assert (st, hosts) == ("TEMP", [])
+    assert time.monotonic() - began < 1
