@@ -18,8 +18,8 @@
 
 static const struct ps_directive resolve_directives[] = {
 	{.name = "resolver", .type = PS_CONF_ADDR, .flags = PS_CONF_MULTI,
-	 .help = "a DNS server for outbound mail, ADDR:PORT or [V6]:PORT, "
-		 "tried in order (none: those of /etc/resolv.conf)"},
+	 .help = "a DNS server for outbound mail, numeric ADDR:PORT or "
+		 "[V6]:PORT, tried in order (none: those of /etc/resolv.conf)"},
 	{.name = "resolver_timeout", .type = PS_CONF_DURATION, .min = 10,
 	 .max = 60000, .def = "5s",
 	 .help = "wait for one DNS answer; c-ares doubles it at each round "
