@@ -255,7 +255,13 @@ mx_hosts(struct lookup *l, const unsigned char *abuf, int alen)
 		return r;
 	for (p = mx; p; p = p->next)
 		n++;
-	if (!(rr = calloc(n ? n : 1, sizeof(*rr)))) {
+	if (!n) {
+		/* An answer of only a CNAME to a name without MX: no MX
+		 * records, whatever the parser made of it. */
+		ares_free_data(mx);
+		return ARES_ENODATA;
+	}
+	if (!(rr = calloc(n, sizeof(*rr)))) {
 		ares_free_data(mx);
 		return ARES_ENOMEM;
 	}

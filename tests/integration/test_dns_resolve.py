@@ -140,6 +140,9 @@ def test_hosts_ipv6_and_cname(poshtad, dnsmasq):
     assert sorted(hosts[0][2]) == ["::1", "fd00::25"]
     assert lookup(c, "HOST", "alias.test") == (
         "OK", "ok", [("alias.test", 0, ["127.0.0.4"])])
+    # A domain that is a CNAME to a host without MX: the implicit MX.
+    assert lookup(c, "MX", "alias.test") == (
+        "OK", "ok", [("alias.test", 0, ["127.0.0.4"])])
 
 
 def test_addresses_and_bad_names_refused(poshtad, dnsmasq):
@@ -181,6 +184,21 @@ def test_dead_resolver_is_temporary_and_bounded(poshtad):
     assert (st, hosts) == ("TEMP", [])
     assert why in ("timeout", "resolver refused or unreachable"), why
     assert time.monotonic() - began < TIMEOUT / 2
+
+
+def test_client_gone_before_the_answer(poshtad, dnsmasq):
+    """The probe holds its connection until the callback; a client that
+    leaves first changes nothing for the next one."""
+    dnsmasq.unanswered("slow.test").a("fast.test", "127.0.0.7")
+    c = start(poshtad, dnsmasq.start().port, timeout="200ms")
+    c.sendline("MX s slow.test")
+    c.sendline("HOST f fast.test")
+    assert result(c, "f")[0] == "OK"
+    c.close()
+    time.sleep(0.5)
+    c = probe(poshtad)
+    assert lookup(c, "MX", "slow.test") == ("TEMP", "timeout", [])
+    assert len(poshtad.workers()) == 1
 
 
 def test_shutdown_with_lookups_in_flight(poshtad, dnsmasq):
