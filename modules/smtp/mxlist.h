@@ -76,9 +76,9 @@ int smtp_mxlist_add_addr(struct smtp_mxlist *l, size_t i, int family,
 size_t smtp_mxlist_result(struct smtp_mxlist *l);
 
 /* A name fit to ask DNS for: 1..253 octets (255 in wire form, RFC 1035
- * 3.1) with at most one trailing dot, labels of 1..63 octets (RFC 1035 2.3.4), printable ASCII
- * without spaces, not an address or an address literal (the caller's
- * business: RFC 5321 4.1.3). 1 or 0. */
+ * 3.1) with at most one trailing dot, labels of 1..63 octets (2.3.4),
+ * printable ASCII without spaces, not an address or an address literal
+ * (the caller's business: RFC 5321 4.1.3). 1 or 0. */
 int smtp_dns_name_ok(const char *name);
 
 #endif
