@@ -204,9 +204,10 @@ servers_csv(const struct ps_conf_section *m, char *buf, size_t size)
 	return 0;
 }
 
-/* Resolvers given but none usable: no server at all, so lookups fail
- * temporarily (mail waits, the log says why) rather than going to the
- * system's resolvers, which the operator chose not to use. */
+/* Resolvers given but none usable: lookups fail temporarily (mail waits,
+ * the log says why) rather than go to the system's resolvers, which the
+ * operator chose not to use. Without asking c-ares: its ares_send leaks
+ * a little on a channel without servers (c-ares 1.18.1). */
 static int
 channel_servers(const struct ps_conf_section *m, struct ps_error *err)
 {
@@ -220,10 +221,11 @@ channel_servers(const struct ps_conf_section *m, struct ps_error *err)
 	}
 	if (!ps_conf_count(m, "resolver"))
 		return 0;
-	if (!csv[0])
-		r = ares_set_servers(resolve_state.chan, NULL);
-	else
-		r = ares_set_servers_ports_csv(resolve_state.chan, csv);
+	if (!csv[0]) {
+		resolve_state.no_server = 1;
+		return 0;
+	}
+	r = ares_set_servers_ports_csv(resolve_state.chan, csv);
 	if (r != ARES_SUCCESS) {
 		snprintf(err->msg, sizeof(err->msg), "resolver %s: %s", csv,
 			 ares_strerror(r));
@@ -255,6 +257,7 @@ smtp_resolve_worker_init(struct ps_error *err)
 	}
 	resolve_state.up = 1;
 	resolve_state.exiting = 0;
+	resolve_state.no_server = 0;
 	resolve_seed();
 	return channel_servers(m, err);
 }

@@ -367,7 +367,11 @@ smtp_dns_mx(const char *domain, ps_dns_fn fn, void *arg)
 	if (!l)
 		return err;
 	l->kind = LOOKUP_MX;
-	ares_query(resolve_state.chan, l->name, ns_c_in, ns_t_mx, on_mx, l);
+	if (resolve_state.no_server)
+		finish(l, PS_DNS_TEMP, "no usable resolver");
+	else
+		ares_query(resolve_state.chan, l->name, ns_c_in, ns_t_mx,
+			   on_mx, l);
 	return lookup_started(l);
 }
 
@@ -382,6 +386,9 @@ smtp_dns_host(const char *name, ps_dns_fn fn, void *arg)
 	l->kind = LOOKUP_HOST;
 	l->implicit = 1;
 	smtp_mxlist_single(&l->list, l->name);
-	query_addrs(l);
+	if (resolve_state.no_server)
+		finish(l, PS_DNS_TEMP, "no usable resolver");
+	else
+		query_addrs(l);
 	return lookup_started(l);
 }

@@ -9,6 +9,7 @@ struct resolve_state {
 	ares_channel chan;
 	int up;      /* the channel exists: from worker_init to worker_exit */
 	int exiting; /* worker_exit runs: no new lookups */
+	int no_server; /* "resolver" given, none usable: every lookup TEMP */
 };
 extern struct resolve_state resolve_state;
 

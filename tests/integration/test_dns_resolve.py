@@ -225,6 +225,8 @@ def test_resolver_by_name_is_no_server(poshtad):
     c = probe(poshtad)
     poshtad.wait_log(r"resolver localhost:53: not a numeric address")
     began = time.monotonic()
-    st, _, hosts = lookup(c, "MX", "example.test")
-    assert (st, hosts) == ("TEMP", [])
+    assert lookup(c, "MX", "example.test") == (
+        "TEMP", "no usable resolver", [])
+    assert lookup(c, "HOST", "mx.example.test") == (
+        "TEMP", "no usable resolver", [])
     assert time.monotonic() - began < 1
