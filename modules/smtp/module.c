@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 struct smtp_config smtp_cfg;
@@ -166,9 +167,10 @@ smtp_init(struct ps_error *err)
 	    relay_config_register() < 0 ||
 	    ps_protocol_register(&smtp_protocol) < 0 ||
 	    ps_iface_publish(PS_SMTP_EXT_KIND, PS_SMTP_EXT_NAME,
-			     &smtp_ext) < 0) {
+			     &smtp_ext) < 0 ||
+	    smtp_resolve_init() < 0) {
 		snprintf(err->msg, sizeof(err->msg), "cannot register the smtp "
-			 "protocol, its directives and its interface");
+			 "protocol, its directives and its interfaces");
 		return PS_EFAIL;
 	}
 	return 0;
@@ -214,7 +216,7 @@ smtp_worker_init(struct ps_error *err)
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
 	find_queue();
-	if (smtp_dkim_load(err) < 0)
+	if (smtp_dkim_load(err) < 0 || smtp_resolve_worker_init(err) < 0)
 		return PS_EFAIL;
 	return relay_worker_init(err);
 }
@@ -222,6 +224,9 @@ smtp_worker_init(struct ps_error *err)
 static void
 smtp_worker_exit(void)
 {
+	/* The resolver's last answers (TEMP, "shutdown") come first, so
+	 * the runner records the batches that waited for them. */
+	smtp_resolve_worker_exit();
 	relay_worker_exit();
 	smtp_dkim_free();
 }

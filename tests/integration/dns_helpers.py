@@ -141,8 +141,8 @@ def dead_port():
 
 class Dnsmasq:
     """dnsmasq on 127.0.0.1:port (UDP and TCP), authoritative for the
-    names declared with mx() a() aaaa() null_mx() cname() refused()
-    unanswered()
+    names declared with mx() a() aaaa() null_mx() txt() cname()
+    refused() unanswered()
     before start() (or before restart(), to change them)."""
 
     def __init__(self, root, zones=("test",)):
@@ -182,6 +182,11 @@ class Dnsmasq:
     def aaaa(self, name, address):
         """An AAAA record (any IPv6 text form)."""
         return self.a(name, address)
+
+    def txt(self, name, text):
+        """A TXT record: a name that exists without A, AAAA or MX."""
+        self.lines.append('txt-record=%s,"%s"' % (name, text))
+        return self
 
     def cname(self, alias, target):
         """alias CNAME target (target must be declared in this server)."""
