@@ -240,9 +240,10 @@ class Sender:
         try:
             return poll("%s in state %s" % (address, states), now, timeout)
         except AssertionError:
-            raise AssertionError("%s never %s (diag /%s/); queue: %r\nlog:\n%s"
-                                 % (address, states, diag, self.queue(),
-                                    self.poshtad.log()[-3000:])) from None
+            raise AssertionError("%s never %s (diag /%s/); now: %r\nlog:\n%s"
+                                 % (address, states, diag,
+                                    self.recipient(address)[1],
+                                    self.poshtad.log()[-2000:])) from None
 
     def wait_attempts(self, address, n, timeout=TIMEOUT * 2):
         """address's recipient dict once it has been tried n times."""
