@@ -5,7 +5,7 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_mime tests/unit/test_mime_text \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
 	tests/unit/test_pop3_parse tests/unit/test_dsn \
-	tests/unit/test_smtp_client
+	tests/unit/test_smtp_client tests/unit/test_smtp_bounce
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -39,6 +39,13 @@ tests_unit_test_smtp_client_CPPFLAGS = $(UNIT_CPP) \
 	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
 tests_unit_test_smtp_client_LDADD = modules/dsn/libpsdsn.la \
 	modules/mime/libpsmime.la $(CMOCKA_LIBS)
+
+# The DSN fields from the queue's diag text (modules/smtp/bounce_diag.c).
+tests_unit_test_smtp_bounce_SOURCES = tests/unit/test_smtp_bounce.c \
+	modules/smtp/bounce.h modules/smtp/bounce_diag.c
+tests_unit_test_smtp_bounce_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_unit_test_smtp_bounce_LDADD = $(CMOCKA_LIBS)
 
 # The client over a socket, for tests/integration/test_smtp_client_proto.py:
 # built by make check, run by the integration test.
