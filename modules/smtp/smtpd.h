@@ -164,13 +164,35 @@ int smtp_bdat_bytes(struct smtp_session *s, const char *data, size_t len,
 /* deliver.c: the message into each user's INBOX, then the reply. */
 void smtp_deliver(struct smtp_session *s);
 
+/* append.c: a message as head + spool into a store, on a pool thread
+ * (deliver.c, bounce.c). buf is SMTP_APPEND_CHUNK octets of scratch. */
+#define SMTP_APPEND_CHUNK (64 * 1024)
+struct smtp_append {
+	const char *head;          /* the trace fields, in front */
+	size_t head_len;
+	const struct smtp_spool *spool; /* the rest, flushed */
+	const void *blob;          /* its structure, or NULL */
+	size_t blob_len;
+	int64_t now;               /* the internal date */
+	int tz;                    /* minutes east of UTC */
+};
+/* The structure of head and spool as libpsmime's cache blob (malloc'ed,
+ * *len_r octets), or NULL (no memory): the message still goes in, and
+ * IMAP parses it when asked. */
+void *smtp_append_structure(const char *head, size_t head_len,
+			    const struct smtp_spool *sp, char *buf,
+			    size_t *len_r);
+/* One message into the append transaction a: 0 or a storage error. */
+int smtp_append_spool(struct ps_store_append *a, const struct smtp_append *m,
+		      char *buf, struct ps_error *err);
+
 /* trace.c: Return-Path and Received (RFC 5321 4.4), pure. */
 struct smtp_trace {
 	const char *sender;    /* "" for <> */
 	const char *helo;
-	const char *client_ip;
+	const char *client_ip; /* NULL: made here, no "from" clause */
 	const char *hostname;
-	const char *with;      /* RFC 3848 / 6531 protocol type */
+	const char *with;      /* RFC 3848 / 6531 protocol type, or NULL */
 	const char *tls_info;  /* "VERSION CIPHER", or NULL */
 	const char *user;      /* or NULL */
 	const char *id;
