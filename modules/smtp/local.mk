@@ -18,7 +18,7 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/envelope.c modules/smtp/lookup.c modules/smtp/auth.c \
 	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/append.c \
 	modules/smtp/trace.c modules/smtp/hooks.c modules/smtp/ext.c \
-	modules/smtp/bounce.h \
+	modules/smtp/bounce.h modules/smtp/bounce.c \
 	modules/smtp/bounce_diag.c $(SMTP_PURE_SOURCES)
 modules_smtp_smtp_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
 	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn

@@ -7,6 +7,7 @@
 
 #include <poshta/poshta.h>
 #include <poshta/smtp.h>
+#include <poshta/queue.h>
 
 #include "body.h"
 #include "command.h"
@@ -185,6 +186,19 @@ void *smtp_append_structure(const char *head, size_t head_len,
 /* One message into the append transaction a: 0 or a storage error. */
 int smtp_append_spool(struct ps_store_append *a, const struct smtp_append *m,
 		      char *buf, struct ps_error *err);
+
+/* bounce.c: delivery status notifications for the reports the queue says
+ * are owed (RFC 3464, RFC 3461). Blocking: on the pool. Leases owed
+ * reports, builds each message's DSN with libpsdsn, appends it to the
+ * local sender's INBOX or enqueues it for a remote sender (the null
+ * sender, one REMOTE recipient), then report_done. lifetime is
+ * queue_lifetime in seconds (Will-Retry-Until of a delay). Returns the
+ * DSNs made (>= 0) or a negative code with err when the queue could not
+ * be read; a message that failed is left owed (its report lease runs
+ * out, and a later run tries again), and err says why, even with a
+ * result >= 0 (err->msg is "" when nothing failed). */
+int smtp_bounce_run(const struct ps_queue_ops *q, int64_t now,
+		    int64_t lifetime, struct ps_error *err);
 
 /* trace.c: Return-Path and Received (RFC 5321 4.4), pure. */
 struct smtp_trace {
