@@ -3,8 +3,9 @@
 # out of tree. SMTP_PURE_SOURCES call no SDK function:
 # tests/unit/test_smtp_parse.c, test_smtp_client.c, tests/fuzz/fuzz_smtp.c
 # and fuzz_smtp_client.c link them with libpsdsn (xtext) alone. client_*
-# is the outbound client's pure half (client.h). bounce_diag.c is pure too:
-# tests/unit/test_smtp_bounce.c links it alone.
+# is the outbound client's pure half (client.h); relay* the runner that
+# drives it (relay.h), relay_policy.c pure too (test_relay_policy), and
+# bounce_diag.c (test_smtp_bounce).
 SMTP_PURE_SOURCES = modules/smtp/address.c modules/smtp/command.c \
 	modules/smtp/body.c modules/smtp/spool.c modules/smtp/client.h \
 	modules/smtp/client_private.h modules/smtp/client_reply.c \
@@ -18,8 +19,10 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/envelope.c modules/smtp/lookup.c modules/smtp/auth.c \
 	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/append.c \
 	modules/smtp/trace.c modules/smtp/hooks.c modules/smtp/ext.c \
-	modules/smtp/bounce.h modules/smtp/bounce.c \
-	modules/smtp/bounce_diag.c $(SMTP_PURE_SOURCES)
+	modules/smtp/relay.h modules/smtp/relay.c modules/smtp/relay_policy.c \
+	modules/smtp/relay_config.c modules/smtp/relay_dest.c \
+	modules/smtp/relay_session.c modules/smtp/bounce.h \
+	modules/smtp/bounce.c modules/smtp/bounce_diag.c $(SMTP_PURE_SOURCES)
 modules_smtp_smtp_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
 	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn
 modules_smtp_smtp_la_LDFLAGS = -module $(MODULE_LDFLAGS)

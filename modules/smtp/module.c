@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "relay.h"
 #include "smtpd.h"
 
 struct smtp_config smtp_cfg;
@@ -157,6 +158,7 @@ smtp_init(struct ps_error *err)
 {
 	if (ps_conf_register(PS_SCOPE_MODULE, smtp_module_directives) < 0 ||
 	    ps_conf_register(PS_SCOPE_LISTEN, smtp_listen_directives) < 0 ||
+	    relay_config_register() < 0 ||
 	    ps_protocol_register(&smtp_protocol) < 0 ||
 	    ps_iface_publish(PS_SMTP_EXT_KIND, PS_SMTP_EXT_NAME,
 			     &smtp_ext) < 0) {
@@ -172,7 +174,6 @@ smtp_worker_init(struct ps_error *err)
 {
 	const struct ps_conf_section *m = ps_conf_module();
 
-	(void)err;
 	smtp_cfg.max_size = (uint64_t)ps_conf_num(m, "max_message_size");
 	smtp_cfg.max_rcpts = (size_t)ps_conf_num(m, "max_recipients");
 	smtp_cfg.max_errors = (unsigned)ps_conf_num(m, "max_errors");
@@ -191,8 +192,9 @@ smtp_worker_init(struct ps_error *err)
 		ps_log(PS_LOG_WARN, "no %s backend loaded: recipients get "
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
-	return 0;
+	return relay_worker_init(err);
 }
 
 PS_MODULE_DEFINE(.name = "smtp", .version = "1.0", .init = smtp_init,
-		 .worker_init = smtp_worker_init);
+		 .worker_init = smtp_worker_init,
+		 .worker_exit = relay_worker_exit);
