@@ -119,6 +119,10 @@ static const struct ps_api table = {
 	.watch_add = ps_watch_add,
 	.watch_set = ps_watch_set,
 	.watch_remove = ps_watch_remove,
+	.conf_register_block = ps_module_add_block,
+	.conf_block_count = ps_conf_section_block_count,
+	.conf_block = ps_conf_section_sub,
+	.worker_stopping = ps_worker_stopping,
 };
 
 const struct ps_api *

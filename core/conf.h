@@ -54,10 +54,15 @@ void ps_conf_tree_free(struct ps_conf_tree *t);
 /* ---- Schema and validated sections ---------------------------------- */
 
 /* A set of directives allowed in one kind of block: a list of arrays (the
- * core's own plus each module's), each ending with a NULL name. */
+ * core's own plus each module's), each ending with a NULL name; and the
+ * named sub-blocks it may hold (since SDK 1.5), each validated against
+ * its own directives into a section of its own. Sub-blocks hold no
+ * further sub-blocks. */
 struct ps_conf_schema {
 	const struct ps_directive **sets;
 	size_t nsets;
+	const struct ps_conf_block *const *blocks;
+	size_t nblocks;
 };
 
 /* Check a single value against d. Returns 0, or -1 with err->msg set to
@@ -100,6 +105,14 @@ void ps_conf_section_free(struct ps_conf_section *s);
 const struct ps_conf_value *ps_conf_section_get(const struct ps_conf_section *s,
 						const char *name, size_t index);
 size_t ps_conf_section_count(const struct ps_conf_section *s, const char *name);
+/* The sub-blocks called name: how many, and the index-th one's section
+ * and arguments (*args_r, when args_r is not NULL; NULL with the section
+ * when there is none). Both live as long as s. s may be NULL. */
+size_t ps_conf_section_block_count(const struct ps_conf_section *s,
+				   const char *name);
+const struct ps_conf_section *
+ps_conf_section_sub(const struct ps_conf_section *s, const char *name,
+		    size_t index, const struct ps_conf_value **args_r);
 
 /* ---- Shared by the parser and the validator -------------------------- */
 

@@ -1,6 +1,7 @@
 /* Config validation: checks a directive's arguments against its declared
  * type and bounds, and turns a block's nodes into a section that owns the
- * value of every declared directive (given or default) for typed lookup.
+ * value of every declared directive (given or default) for typed lookup,
+ * and a section of its own for each declared sub-block (SDK 1.5).
  * Errors name the directive, the bad text and where it was written. */
 #include "config.h"
 
@@ -22,9 +23,21 @@ struct ps_conf_entry {
 	size_t n, cap;
 };
 
+/* The sub-blocks of one declared kind, in file order: the arguments of
+ * the i-th in vals.vals[i], its directives in secs[i]. */
+struct ps_conf_blocks {
+	const struct ps_conf_block *b;
+	struct ps_directive args; /* b->args, named after the block */
+	const struct ps_directive *sets[1]; /* b->directives, as a schema */
+	struct ps_conf_entry vals; /* .d = &args */
+	struct ps_conf_section **secs;
+};
+
 struct ps_conf_section {
 	struct ps_conf_entry *entries;
 	size_t n;
+	struct ps_conf_blocks *blocks;
+	size_t nblocks;
 };
 
 /* A number suffix and what it multiplies by. */
@@ -417,6 +430,8 @@ unknown(const struct ps_conf_section *s, const struct ps_conf_node *n,
 
 	for (size_t i = 0; i < s->n; i++)
 		consider(n->name, s->entries[i].d->name, &best, &best_d);
+	for (size_t i = 0; i < s->nblocks; i++)
+		consider(n->name, s->blocks[i].b->name, &best, &best_d);
 	for (; block_names && *block_names; block_names++)
 		consider(n->name, *block_names, &best, &best_d);
 	ps_conf_excerpt(ex, n->name);
@@ -452,17 +467,106 @@ add_relative_path(struct ps_conf_entry *e, struct ps_conf_value *v,
 	return r < 0 ? ps_conf_fail(err, n->file, n->line, "out of memory") : 0;
 }
 
-/* One node of the block: a value, or a child block left to the caller. */
+/* Keep the checked value v of node n in e. */
+static int
+add_value(struct ps_conf_entry *e, struct ps_conf_value *v,
+	  const struct ps_conf_node *n, struct ps_error *err)
+{
+	if (e->d->type == PS_CONF_PATH && v->str[0] != '/')
+		return add_relative_path(e, v, n, err);
+	if (entry_add(e, v, n->file, n->line) < 0)
+		return ps_conf_fail(err, n->file, n->line, "out of memory");
+	return 0;
+}
+
+static struct ps_conf_section *
+build(const struct ps_conf_node *first, const struct ps_conf_node *block,
+      const struct ps_conf_schema *schema, const char *const *block_names,
+      struct ps_error *err);
+
+static struct ps_conf_blocks *
+find_blocks(const struct ps_conf_section *s, const char *name)
+{
+	for (size_t i = 0; i < s->nblocks; i++)
+		if (!strcmp(s->blocks[i].b->name, name))
+			return &s->blocks[i];
+	return NULL;
+}
+
+/* The arguments of sub-block n, checked like a directive's value; a block
+ * declared with type 0 takes none. */
+static int
+check_block_args(const struct ps_conf_blocks *bl,
+		 const struct ps_conf_node *n, struct ps_conf_value *v,
+		 struct ps_error *err)
+{
+	struct ps_error why;
+
+	if (bl->args.type != 0) {
+		if (ps_conf_check_value(&bl->args, n->args, n->nargs, v,
+					&why) < 0)
+			return ps_conf_fail(err, n->file, n->line, "%s",
+					    why.msg);
+		return 0;
+	}
+	if (n->nargs)
+		return ps_conf_fail(err, n->file, n->line,
+				    "'%s' takes no arguments", n->name);
+	memset(v, 0, sizeof(*v));
+	v->words = (const char *const *)n->args;
+	return 0;
+}
+
+/* Sub-block n: its arguments, then its directives into a section of its
+ * own, kept side by side in bl. */
+static int
+add_block(struct ps_conf_blocks *bl, const struct ps_conf_node *n,
+	  struct ps_error *err)
+{
+	const struct ps_conf_schema inner = {.sets = bl->sets, .nsets = 1};
+	struct ps_conf_section *sub, **secs;
+	struct ps_conf_value v;
+
+	if (!n->has_block)
+		return ps_conf_fail(err, n->file, n->line, "'%s' is a block: "
+				    "%s%s { ... }", n->name, n->name,
+				    bl->args.type ? " ARGUMENTS" : "");
+	if (bl->vals.n && !(bl->b->flags & PS_CONF_MULTI))
+		return ps_conf_fail(err, n->file, n->line,
+				    "block '%s' given twice (first at %s:%d)",
+				    n->name, bl->vals.vals[0].file,
+				    bl->vals.vals[0].line);
+	if (check_block_args(bl, n, &v, err) < 0)
+		return -1;
+	secs = realloc(bl->secs, (bl->vals.n + 1) * sizeof(*secs));
+	if (!secs)
+		return ps_conf_fail(err, n->file, n->line, "out of memory");
+	bl->secs = secs;
+	if (!(sub = build(n->children, n, &inner, NULL, err)))
+		return -1;
+	if (add_value(&bl->vals, &v, n, err) < 0) {
+		ps_conf_section_free(sub);
+		return -1;
+	}
+	secs[bl->vals.n - 1] = sub;
+	return 0;
+}
+
+/* One node of the block: a value, a declared sub-block, or a child block
+ * left to the caller. */
 static int
 add_node_value(struct ps_conf_section *s, const struct ps_conf_node *n,
 	       const char *const *block_names, struct ps_error *err)
 {
+	struct ps_conf_blocks *bl;
 	struct ps_conf_entry *e;
 	struct ps_conf_value v;
 	struct ps_error why;
 
 	if (in_list(block_names, n->name))
 		return 0;
+	if ((bl = find_blocks(s, n->name)))
+		return add_block(bl, n, err);
 	if (!(e = find_entry(s, n->name)))
 		return unknown(s, n, block_names, err);
 	if (n->has_block)
@@ -474,11 +578,7 @@ add_node_value(struct ps_conf_section *s, const struct ps_conf_node *n,
 				    n->name, e->vals[0].file, e->vals[0].line);
 	if (ps_conf_check_value(e->d, n->args, n->nargs, &v, &why) < 0)
 		return ps_conf_fail(err, n->file, n->line, "%s", why.msg);
-	if (e->d->type == PS_CONF_PATH && v.str[0] != '/')
-		return add_relative_path(e, &v, n, err);
-	if (entry_add(e, &v, n->file, n->line) < 0)
-		return ps_conf_fail(err, n->file, n->line, "out of memory");
-	return 0;
+	return add_value(e, &v, n, err);
 }
 
 /* The default as if written: WORDS split at blanks, else one word. */
@@ -515,6 +615,31 @@ out:
 	return r;
 }
 
+/* A required sub-block that is not there. */
+static int
+missing_blocks(const struct ps_conf_section *s,
+	       const struct ps_conf_node *block,
+	       const struct ps_conf_node *first, struct ps_error *err)
+{
+	char ex[PS_CONF_EXCERPT];
+
+	for (size_t i = 0; i < s->nblocks; i++) {
+		const struct ps_conf_blocks *bl = &s->blocks[i];
+		if (bl->vals.n || !(bl->b->flags & PS_CONF_REQUIRED))
+			continue;
+		if (block)
+			return ps_conf_fail(err, block->file, block->line,
+					    "block '%s' lacks required "
+					    "block '%s'",
+					    ps_conf_excerpt(ex, block->name),
+					    bl->b->name);
+		return ps_conf_fail(err, first ? first->file : NULL, 0,
+				    "missing required block '%s'",
+				    bl->b->name);
+	}
+	return 0;
+}
+
 /* Directives not given: an error when required, else their default. */
 static int
 finish(struct ps_conf_section *s, const struct ps_conf_node *block,
@@ -541,7 +666,7 @@ finish(struct ps_conf_section *s, const struct ps_conf_node *block,
 				    "missing required directive '%s'",
 				    e->d->name);
 	}
-	return 0;
+	return missing_blocks(s, block, first, err);
 }
 
 static struct ps_conf_section *
@@ -554,7 +679,10 @@ section_alloc(const struct ps_conf_schema *schema)
 		for (const struct ps_directive *d = schema->sets[i]; d->name;
 		     d++)
 			n++;
-	if (!s || !(s->entries = calloc(n + 1, sizeof(*s->entries)))) {
+	if (!s || !(s->entries = calloc(n + 1, sizeof(*s->entries))) ||
+	    !(s->blocks = calloc(schema->nblocks + 1, sizeof(*s->blocks)))) {
+		if (s)
+			free(s->entries);
 		free(s);
 		return NULL;
 	}
@@ -562,6 +690,15 @@ section_alloc(const struct ps_conf_schema *schema)
 		for (const struct ps_directive *d = schema->sets[i]; d->name;
 		     d++)
 			s->entries[s->n++].d = d;
+	for (size_t i = 0; i < schema->nblocks; i++) {
+		/* s->blocks is never reallocated, so vals.d may point in. */
+		struct ps_conf_blocks *bl = &s->blocks[s->nblocks++];
+		bl->b = schema->blocks[i];
+		bl->args = bl->b->args;
+		bl->args.name = bl->b->name;
+		bl->sets[0] = bl->b->directives;
+		bl->vals.d = &bl->args;
+	}
 	return s;
 }
 
@@ -604,16 +741,28 @@ ps_conf_section_block(const struct ps_conf_node *block,
 	return build(block->children, block, schema, block_names, err);
 }
 
+static void
+entry_free(struct ps_conf_entry *e)
+{
+	for (size_t j = 0; j < e->n; j++)
+		free((void *)e->vals[j].words);
+	free(e->vals);
+}
+
 void
 ps_conf_section_free(struct ps_conf_section *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		for (size_t j = 0; j < s->entries[i].n; j++)
-			free((void *)s->entries[i].vals[j].words);
-		free(s->entries[i].vals);
+	for (size_t i = 0; i < s->n; i++)
+		entry_free(&s->entries[i]);
+	for (size_t i = 0; i < s->nblocks; i++) {
+		for (size_t j = 0; j < s->blocks[i].vals.n; j++)
+			ps_conf_section_free(s->blocks[i].secs[j]);
+		free(s->blocks[i].secs);
+		entry_free(&s->blocks[i].vals);
 	}
+	free(s->blocks);
 	free(s->entries);
 	free(s);
 }
@@ -634,4 +783,29 @@ ps_conf_section_count(const struct ps_conf_section *s, const char *name)
 	const struct ps_conf_entry *e = s ? find_entry(s, name) : NULL;
 
 	return e ? e->n : 0;
+}
+
+size_t
+ps_conf_section_block_count(const struct ps_conf_section *s,
+			    const char *name)
+{
+	const struct ps_conf_blocks *bl = s ? find_blocks(s, name) : NULL;
+
+	return bl ? bl->vals.n : 0;
+}
+
+const struct ps_conf_section *
+ps_conf_section_sub(const struct ps_conf_section *s, const char *name,
+		    size_t index, const struct ps_conf_value **args_r)
+{
+	const struct ps_conf_blocks *bl = s ? find_blocks(s, name) : NULL;
+
+	if (!bl || index >= bl->vals.n) {
+		if (args_r)
+			*args_r = NULL;
+		return NULL;
+	}
+	if (args_r)
+		*args_r = &bl->vals.vals[index];
+	return bl->secs[index];
 }

@@ -233,7 +233,7 @@ ps_config_read(const char *path, struct ps_error *err)
 {
 	struct ps_config *cfg = calloc(1, sizeof(*cfg));
 	const struct ps_directive *sets[] = {core_directives};
-	const struct ps_conf_schema schema = {sets, 1};
+	const struct ps_conf_schema schema = {.sets = sets, .nsets = 1};
 	const char **names;
 
 	if (!cfg || !(cfg->path = strdup(path))) {
@@ -269,16 +269,37 @@ node_error(struct ps_error *err, const struct ps_conf_node *n,
 }
 
 /* Validate the children of block (NULL: a block not written, so only
- * defaults) against sets. */
+ * defaults) against schema. */
+static struct ps_conf_section *
+validate_schema(const struct ps_conf_node *block,
+		const struct ps_conf_schema *schema, struct ps_error *err)
+{
+	if (!block)
+		return ps_conf_section_new(NULL, schema, NULL, err);
+	return ps_conf_section_block(block, schema, NULL, err);
+}
+
+/* The same, for a block of directives only. */
 static struct ps_conf_section *
 validate(const struct ps_conf_node *block, const struct ps_directive **sets,
 	 size_t nsets, struct ps_error *err)
 {
-	const struct ps_conf_schema schema = {sets, nsets};
+	const struct ps_conf_schema schema = {.sets = sets, .nsets = nsets};
 
-	if (!block)
-		return ps_conf_section_new(NULL, &schema, NULL, err);
-	return ps_conf_section_block(block, &schema, NULL, err);
+	return validate_schema(block, &schema, err);
+}
+
+/* A module's block: its PS_SCOPE_MODULE directives and its sub-blocks. */
+static struct ps_conf_section *
+validate_module(const struct ps_conf_node *block, struct ps_module_ctx *m,
+		struct ps_error *err)
+{
+	struct ps_conf_schema schema;
+
+	schema.sets = (const struct ps_directive **)ps_module_directives(
+		m, PS_SCOPE_MODULE, &schema.nsets);
+	schema.blocks = ps_module_blocks(m, &schema.nblocks);
+	return validate_schema(block, &schema, err);
 }
 
 /* The section of the module named like the block, or one of defaults. */
@@ -293,8 +314,7 @@ module_sections(struct ps_config *cfg, struct ps_error *err)
 	cfg->nmodules = n;
 	for (const struct ps_conf_node *b = cfg->tree->root; b; b = b->next) {
 		struct ps_module_ctx *m = ps_module_find(b->name);
-		size_t nd, i;
-		const struct ps_directive *const *d;
+		size_t i;
 
 		if (!m || strcmp(b->name, "load") == 0)
 			continue;
@@ -305,24 +325,17 @@ module_sections(struct ps_config *cfg, struct ps_error *err)
 		if (cfg->modules[i])
 			return node_error(err, b, "second block for module",
 					  b->name);
-		d = ps_module_directives(m, PS_SCOPE_MODULE, &nd);
-		cfg->modules[i] = validate(b, (const struct ps_directive **)d,
-					   nd, err);
+		cfg->modules[i] = validate_module(b, m, err);
 		if (!cfg->modules[i])
 			return PS_EFAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct ps_module_ctx *m = ps_module_at(i);
-		size_t nd;
-		const struct ps_directive *const *d =
-			ps_module_directives(m, PS_SCOPE_MODULE, &nd);
 		struct ps_error why;
 
 		if (cfg->modules[i])
 			continue;
-		cfg->modules[i] = validate(NULL,
-					   (const struct ps_directive **)d, nd,
-					   &why);
+		cfg->modules[i] = validate_module(NULL, m, &why);
 		if (!cfg->modules[i])
 			return ps_error_set(err, "%s: module '%s': %s",
 					    cfg->path, ps_module_name(m),
@@ -629,13 +642,17 @@ type_text(const struct ps_directive *d, char *buf, size_t len)
 		strcat(buf, ", repeatable");
 }
 
+/* The table's header; intro (or NULL) is a paragraph between the title
+ * and the table. */
 static void
-print_table(FILE *f, const char *title, const struct ps_directive *d)
+print_table_intro(FILE *f, const char *title, const char *intro,
+		  const struct ps_directive *d)
 {
 	char type[256];
 
-	fprintf(f, "\n## %s\n\n| directive | type | default | meaning |\n"
-		"| --- | --- | --- | --- |\n", title);
+	fprintf(f, "\n## %s\n\n%s%s| directive | type | default | meaning |\n"
+		"| --- | --- | --- | --- |\n", title, intro ? intro : "",
+		intro ? "\n\n" : "");
 	for (; d->name; d++) {
 		/* The reference must not depend on where this build installs. */
 		const char *def = d->def && strcmp(d->def, PS_MODULEDIR) == 0 ?
@@ -645,6 +662,46 @@ print_table(FILE *f, const char *title, const struct ps_directive *d)
 			def ? "`" : "", def ? def : "-", def ? "`" : "",
 			d->help ? d->help : "");
 	}
+}
+
+static void
+print_table(FILE *f, const char *title, const struct ps_directive *d)
+{
+	print_table_intro(f, title, NULL, d);
+}
+
+/* A sub-block of a module's block: its arguments and flags in a
+ * paragraph, then its directives. */
+static void
+print_block(FILE *f, struct ps_module_ctx *m, const struct ps_conf_block *b)
+{
+	char title[256], intro[1024], type[256] = "none";
+
+	snprintf(title, sizeof(title), "`%s` module: `%s%s { }` inside its "
+		 "block", ps_module_name(m), b->name,
+		 b->args.type ? " ARGUMENTS" : "");
+	if (b->args.type) {
+		struct ps_directive args = b->args;
+		args.flags = 0;
+		type_text(&args, type, sizeof(type));
+	}
+	snprintf(intro, sizeof(intro), "%s%sArguments: %s%s%s%s.%s%s",
+		 b->help ? b->help : "", b->help ? ". " : "", type,
+		 b->args.help ? " (" : "", b->args.help ? b->args.help : "",
+		 b->args.help ? ")" : "",
+		 (b->flags & PS_CONF_MULTI) ? " Repeatable." : "",
+		 (b->flags & PS_CONF_REQUIRED) ? " Required." : "");
+	print_table_intro(f, title, intro, b->directives);
+}
+
+static void
+print_blocks(FILE *f, struct ps_module_ctx *m)
+{
+	size_t n;
+	const struct ps_conf_block *const *b = ps_module_blocks(m, &n);
+
+	for (size_t i = 0; i < n; i++)
+		print_block(f, m, b[i]);
 }
 
 static void
@@ -662,6 +719,9 @@ print_module(FILE *f, struct ps_module_ctx *m)
 				 ps_module_name(m), scopes[s - 1]);
 			print_table(f, title, d[i]);
 		}
+		/* Sub-blocks next to the module block's own directives. */
+		if (s == PS_SCOPE_MODULE)
+			print_blocks(f, m);
 	}
 }
 

@@ -30,6 +30,8 @@ struct ps_module_ctx {
 	size_t index;
 	int registering;
 	struct ps_dirlist dirs[2]; /* [scope - 1] */
+	struct ps_conf_block **blocks; /* copies, in the module's scope */
+	size_t nblocks;
 	const struct ps_conf_section *section;
 };
 
@@ -127,6 +129,9 @@ ctx_free(struct ps_module_ctx *m)
 		lt_dlclose(m->handle);
 	free(m->dirs[0].v);
 	free(m->dirs[1].v);
+	for (size_t i = 0; i < m->nblocks; i++)
+		free(m->blocks[i]);
+	free(m->blocks);
 	free(m->name);
 	free(m->path);
 	free(m);
@@ -340,14 +345,21 @@ ps_module_directives(const struct ps_module_ctx *m, enum ps_conf_scope scope,
 	return l->v;
 }
 
-/* A name declared twice in one scope of one module is a module bug. */
+/* A name declared twice in one scope of one module is a module bug, and
+ * so is a sub-block named like a directive of the module's block. */
 static int
-declared(const struct ps_dirlist *l, const char *name)
+declared(const struct ps_module_ctx *m, enum ps_conf_scope scope,
+	 const char *name)
 {
+	const struct ps_dirlist *l = &m->dirs[scope - 1];
+
 	for (size_t i = 0; i < l->n; i++)
 		for (const struct ps_directive *d = l->v[i]; d->name; d++)
 			if (strcmp(d->name, name) == 0)
 				return 1;
+	for (size_t i = 0; scope == PS_SCOPE_MODULE && i < m->nblocks; i++)
+		if (strcmp(m->blocks[i]->name, name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -364,13 +376,60 @@ ps_module_add_directives(struct ps_module_ctx *m, enum ps_conf_scope scope,
 		return PS_EINVAL;
 	l = &m->dirs[scope - 1];
 	for (const struct ps_directive *p = d; p->name; p++)
-		if (declared(l, p->name))
+		if (declared(m, scope, p->name))
 			return PS_EEXIST;
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return PS_ENOMEM;
 	v[l->n++] = d;
 	l->v = v;
+	return 0;
+}
+
+const struct ps_conf_block *const *
+ps_module_blocks(const struct ps_module_ctx *m, size_t *n)
+{
+	*n = m->nblocks;
+	return (const struct ps_conf_block *const *)m->blocks;
+}
+
+/* The fields of a 1.5 block; a later minor may add more after them. */
+#define PS_CONF_BLOCK_MIN_SIZE (offsetof(struct ps_conf_block, help) + \
+	sizeof(((struct ps_conf_block *)0)->help))
+
+/* A declaration the validator can use: at least the 1.5 fields, a name
+ * a config file can spell (a word without blanks, quotes, braces, ';' or
+ * '#'), directives, and an argument type it knows (0: none). */
+static int
+block_ok(const struct ps_conf_block *b)
+{
+	if (!b || b->size < PS_CONF_BLOCK_MIN_SIZE || !b->name ||
+	    !*b->name || strpbrk(b->name, " \t\n;{}#\"'") || !b->directives)
+		return 0;
+	return (unsigned)b->args.type <= PS_CONF_WORDS;
+}
+
+int
+ps_module_add_block(struct ps_module_ctx *m, const struct ps_conf_block *b)
+{
+	struct ps_conf_block **v, *copy;
+
+	if (!ps_module_registering(m))
+		return PS_ESTATE;
+	if (!block_ok(b))
+		return PS_EINVAL;
+	if (declared(m, PS_SCOPE_MODULE, b->name))
+		return PS_EEXIST;
+	v = realloc(m->blocks, (m->nblocks + 1) * sizeof(*v));
+	if (!v)
+		return PS_ENOMEM;
+	m->blocks = v;
+	/* Copied into a zeroed struct of the core's size, like protocols. */
+	if (!(copy = calloc(1, sizeof(*copy))))
+		return PS_ENOMEM;
+	memcpy(copy, b, b->size < sizeof(*b) ? b->size : sizeof(*b));
+	copy->size = sizeof(*copy);
+	v[m->nblocks++] = copy;
 	return 0;
 }
 

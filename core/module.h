@@ -46,6 +46,12 @@ const struct ps_directive *const *ps_module_directives(
 	const struct ps_module_ctx *m, enum ps_conf_scope scope, size_t *n);
 int ps_module_add_directives(struct ps_module_ctx *m, enum ps_conf_scope scope,
 			     const struct ps_directive *d);
+/* Sub-blocks a module declared for its own block (ABI 1.5), copied at
+ * the core's size. ps_module_add_block checks the declaration and refuses
+ * a name the module uses already (PS_EEXIST). */
+const struct ps_conf_block *const *ps_module_blocks(
+	const struct ps_module_ctx *m, size_t *n);
+int ps_module_add_block(struct ps_module_ctx *m, const struct ps_conf_block *b);
 /* The module's validated block (owned by the active config). */
 void ps_module_set_section(struct ps_module_ctx *m,
 			   const struct ps_conf_section *s);

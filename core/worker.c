@@ -35,6 +35,12 @@ ps_worker_loop(void)
 	return loop;
 }
 
+int
+ps_worker_stopping(void)
+{
+	return draining != 0;
+}
+
 /* Checked every 200 ms while draining: exit when the last one is gone. */
 static void
 drain_check(void *arg)

@@ -8,6 +8,8 @@ struct ps_loop;
 
 /* This worker's loop; NULL in the master. */
 struct ps_loop *ps_worker_loop(void);
+/* 1 once the worker drains (shutdown, or retiring after a reload). */
+int ps_worker_stopping(void);
 
 /* Run worker number slot (0-based, unique among live workers) after fork:
  * drop privileges, start modules and the listeners, serve. Never returns.

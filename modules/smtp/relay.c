@@ -348,7 +348,8 @@ start_pending(void)
 {
 	struct relay_batch **pp = &pending, *b;
 
-	while (!stopping && (b = *pp) && nactive < relay_cfg.concurrency) {
+	while (!relay_stopping() && (b = *pp) &&
+	       nactive < relay_cfg.concurrency) {
 		if (dest_busy(b->domain)) {
 			pp = &b->next;
 			continue;
@@ -431,7 +432,7 @@ relay_kick(void)
 {
 	struct lease_job *l;
 
-	if (!relay_cfg.enabled || stopping)
+	if (!relay_cfg.enabled || relay_stopping())
 		return;
 	if (leasing || pending || nactive >= relay_cfg.concurrency) {
 		again = 1;
@@ -465,6 +466,8 @@ relay_stop(void)
 int
 relay_stopping(void)
 {
+	if (!stopping && ps_worker_stopping())
+		stopping = 1;
 	return stopping;
 }
 

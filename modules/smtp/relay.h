@@ -51,6 +51,14 @@ struct relay_tls_policy {
 	enum relay_tls tls;
 };
 
+/* A smarthost: every domain without a route goes there. */
+struct relay_smarthost {
+	char *host;   /* numeric address or name; NULL: none */
+	uint16_t port;
+	const char *user, *pass; /* AUTH, or NULL */
+	enum relay_tls tls;
+};
+
 struct relay_config {
 	int enabled;            /* a queue is loaded */
 	struct ps_queue_ops q;
@@ -58,6 +66,7 @@ struct relay_config {
 	size_t nroutes;
 	struct relay_tls_policy *policies;
 	size_t npolicies;
+	struct relay_smarthost relayhost;
 	const char *ca_file;    /* NULL: the system's store */
 	uint16_t port;          /* MX and address delivery */
 	unsigned concurrency;   /* sessions at once in this worker */

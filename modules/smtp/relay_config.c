@@ -52,10 +52,34 @@ static const struct ps_directive relay_directives[] = {
 	{.name = NULL},
 };
 
+static const struct ps_directive relayhost_directives[] = {
+	{.name = "auth", .type = PS_CONF_WORDS, .min = 2, .max = 2,
+	 .help = "USER PASSWORD: AUTH PLAIN or LOGIN (RFC 4954), never sent "
+		 "without TLS"},
+	{.name = "tls", .type = PS_CONF_ENUM, .choices = tls_names,
+	 .def = "opportunistic",
+	 .help = "STARTTLS to the smarthost; required also verifies its "
+		 "certificate against HOST"},
+	{.name = NULL},
+};
+
+static const struct ps_conf_block relayhost_block = {
+	.size = sizeof(struct ps_conf_block),
+	.name = "relayhost",
+	.args = {.name = "relayhost", .type = PS_CONF_ADDR,
+		 .help = "HOST:PORT, an address or a name (looked up without "
+			 "MX)"},
+	.directives = relayhost_directives,
+	.help = "send mail for every domain without a route through this "
+		"smarthost",
+};
+
 int
 relay_config_register(void)
 {
-	return ps_conf_register(PS_SCOPE_MODULE, relay_directives);
+	int r = ps_conf_register(PS_SCOPE_MODULE, relay_directives);
+
+	return r < 0 ? r : ps_conf_register_block(&relayhost_block);
 }
 
 static char *
@@ -159,6 +183,33 @@ load_policies(const struct ps_conf_section *m, struct ps_error *err)
 	return 0;
 }
 
+static int
+load_relayhost(const struct ps_conf_section *m, struct ps_error *err)
+{
+	const struct ps_conf_value *args, *auth;
+	const struct ps_conf_section *b = ps_conf_block(m, "relayhost", 0,
+							&args);
+	struct relay_route r = {0};
+
+	if (!b)
+		return 0;
+	if (args->str[0] == '*' || parse_host_port(args->str, &r, 25) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s:%d: relayhost: "
+			 "expected HOST:PORT, got '%s'", args->file,
+			 args->line, args->str);
+		free(r.host);
+		return PS_EINVAL;
+	}
+	relay_cfg.relayhost.host = r.host;
+	relay_cfg.relayhost.port = r.port;
+	relay_cfg.relayhost.tls = (enum relay_tls)ps_conf_num(b, "tls");
+	if ((auth = ps_conf_get(b, "auth", 0))) {
+		relay_cfg.relayhost.user = auth->words[0];
+		relay_cfg.relayhost.pass = auth->words[1];
+	}
+	return 0;
+}
+
 static int64_t
 seconds(const struct ps_conf_section *m, const char *name)
 {
@@ -188,6 +239,8 @@ relay_config_load(struct ps_error *err)
 	r = load_routes(m, err);
 	if (r == 0)
 		r = load_policies(m, err);
+	if (r == 0)
+		r = load_relayhost(m, err);
 	if (r == PS_ENOMEM)
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 	return r;

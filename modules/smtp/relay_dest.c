@@ -136,11 +136,19 @@ relay_batch_start(struct relay_batch *b)
 	const char *addr;
 	int rc = PS_EINVAL;
 
+	const struct relay_smarthost *sh = &relay_cfg.relayhost;
+
 	b->tls = relay_tls_for(b->domain);
 	if (r && numeric(r->host))
 		rc = hosts_one(b, r->host, r->host, r->port);
 	else if ((addr = literal(b->domain, buf, sizeof(buf))))
 		rc = hosts_one(b, b->domain, addr, relay_cfg.port);
+	else if (sh->host && numeric(sh->host)) {
+		b->tls = sh->tls;
+		b->auth_user = sh->user;
+		b->auth_pass = sh->pass;
+		rc = hosts_one(b, sh->host, sh->host, sh->port);
+	}
 	if (rc == PS_ENOMEM) {
 		fail_all(b, SMTPC_DEFERRED, "4.3.0 out of memory");
 		return;

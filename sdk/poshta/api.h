@@ -125,6 +125,17 @@ struct ps_api {
 				      void *arg);
 	int (*watch_set)(struct ps_watch *w, unsigned events);
 	void (*watch_remove)(struct ps_watch *w);
+
+	/* 1.5: named blocks inside the module's block */
+	int (*conf_register_block)(struct ps_module_ctx *m,
+				   const struct ps_conf_block *b);
+	size_t (*conf_block_count)(const struct ps_conf_section *s,
+				   const char *name);
+	const struct ps_conf_section *(*conf_block)(
+		const struct ps_conf_section *s, const char *name, size_t index,
+		const struct ps_conf_value **args_r);
+	/* 1.5: whether the worker is on its way out */
+	int (*worker_stopping)(void);
 };
 
 #define PS_API_HAS(fn) \

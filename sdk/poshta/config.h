@@ -39,6 +39,25 @@ struct ps_directive {
 	const char *help;           /* one line for the config reference */
 };
 
+/* Since 1.5: a block inside the module's own block, written
+ * "name args... { directives }" (e.g. "relayhost smtp.example:587 { tls
+ * required; }"). Declared with ps_conf_register_block; read back with
+ * ps_conf_block_count and ps_conf_block. The core copies the struct (up to
+ * size); the strings and arrays it points to must outlive the module. */
+struct ps_conf_block {
+	size_t size;              /* sizeof(struct ps_conf_block) */
+	const char *name;         /* the word that opens the block */
+	unsigned flags;           /* PS_CONF_MULTI, PS_CONF_REQUIRED */
+	/* How the block's arguments are checked, like a directive's value:
+	 * type, min/max, choices, and help saying what they are. type 0
+	 * means the block takes none. name and def are ignored (messages use
+	 * the block's name). */
+	struct ps_directive args;
+	const struct ps_directive *directives; /* allowed inside; NULL name
+						* ends it */
+	const char *help;         /* one line for the config reference */
+};
+
 /* A value after validation. */
 struct ps_conf_value {
 	const char *str;   /* the text as written (first word for WORDS) */

@@ -133,6 +133,63 @@ ps_conf_num(const struct ps_conf_section *s, const char *name)
 	return v ? v->num : 0;
 }
 
+/* ---- Blocks inside the module's block (since 1.5) -------------------- */
+
+/* Declare a block allowed inside this module's own block, from init, like
+ * ps_conf_register; b is copied, what it points to must outlive the
+ * module. Its directives are validated at load like the module's own, and
+ * their defaults apply inside each block. Returns 0, PS_EEXIST when a
+ * directive or block of the module has the name, PS_EINVAL for a bad
+ * declaration, PS_ESTATE outside init, PS_ENOENT before 1.5. */
+static inline int
+ps_conf_register_block(const struct ps_conf_block *b)
+{
+	if (!PS_API_HAS(conf_register_block))
+		return PS_ENOENT;
+	return ps__api->conf_register_block(ps__self, b);
+}
+
+/* How many blocks called name s holds (0 before 1.5). */
+static inline size_t
+ps_conf_block_count(const struct ps_conf_section *s, const char *name)
+{
+	if (!PS_API_HAS(conf_block_count))
+		return 0;
+	return ps__api->conf_block_count(s, name);
+}
+
+/* The index-th block called name, in file order: its own section, to read
+ * with ps_conf_get, ps_conf_str, ps_conf_num and ps_conf_count; and, when
+ * args_r is not NULL, its arguments as one value (str, num, words as for
+ * a directive of the declared type; nwords 0 when it takes none). Both
+ * live as long as s. NULL when there is no such block (or before 1.5). */
+static inline const struct ps_conf_section *
+ps_conf_block(const struct ps_conf_section *s, const char *name, size_t index,
+	      const struct ps_conf_value **args_r)
+{
+	if (args_r)
+		*args_r = NULL;
+	if (!PS_API_HAS(conf_block))
+		return NULL;
+	return ps__api->conf_block(s, name, index, args_r);
+}
+
+/* ---- The worker (since 1.5) ------------------------------------------- */
+
+/* 1 once this worker is on its way out: shutting down (SIGTERM), or
+ * retiring after a reload, when it exits as soon as its connections are
+ * gone. Work of a module's own (a queue runner's leases, outbound
+ * connections) should not start then, or a retiring worker never ends;
+ * ps_conn_connect fails on shutdown anyway. 0 before 1.5 and outside a
+ * worker. */
+static inline int
+ps_worker_stopping(void)
+{
+	if (!PS_API_HAS(worker_stopping))
+		return 0;
+	return ps__api->worker_stopping();
+}
+
 /* ---- Hooks and interfaces (since 1.0) -------------------------------- */
 
 /* Run the chain for event; done gets the verdict exactly once, maybe

@@ -1,6 +1,8 @@
 /* libFuzzer target for the config parser and validator: parses the input
  * as a config file, validates it and every "blk" block against a schema
- * with every value type, reads the values back and frees everything. */
+ * with every value type and two kinds of sub-block ("sub ADDR { }",
+ * repeatable, and "one { }"), reads the values back and frees
+ * everything. */
 #include "config.h"
 
 #include <stdint.h>
@@ -38,8 +40,22 @@ static const struct ps_directive required[] = {
 	{.name = NULL},
 };
 
+static const struct ps_conf_block sub_block = {
+	.size = sizeof(struct ps_conf_block), .name = "sub",
+	.flags = PS_CONF_MULTI, .args = {.type = PS_CONF_ADDR},
+	.directives = directives,
+};
+static const struct ps_conf_block one_block = {
+	.size = sizeof(struct ps_conf_block), .name = "one",
+	.directives = required,
+};
+static const struct ps_conf_block *const sub_blocks[] = {&sub_block,
+							 &one_block};
+
 static const struct ps_directive *sets[] = {directives, required};
-static const struct ps_conf_schema schema = {sets, 2};
+static const struct ps_conf_schema schema = {
+	.sets = sets, .nsets = 2, .blocks = sub_blocks, .nblocks = 2,
+};
 static const char *const blocks[] = {"blk", NULL};
 
 /* The scratch folder, and the input's name: a file in it, so relative
@@ -100,7 +116,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-read_back(const struct ps_conf_section *s)
+read_values(const struct ps_conf_section *s)
 {
 	for (const struct ps_directive *d = directives; d->name; d++) {
 		size_t n = ps_conf_section_count(s, d->name);
@@ -111,6 +127,27 @@ read_back(const struct ps_conf_section *s)
 			    (v && (!v->str || !v->words || !v->file ||
 				   v->words[v->nwords])))
 				abort();
+		}
+	}
+}
+
+/* The values, then each sub-block's arguments and values. */
+static void
+read_back(const struct ps_conf_section *s)
+{
+	read_values(s);
+	for (size_t b = 0; b < 2; b++) {
+		const char *bn = sub_blocks[b]->name;
+		size_t n = ps_conf_section_block_count(s, bn);
+		for (size_t i = 0; i <= n; i++) {
+			const struct ps_conf_value *args;
+			const struct ps_conf_section *sub;
+			sub = ps_conf_section_sub(s, bn, i, &args);
+			if ((sub == NULL) != (i == n) || (sub == NULL) !=
+			    (args == NULL) || (args && !args->file))
+				abort();
+			if (sub)
+				read_values(sub);
 		}
 	}
 }

@@ -811,9 +811,11 @@ static const struct ps_directive listen_set[] = {
 };
 
 static const struct ps_directive *core_sets[] = {core_set, module_set};
-static const struct ps_conf_schema core_schema = {core_sets, 2};
+static const struct ps_conf_schema core_schema = {.sets = core_sets,
+						  .nsets = 2};
 static const struct ps_directive *listen_sets[] = {listen_set};
-static const struct ps_conf_schema listen_schema = {listen_sets, 1};
+static const struct ps_conf_schema listen_schema = {.sets = listen_sets,
+						    .nsets = 1};
 static const char *const blocks[] = {"listen", "smtp", NULL};
 
 static struct ps_conf_section *
@@ -945,6 +947,163 @@ test_section_errors(void **state)
 	section_fails("", "missing required directive 'hostname'");
 }
 
+/* ---- Sub-blocks (SDK 1.5) --------------------------------------------- */
+
+static const char *const relay_auth_choices[] = {"none", "plain", NULL};
+
+static const struct ps_directive relay_set[] = {
+	{.name = "auth", .type = PS_CONF_WORDS, .min = 2, .max = 2},
+	{.name = "tls", .type = PS_CONF_ENUM, .choices = relay_auth_choices,
+	 .def = "plain"},
+	{.name = "weight", .type = PS_CONF_INT, .min = 1, .max = 10,
+	 .flags = PS_CONF_REQUIRED},
+	{.name = NULL},
+};
+
+static const struct ps_conf_block relay_block = {
+	.size = sizeof(struct ps_conf_block),
+	.name = "relayhost",
+	.flags = PS_CONF_MULTI,
+	.args = {.type = PS_CONF_ADDR},
+	.directives = relay_set,
+};
+
+static const struct ps_directive cert_set[] = {
+	{.name = "file", .type = PS_CONF_PATH, .def = "c.pem"},
+	{.name = NULL},
+};
+
+/* Once at most, no arguments, and required. */
+static const struct ps_conf_block cert_block = {
+	.size = sizeof(struct ps_conf_block),
+	.name = "cert",
+	.flags = PS_CONF_REQUIRED,
+	.directives = cert_set,
+};
+
+static const struct ps_conf_block *const sub_blocks[] = {&relay_block,
+							 &cert_block};
+static const struct ps_directive *module_sets[] = {module_set};
+static const struct ps_conf_schema module_schema = {
+	.sets = module_sets, .nsets = 1, .blocks = sub_blocks, .nblocks = 2,
+};
+
+/* The children of the first node of text, as a module's block. */
+static struct ps_conf_section *
+module_section(const char *text, struct ps_error *err)
+{
+	struct ps_conf_tree *t = ps_conf_parse_text("/etc/x.conf", text,
+						    strlen(text), err);
+	struct ps_conf_section *s;
+
+	assert_non_null(t);
+	s = ps_conf_section_block(t->root, &module_schema, NULL, err);
+	ps_conf_tree_free(t); /* sub-blocks own their values too */
+	return s;
+}
+
+static void
+test_sub_blocks(void **state)
+{
+	struct ps_error err = {""};
+	struct ps_conf_section *s = module_section(
+		"smtp {\n"
+		"  relayhost a.test:587 {\n"
+		"    auth user \"pass word\";\n"
+		"    weight 3;\n"
+		"  }\n"
+		"  cert { }\n"
+		"  relayhost [::1]:25 { tls none; weight 1; }\n"
+		"}\n", &err);
+	const struct ps_conf_section *r;
+	const struct ps_conf_value *args, *v;
+
+	assert_non_null(s);
+	assert_int_equal(ps_conf_section_block_count(s, "relayhost"), 2);
+	r = ps_conf_section_sub(s, "relayhost", 0, &args);
+	assert_non_null(r);
+	assert_string_equal(args->str, "a.test:587");
+	assert_int_equal(args->line, 2);
+	v = ps_conf_section_get(r, "auth", 0);
+	assert_string_equal(v->words[1], "pass word");
+	assert_int_equal(v->line, 3);
+	assert_true(ps_conf_section_get(r, "tls", 0)->num == 1); /* default */
+	assert_true(ps_conf_section_get(r, "weight", 0)->num == 3);
+	r = ps_conf_section_sub(s, "relayhost", 1, &args);
+	assert_string_equal(args->str, "[::1]:25");
+	assert_int_equal(ps_conf_section_count(r, "auth"), 0);
+	assert_true(ps_conf_section_get(r, "tls", 0)->num == 0);
+	assert_null(ps_conf_section_sub(s, "relayhost", 2, &args));
+	assert_null(args);
+
+	r = ps_conf_section_sub(s, "cert", 0, &args);
+	assert_int_equal(args->nwords, 0);
+	assert_null(args->str);
+	/* A default PATH inside a block is taken as written. */
+	assert_string_equal(ps_conf_section_get(r, "file", 0)->str, "c.pem");
+	assert_string_equal(ps_conf_section_get(s, "smtp_banner", 0)->str,
+			    "hi there");
+	assert_int_equal(ps_conf_section_block_count(s, "nonesuch"), 0);
+	assert_int_equal(ps_conf_section_block_count(NULL, "cert"), 0);
+	assert_null(ps_conf_section_get(s, "relayhost", 0));
+	ps_conf_section_free(s);
+}
+
+static void
+sub_block_fails(const char *text, const char *msg)
+{
+	struct ps_error err = {""};
+
+	assert_null(module_section(text, &err));
+	assert_string_equal(err.msg, msg);
+}
+
+static void
+test_sub_block_errors(void **state)
+{
+	sub_block_fails("smtp {\n cert { }\n relayhost a:1 {\n colour 1;"
+			"\n }\n}", "/etc/x.conf:4: unknown directive "
+			"'colour'");
+	sub_block_fails("smtp {\n cert { }\n relayhost a:1 {\n wieght 1;"
+			"\n }\n}", "/etc/x.conf:4: unknown directive "
+			"'wieght' (did you mean 'weight'?)");
+	sub_block_fails("smtp {\n cert { }\n relayhost a:x { weight 1; }"
+			"\n}", "/etc/x.conf:3: relayhost: expected host:port,"
+			" [v6]:port or *:port (port 1 to 65535), got 'a:x'");
+	sub_block_fails("smtp {\n cert { }\n relayhost { weight 1; }\n}",
+			"/etc/x.conf:3: relayhost: missing value");
+	sub_block_fails("smtp {\n cert { }\n relayhost a:1 {\n tls "
+			"none;\n }\n}", "/etc/x.conf:3: block 'relayhost' "
+			"lacks required directive 'weight'");
+	sub_block_fails("smtp {\n cert { }\n relayhost a:1;\n}",
+			"/etc/x.conf:3: 'relayhost' is a block: relayhost "
+			"ARGUMENTS { ... }");
+	sub_block_fails("smtp {\n cert;\n}",
+			"/etc/x.conf:2: 'cert' is a block: cert { ... }");
+	sub_block_fails("smtp {\n cert { }\n\n cert { }\n}",
+			"/etc/x.conf:4: block 'cert' given twice (first at "
+			"/etc/x.conf:2)");
+	sub_block_fails("smtp {\n cert x { }\n}",
+			"/etc/x.conf:2: 'cert' takes no arguments");
+	sub_block_fails("smtp {\n cert { relayhost a:1 { } }\n}",
+			"/etc/x.conf:2: unknown directive 'relayhost'");
+	sub_block_fails("smtp {\n smtp_banner x;\n}",
+			"/etc/x.conf:1: block 'smtp' lacks required block "
+			"'cert'");
+	sub_block_fails("smtp {\n crt { }\n}", "/etc/x.conf:2: unknown "
+			"directive 'crt' (did you mean 'cert'?)");
+}
+
+/* A module block not written still needs its required sub-blocks. */
+static void
+test_sub_block_absent(void **state)
+{
+	struct ps_error err = {""};
+
+	assert_null(ps_conf_section_new(NULL, &module_schema, NULL, &err));
+	assert_string_equal(err.msg, "missing required block 'cert'");
+}
+
 /* Relative paths are taken from the folder of the file that names them. */
 static void
 test_relative_path(void **state)
@@ -954,7 +1113,7 @@ test_relative_path(void **state)
 		{.name = NULL},
 	};
 	static const struct ps_directive *sets[] = {set};
-	static const struct ps_conf_schema schema = {sets, 1};
+	static const struct ps_conf_schema schema = {.sets = sets, .nsets = 1};
 	const char *text = "cert a.pem;\ncert /abs/b.pem;\ncert ../c.pem;";
 	struct ps_error err = {""};
 	struct ps_conf_tree *t = ps_conf_parse_text("/etc/poshta/x.conf", text,
@@ -983,7 +1142,7 @@ test_bad_default(void **state)
 		{.name = NULL},
 	};
 	static const struct ps_directive *sets[] = {bad_set};
-	static const struct ps_conf_schema schema = {sets, 1};
+	static const struct ps_conf_schema schema = {.sets = sets, .nsets = 1};
 	struct ps_conf_tree *t = parse("workers 3;");
 	struct ps_error err = {""};
 	struct ps_conf_section *s;
@@ -1008,8 +1167,8 @@ test_section_edges(void **state)
 		{.name = NULL},
 	};
 	static const struct ps_directive *sets[] = {set};
-	static const struct ps_conf_schema schema = {sets, 1};
-	static const struct ps_conf_schema none = {NULL, 0};
+	static const struct ps_conf_schema schema = {.sets = sets, .nsets = 1};
+	static const struct ps_conf_schema none = {.sets = NULL, .nsets = 0};
 	struct ps_conf_tree *t = parse("user a 1;\nuser b 2;\nuser c 3;\n");
 	struct ps_error err = {""};
 	struct ps_conf_section *s;
@@ -1053,6 +1212,9 @@ main(void)
 		cmocka_unit_test(test_section),
 		cmocka_unit_test(test_section_block),
 		cmocka_unit_test(test_section_errors),
+		cmocka_unit_test(test_sub_blocks),
+		cmocka_unit_test(test_sub_block_errors),
+		cmocka_unit_test(test_sub_block_absent),
 		cmocka_unit_test(test_bad_default),
 		cmocka_unit_test(test_relative_path),
 		cmocka_unit_test(test_section_edges),
