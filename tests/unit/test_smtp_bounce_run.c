@@ -6,7 +6,9 @@
  * (RFC 3464 2.3) for failed, expired (4.4.7), delayed and relayed
  * recipients; no DSN for the null sender or a report; a sender reaching
  * nobody drops it; a failed enqueue leaves the report owed while the
- * next message still gets its DSN; more messages than one lease takes.
+ * next message still gets its DSN; more messages than one lease takes;
+ * the enqueue's flags from what the DSN needs (8BITMIME, SMTPUTF8) and
+ * the original's REQUIRETLS.
  * Linked without poshtad: bounce.c calls the backends only. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +35,12 @@ static const char body[] =
 	"Message-ID: <m1@local.test>\r\n"
 	"\r\n"
 	"Hello Bob.\r\n";
+
+static const char body_8bit[] =
+	"From: alice@local.test\r\n"
+	"Subject: caf\xc3\xa9\r\n"
+	"\r\n"
+	"Gr\xc3\xbc\xc3\x9f\xc3\xa9.\r\n";
 
 static const char report_body[] =
 	"From: MAILER-DAEMON@remote.test\r\n"
@@ -602,6 +610,39 @@ test_many(void **state)
 	}
 }
 
+static void
+test_flags(void **state)
+{
+	struct ps_error err;
+	struct fmsg *eight = msg_add("0000000000000011", "sam@far.test",
+				     "bob@remote.test", PS_QUEUE_FAILED,
+				     "5.1.2 no such domain");
+	struct fmsg *utf8 = msg_add("0000000000000012", "sam@far.test",
+				    "bob@remote.test", PS_QUEUE_FAILED,
+				    "5.1.2 no such domain");
+	struct fmsg *tls = msg_add("0000000000000013", "sam@far.test",
+				   "bob@remote.test", PS_QUEUE_FAILED,
+				   "5.1.2 no such domain");
+
+	(void)state;
+	eight->body = body_8bit;
+	eight->m.flags = PS_QUEUE_8BITMIME;
+	utf8->body = body_8bit;
+	utf8->m.flags = PS_QUEUE_SMTPUTF8 | PS_QUEUE_8BITMIME;
+	tls->m.flags = PS_QUEUE_REQUIRETLS;
+	assert_int_equal(run(&err), 3);
+	assert_int_equal(nouts, 3);
+	/* The whole 8-bit original returned: BODY=8BITMIME (RFC 6152). */
+	assert_int_equal(outs[0].flags, PS_QUEUE_8BITMIME);
+	has(outs[0].data, "Content-Type: message/rfc822");
+	/* RFC 6533: an internationalised DSN needs SMTPUTF8. */
+	assert_int_equal(outs[1].flags, PS_QUEUE_SMTPUTF8 |
+			 PS_QUEUE_8BITMIME);
+	has(outs[1].data, "message/global-delivery-status");
+	/* RFC 8689 5: the DSN carries the original, so REQUIRETLS too. */
+	assert_int_equal(outs[2].flags, PS_QUEUE_REQUIRETLS);
+}
+
 int
 main(void)
 {
@@ -619,6 +660,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enqueue_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
