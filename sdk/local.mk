@@ -2,7 +2,7 @@
 poshtaincludedir = $(includedir)/poshta
 poshtainclude_HEADERS = \
 	sdk/poshta/api.h sdk/poshta/auth.h sdk/poshta/config.h \
-	sdk/poshta/conn.h sdk/poshta/hook.h sdk/poshta/module.h \
+	sdk/poshta/conn.h sdk/poshta/dns.h sdk/poshta/hook.h sdk/poshta/module.h \
 	sdk/poshta/poshta.h sdk/poshta/sasl.h sdk/poshta/smtp.h \
 	sdk/poshta/imap.h \
 	sdk/poshta/queue.h sdk/poshta/storage.h sdk/poshta/types.h

@@ -158,10 +158,12 @@ param_xtext(const struct param *pm, char *out, size_t max)
 	return SMTP_P_OK;
 }
 
-enum mail_key { MK_SIZE, MK_BODY, MK_SMTPUTF8, MK_RET, MK_ENVID, MK_AUTH };
+enum mail_key {
+	MK_SIZE, MK_BODY, MK_SMTPUTF8, MK_RET, MK_ENVID, MK_AUTH, MK_REQUIRETLS
+};
 
 static const char *const mail_keys[] = {
-	"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH", NULL,
+	"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH", "REQUIRETLS", NULL,
 };
 
 static int
@@ -204,6 +206,10 @@ mail_param(void *cmd, const struct param *pm, unsigned *seen)
 		if (pm->val && word_is(pm->val, pm->vlen, "<>"))
 			return SMTP_P_OK;
 		return param_xtext(pm, auth, SMTP_ORCPT_MAX);
+	case MK_REQUIRETLS:
+		/* RFC 8689 4.1: a keyword with no value. */
+		m->requiretls = 1;
+		return pm->val ? SMTP_P_PARAM : SMTP_P_OK;
 	}
 	return SMTP_P_UNKNOWN;
 }

@@ -113,6 +113,8 @@ struct smtp_mail {
 	int ret;           /* SMTP_RET_*, 0 when not given */
 	char envid[SMTP_ENVID_MAX + 1]; /* ENVID= as xtext, "" if none */
 	int auth;          /* AUTH= was given (RFC 4954 5) */
+	int requiretls;    /* REQUIRETLS, RFC 8689 4.1; allowed only on
+			    * a TLS session (the caller's check) */
 };
 
 /* "RCPT TO:<path> [params]" */

@@ -11,7 +11,15 @@
  * pool for all of them, which is what lets an MX take mail for a busy
  * user faster than the disk takes fsyncs. A batch that fails (a quota
  * one message breaks, a storage error) is delivered again one message
- * at a time, so one message never costs another its delivery. */
+ * at a time, so one message never costs another its delivery.
+ *
+ * Remote recipients (submission) go to the queue first (enqueue.c), and
+ * the local deliveries only once it is durable there. With DATA there is
+ * one reply (RFC 5321 3.3), so one outcome must be true for both: a
+ * failed enqueue is 451 before any local copy exists, so the client's
+ * retry duplicates nothing; after a good enqueue the message is 250
+ * whatever the local stores do (they are logged as before), since a 4xx
+ * would make the client send the queued copies again. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +62,8 @@ struct delivery {
 	struct smtp_spool spool; /* taken over from the session */
 	char *head;              /* Return-Path, Received, filters' fields */
 	size_t head_len;
+	size_t rp_len;           /* head's Return-Path line */
+	int queued;              /* the remote recipients are in the queue */
 	struct target *t;
 	size_t n, pending;
 	int graced;              /* the second round ran */
@@ -298,12 +308,12 @@ deliver_finish(struct delivery *d)
 	struct smtp_session *s = d->s;
 	size_t full, ok = deliver_report(d, &full);
 
-	if (ok) {
+	if (ok || d->queued) {
 		ps_conn_log(s->conn, PS_LOG_INFO, "queued id=%s from=<%s> "
-			    "size=%llu rcpts=%zu users=%zu delivered=%zu",
-			    s->queue_id, s->mail.path.addr,
+			    "size=%llu rcpts=%zu users=%zu delivered=%zu "
+			    "enqueued=%s", s->queue_id, s->mail.path.addr,
 			    (unsigned long long)d->spool.size, s->nrcpts, d->n,
-			    ok);
+			    ok, d->queued ? "yes" : "no");
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->queue_id);
 		s->errors = 0;
 		smtp_hook_queued(s, d->spool.size);
@@ -431,6 +441,52 @@ build_head(struct smtp_session *s, struct delivery *d)
 	return 0;
 }
 
+/* The local users' appends; with none (only remote recipients) d
+ * finishes at once. */
+static void
+deliver_local(struct delivery *d)
+{
+	/* One more than the targets, so no batch finishes d meanwhile. */
+	d->pending = d->n + 1;
+	for (size_t i = 0; i < d->n; i++) {
+		d->t[i].result = PS_ENOMEM;
+		if (batch_add(&d->t[i]) < 0)
+			d->pending--;
+	}
+	deliver_release(d);
+}
+
+/* Only once the queue holds the remote recipients do the local copies
+ * exist; a client gone meanwhile still gets both, as local delivery
+ * alone does (at least once, RFC 5321 6.1). */
+static void
+deliver_enqueued(void *arg, int result)
+{
+	struct delivery *d = arg;
+	struct smtp_session *s = d->s;
+
+	if (result == 0) {
+		d->queued = 1;
+		deliver_local(d);
+		return;
+	}
+	smtp_reply(s, "451 4.3.0 Queueing failed, try again later");
+	smtp_txn_reset(s);
+	delivery_free(d);
+	smtp_unwait(s);
+}
+
+/* smtp_trace_headers puts Return-Path first, on one line: the queue
+ * stores the rest, final delivery adds its own (RFC 5321 4.4). */
+static void
+find_return_path(struct delivery *d)
+{
+	const char *eol = memchr(d->head, '\n', d->head_len);
+
+	d->rp_len = eol && strncmp(d->head, "Return-Path:", 12) == 0 ?
+		(size_t)(eol + 1 - d->head) : 0;
+}
+
 void
 smtp_deliver(struct smtp_session *s)
 {
@@ -452,14 +508,14 @@ smtp_deliver(struct smtp_session *s)
 	d->s = s;
 	d->spool = s->spool;
 	smtp_spool_init(&s->spool, smtp_cfg.state_dir);
-	d->pending = d->n;
 	smtp_wait(s);
-	/* One more than the targets, so no batch finishes d meanwhile. */
-	d->pending++;
-	for (size_t i = 0; i < d->n; i++) {
-		d->t[i].result = PS_ENOMEM;
-		if (batch_add(&d->t[i]) < 0)
-			d->pending--;
+	if (!smtp_has_remote(s)) {
+		deliver_local(d);
+		return;
 	}
-	deliver_release(d);
+	find_return_path(d);
+	if (smtp_enqueue(s, &d->spool, d->head + d->rp_len,
+			 d->head_len - d->rp_len, d->now, deliver_enqueued,
+			 d) < 0)
+		deliver_enqueued(d, PS_EFAIL);
 }

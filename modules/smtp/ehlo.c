@@ -1,7 +1,8 @@
 /* EHLO and HELO (RFC 5321 4.1.1.1, 4.1.4: both reset the transaction),
  * the service extensions EHLO offers (RFC 1870 SIZE, 6152 8BITMIME,
  * 2920 PIPELINING, 3207 STARTTLS, 4954 AUTH, 2034 ENHANCEDSTATUSCODES,
- * 6531 SMTPUTF8, 3030 CHUNKING, 3461 DSN, and those other modules add
+ * 6531 SMTPUTF8, 3030 CHUNKING, 3461 DSN, 8689 REQUIRETLS (on TLS only),
+ * and those other modules add
  * through smtp.ext), and HELP (4.1.1.8). */
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,9 @@ ehlo_reply(struct smtp_session *s)
 	lines[n++] = "SMTPUTF8";
 	lines[n++] = "CHUNKING";
 	lines[n++] = "DSN";
+	/* RFC 8689 4.1: offered only where the session itself is TLS. */
+	if (ps_conn_tls(s->conn) & PS_TLS_ACTIVE)
+		lines[n++] = "REQUIRETLS";
 	for (size_t i = 0; n < EHLO_LINES && (kw = smtp_ext_keyword(i)); i++)
 		lines[n++] = kw;
 	for (size_t i = 0; i + 1 < n; i++)

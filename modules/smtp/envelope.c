@@ -1,8 +1,9 @@
 /* The envelope: MAIL (RFC 5321 4.1.1.2, RFC 1870 4 SIZE, RFC 6531 3.5),
  * RCPT (4.1.1.3), VRFY (3.5.3) and the roles: an mx takes mail for local
  * users only and never relays; submission wants AUTH first (RFC 6409
- * 4.3) and a sender the user owns. Remote destinations wait for the
- * outbound queue: refused (temporarily for users), never dropped. */
+ * 4.3) and a sender the user owns. A logged-in user's remote recipients
+ * go to the outbound queue (enqueue.c); without a queue backend they are
+ * refused temporarily, never dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 
 static const char *const relay_denied = "550 5.7.1 Relaying denied";
 static const char *const no_relay_yet =
-	"451 4.7.1 Relaying to other servers is not available yet";
+	"451 4.7.1 Relaying is not available: no mail queue is loaded";
+static const char *const no_literal =
+	"550 5.7.1 Relaying to address literals is not supported";
 
 /* ---- MAIL -------------------------------------------------------------- */
 
@@ -122,6 +125,11 @@ smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	if ((s->mail.path.flags & SMTP_PATH_UTF8) && !s->mail.smtputf8)
 		return mail_refuse(s, "553 5.6.7 Non-ASCII address needs "
 				   "SMTPUTF8");
+	/* RFC 8689 4.1: REQUIRETLS only on a session that is TLS itself;
+	 * elsewhere EHLO did not offer it (RFC 5321 4.1.1.11: 555). */
+	if (s->mail.requiretls && !(ps_conn_tls(s->conn) & PS_TLS_ACTIVE))
+		return mail_refuse(s, "555 5.5.4 REQUIRETLS needs a TLS "
+				   "session");
 	if (s->mail.size > smtp_cfg.max_size)
 		return mail_refuse(s, "552 5.3.4 Message size exceeds fixed "
 				   "maximum message size");
@@ -162,14 +170,21 @@ rcpt_next(struct smtp_session *s, int pass)
 	smtp_reply(s, "250 2.1.5 Ok");
 }
 
-/* Who gets mail for a remote destination now: nobody. An mx (or anyone
- * not logged in) is refused for good; a user's submission waits for the
- * outbound queue. */
+/* Who may send to other servers: a logged-in user of a submission
+ * listener (RFC 6409 4.3), never an mx (no open relay, RFC 5321 7.1). */
+static int
+may_relay(const struct smtp_session *s)
+{
+	return s->role == PS_SMTP_ROLE_SUBMISSION && s->user[0];
+}
+
+/* A remote destination nobody here may relay to: an mx (or anyone not
+ * logged in) is refused for good; a user's submission waits for the
+ * queue to be configured. */
 static const char *
 relay_refusal(struct smtp_session *s)
 {
-	return s->role == PS_SMTP_ROLE_SUBMISSION && s->user[0] ?
-		no_relay_yet : relay_denied;
+	return may_relay(s) ? no_relay_yet : relay_denied;
 }
 
 static const char *
@@ -182,7 +197,8 @@ rcpt_refusal(struct smtp_session *s, const struct smtp_lookup *l)
 			       "not available yet";
 		return l->full ? "452 4.2.2 Mailbox full" : NULL;
 	case PS_AUTH_ENOTLOCAL:
-		return relay_refusal(s);
+		return may_relay(s) && smtp_cfg.have_queue ? NULL :
+			relay_refusal(s);
 	case PS_ENOENT:
 	case PS_EINVAL:
 		return "550 5.1.1 User unknown";
@@ -214,6 +230,7 @@ rcpt_done(struct smtp_session *s, struct smtp_lookup *l)
 	e->addr = strdup(s->pending.path.addr);
 	e->orcpt = strdup(s->pending.orcpt);
 	e->notify = s->pending.notify;
+	e->remote = l->result == PS_AUTH_ENOTLOCAL;
 	e->users = l->users;
 	e->quotas = l->quotas;
 	e->nusers = l->nusers;
@@ -239,8 +256,10 @@ rcpt_shape(struct smtp_session *s, const struct smtp_path *p)
 		return "553 5.6.7 Non-ASCII address needs SMTPUTF8";
 	if (p->flags & SMTP_PATH_ROUTING)
 		return relay_denied;
+	/* The runner routes by domain (MX); a literal has none. */
 	if (p->flags & SMTP_PATH_LITERAL)
-		return relay_refusal(s);
+		return may_relay(s) && smtp_cfg.have_queue ? no_literal :
+			relay_refusal(s);
 	return NULL;
 }
 

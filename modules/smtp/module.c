@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 struct smtp_config smtp_cfg;
@@ -31,6 +32,11 @@ static const struct ps_directive smtp_module_directives[] = {
 	{.name = "sender_login_match", .type = PS_CONF_FLAG, .def = "on",
 	 .help = "submission: MAIL FROM must be the logged-in user or one "
 		 "of its aliases"},
+	{.name = "dkim_sign", .type = PS_CONF_WORDS, .flags = PS_CONF_MULTI,
+	 .min = 3, .max = 3,
+	 .help = "DOMAIN SELECTOR KEYFILE: sign queued mail whose From is "
+		 "in DOMAIN (RFC 6376, relaxed/relaxed); the key is checked "
+		 "when a worker starts"},
 	{.name = NULL},
 };
 
@@ -161,12 +167,29 @@ smtp_init(struct ps_error *err)
 	    relay_config_register() < 0 ||
 	    ps_protocol_register(&smtp_protocol) < 0 ||
 	    ps_iface_publish(PS_SMTP_EXT_KIND, PS_SMTP_EXT_NAME,
-			     &smtp_ext) < 0) {
+			     &smtp_ext) < 0 ||
+	    smtp_resolve_init() < 0) {
 		snprintf(err->msg, sizeof(err->msg), "cannot register the smtp "
-			 "protocol, its directives and its interface");
+			 "protocol, its directives and its interfaces");
 		return PS_EFAIL;
 	}
 	return 0;
+}
+
+/* The queue is optional: without it a submission's remote recipients
+ * get 451 at RCPT (envelope.c). */
+static void
+find_queue(void)
+{
+	struct ps_queue_ops *q = &smtp_cfg.queue;
+
+	smtp_cfg.have_queue = ps_iface_get(PS_QUEUE_KIND, NULL, q,
+					   sizeof(*q)) == 0 &&
+			      q->enq_begin && q->enq_data && q->enq_commit &&
+			      q->enq_abort;
+	if (!smtp_cfg.have_queue)
+		ps_log(PS_LOG_INFO, "no queue backend loaded: submission to "
+		       "remote recipients gets 451 4.7.1 (load queue_sqlite)");
 }
 
 static int
@@ -192,9 +215,22 @@ smtp_worker_init(struct ps_error *err)
 		ps_log(PS_LOG_WARN, "no %s backend loaded: recipients get "
 		       "451 4.3.5 (load auth_sqlite and storage_sqlite)",
 		       smtp_cfg.have_auth ? "storage" : "auth");
+	find_queue();
+	if (smtp_dkim_load(err) < 0 || smtp_resolve_worker_init(err) < 0)
+		return PS_EFAIL;
 	return relay_worker_init(err);
+}
+
+static void
+smtp_worker_exit(void)
+{
+	/* The resolver's last answers (TEMP, "shutdown") come first, so
+	 * the runner records the batches that waited for them. */
+	smtp_resolve_worker_exit();
+	relay_worker_exit();
+	smtp_dkim_free();
 }
 
 PS_MODULE_DEFINE(.name = "smtp", .version = "1.0", .init = smtp_init,
 		 .worker_init = smtp_worker_init,
-		 .worker_exit = relay_worker_exit);
+		 .worker_exit = smtp_worker_exit);

@@ -85,7 +85,8 @@ static void
 reports(int64_t now)
 {
 	struct ps_error err = {""};
-	int r = smtp_bounce_run(&relay_cfg.q, now, relay_cfg.lifetime, &err);
+	int r = smtp_bounce_run(&smtp_cfg.queue, now, relay_cfg.lifetime,
+				&err);
 
 	if (r < 0 || err.msg[0])
 		ps_log(r < 0 ? PS_LOG_ERR : PS_LOG_WARN, "relay: reports: %s "
@@ -117,7 +118,7 @@ record(struct relay_msg *m, int64_t now)
 		}
 		report |= (v[i].flags & PS_QUEUE_REPORT) != 0;
 	}
-	if (relay_cfg.q.results(v, m->n, now, &err) < 0) {
+	if (smtp_cfg.queue.results(v, m->n, now, &err) < 0) {
 		ps_log(PS_LOG_ERR, "relay: id=%s: recording results failed: "
 		       "%s (due again when the lease runs out)", m->id,
 		       err.msg);
@@ -316,14 +317,14 @@ lease_work(void *arg)
 		.limit = l->limit, .kinds = PS_QUEUE_REMOTE};
 	uint64_t lease;
 
-	if (relay_cfg.q.lease(&a, lease_one, l, &lease, &l->count,
+	if (smtp_cfg.queue.lease(&a, lease_one, l, &lease, &l->count,
 			      &l->err) < 0)
 		l->failed = 1;
-	if (relay_cfg.q.next_due(0, &l->next_due, &l->err) < 0)
+	if (smtp_cfg.queue.next_due(0, &l->next_due, &l->err) < 0)
 		l->next_due = -1;
 	if (l->next_due >= 0 && l->next_due <= l->now) {
 		reports(l->now);
-		if (relay_cfg.q.next_due(0, &l->next_due, &l->err) < 0)
+		if (smtp_cfg.queue.next_due(0, &l->next_due, &l->err) < 0)
 			l->next_due = -1;
 	}
 	pthread_mutex_lock(&jobs_mu);

@@ -60,8 +60,7 @@ struct relay_smarthost {
 };
 
 struct relay_config {
-	int enabled;            /* a queue is loaded */
-	struct ps_queue_ops q;
+	int enabled;            /* a queue is loaded (smtp_cfg.queue) */
 	struct relay_route *routes;
 	size_t nroutes;
 	struct relay_tls_policy *policies;

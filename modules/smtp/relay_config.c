@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "relay.h"
+#include "smtpd.h"
 
 struct relay_config relay_cfg;
 
@@ -222,8 +223,9 @@ relay_config_load(struct ps_error *err)
 	const struct ps_conf_section *m = ps_conf_module();
 	int r;
 
-	relay_cfg.enabled = ps_iface_get(PS_QUEUE_KIND, NULL, &relay_cfg.q,
-					 sizeof(relay_cfg.q)) == 0;
+	relay_cfg.enabled = smtp_cfg.have_queue && smtp_cfg.queue.lease &&
+			    smtp_cfg.queue.results && smtp_cfg.queue.next_due &&
+			    smtp_cfg.queue.msg_read;
 	relay_cfg.ca_file = ps_conf_str(m, "outbound_ca_file");
 	relay_cfg.port = (uint16_t)ps_conf_num(m, "outbound_port");
 	relay_cfg.concurrency = (unsigned)ps_conf_num(m,

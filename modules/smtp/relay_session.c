@@ -147,7 +147,7 @@ read_work(void *arg)
 {
 	struct read_job *j = arg;
 
-	j->rc = relay_cfg.q.msg_read(j->id, j->off, j->buf, sizeof(j->buf),
+	j->rc = smtp_cfg.queue.msg_read(j->id, j->off, j->buf, sizeof(j->buf),
 				     &j->got, &j->err);
 }
 

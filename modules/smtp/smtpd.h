@@ -6,8 +6,8 @@
 #define SMTPD_H
 
 #include <poshta/poshta.h>
-#include <poshta/smtp.h>
 #include <poshta/queue.h>
+#include <poshta/smtp.h>
 
 #include "body.h"
 #include "command.h"
@@ -31,9 +31,12 @@ struct smtp_config {
 	int sender_login_match;
 	const char *hostname;
 	const char *state_dir;
-	int have_auth, have_store;
+	int have_auth, have_store, have_queue;
 	struct ps_auth_ops auth;
 	struct ps_storage_ops store;
+	struct ps_queue_ops queue;       /* submission's remote recipients */
+	struct smtp_dkim *dkim;          /* dkim_sign keys (dkim_sign.c) */
+	size_t ndkim;
 };
 extern struct smtp_config smtp_cfg;
 
@@ -55,6 +58,7 @@ struct smtp_rcpt_entry {
 	size_t nusers;
 	unsigned notify;  /* RFC 3461, kept for the relay's DSNs */
 	char *orcpt;
+	int remote;       /* another server's: enqueued (enqueue.c) */
 };
 
 struct smtp_session {
@@ -164,6 +168,27 @@ int smtp_bdat_bytes(struct smtp_session *s, const char *data, size_t len,
 
 /* deliver.c: the message into each user's INBOX, then the reply. */
 void smtp_deliver(struct smtp_session *s);
+
+/* enqueue.c: the remote recipients into the queue, durable before the
+ * reply. head is the trace and filters' fields without Return-Path; sp
+ * and head stay until done(arg, result) runs on the loop. */
+int smtp_has_remote(const struct smtp_session *s);
+int smtp_enqueue(struct smtp_session *s, const struct smtp_spool *sp,
+		 const char *head, size_t head_len, int64_t now,
+		 void (*done)(void *arg, int result), void *arg);
+
+/* dkim_sign.c: the dkim_sign directive's keys and the signing (RFC
+ * 6376), on a pool thread. */
+struct smtp_dkim;
+int smtp_dkim_load(struct ps_error *err);
+void smtp_dkim_free(void);
+const struct smtp_dkim *smtp_dkim_find(const char *headers, size_t len);
+const char *smtp_dkim_domain(const struct smtp_dkim *k);
+int smtp_dkim_sign(const struct smtp_dkim *k, const char *head,
+		   size_t head_len, const struct smtp_spool *sp, int64_t now,
+		   char **field_r, struct ps_error *err);
+int smtp_from_domain(const char *headers, size_t len, char *out,
+		     size_t size);
 
 /* append.c: a message as head + spool into a store, on a pool thread
  * (deliver.c, bounce.c). buf is SMTP_APPEND_CHUNK octets of scratch. */

@@ -251,22 +251,27 @@ class Env:
 
 
 def smtp_config(poshtad, listen, smtp_opts, workers, log_level,
-                top="auth_failure_delay 200ms;"):
+                top="auth_failure_delay 200ms;", queue=False):
     opts = dict(SMTP_OPTS)
     opts.update(smtp_opts or {})
     body = backends(poshtad) + "smtp {\n%s}\n" % "".join(
         "\t%s %s;\n" % (k, v) for k, v in opts.items() if v is not None)
-    return poshtad.config(load=("storage_sqlite", "auth_sqlite", "smtp"),
+    load = ("storage_sqlite", "auth_sqlite", "smtp")
+    if queue:
+        # queue_sqlite's default path: STATE/queue.
+        load = ("storage_sqlite", "auth_sqlite", "queue_sqlite", "smtp")
+    return poshtad.config(load=load,
                           listen=listen, workers=workers, tls=True,
                           body=body, log_level=log_level, top=top)
 
 
 def start_smtp(poshtad, listeners=("smtp",), extra=None, smtp_opts=None,
                users=PASSWORDS, aliases=ALIASES, quotas=(), workers=1,
-               log_level="info"):
+               log_level="info", queue=False):
     """Create the domain, users, aliases and quotas, then start poshtad
     with smtp.so. listeners names presets of LISTENERS; extra maps a
-    listener name to directives that override or add to its preset."""
+    listener name to directives that override or add to its preset;
+    queue loads queue_sqlite too (submission's remote recipients)."""
     ctl = Ctl(poshtad)
     ctl.seed(users, aliases, quotas)
     listen = {}
@@ -276,7 +281,7 @@ def start_smtp(poshtad, listeners=("smtp",), extra=None, smtp_opts=None,
         opts.update((extra or {}).get(name, {}))
         listen[name] = opts
     poshtad.start(smtp_config(poshtad, listen, smtp_opts, workers,
-                              log_level), workers=workers)
+                              log_level, queue=queue), workers=workers)
     return Env(poshtad, ctl, workers)
 
 

@@ -1,8 +1,9 @@
 """A third-party filter module (tests/modules/smtp_filter.c, built against
 the installed SDK) on smtp.so's hooks and extension interface: a refused
 sender, a greylisted recipient, a recipient decided later (PENDING) with
-pipelined commands kept in order, a header added at smtp.data, and an
-EHLO keyword and verb of its own."""
+pipelined commands kept in order, a header added at smtp.data (stored
+locally, and queued for a remote recipient), and an EHLO keyword and verb
+of its own."""
 
 import time
 
@@ -84,3 +85,27 @@ def test_pending_verdict_keeps_pipelined_order(poshtad):
     for user in ("slow@example.test", "bob@example.test"):
         [msg] = env.messages(user)
         assert b"X-Smtp-Filter: seen 2 recipients" in msg
+
+
+def test_queued_body_keeps_the_added_field(poshtad):
+    """A submission's remote recipient: the queued body is Received, the
+    field the filter added at smtp.data, then the message."""
+    from test_smtp_enqueue import FRIEND, queued, send, show, submit_client
+    ctl = Ctl(poshtad)
+    ctl.seed(USERS, aliases=())
+    text = smtp_config(poshtad, {"submission":
+                                 dict(LISTENERS["submission"])},
+                       None, 1, "info", queue=True)
+    text = text.replace("queue_sqlite smtp;", "queue_sqlite smtp "
+                        "smtp_filter;")
+    assert "smtp_filter;" in text
+    poshtad.start(text)
+    env = Env(poshtad, ctl)
+    msg = b"Subject: out\r\n\r\nbody\r\n"
+    c, _ = submit_client(env)
+    with c:
+        send(c, msg).check(250, "2.0.0")
+    [m] = queued(env)
+    body = show(env, m["id"])[1]
+    received, rest = body.split(b"\r\nX-Smtp-Filter: seen 1 recipients\r\n")
+    assert received.startswith(b"Received: ") and rest == msg, body

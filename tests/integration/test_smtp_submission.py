@@ -2,7 +2,8 @@
 implicit TLS (RFC 8314), AUTH required before MAIL, sender_login_match,
 no AUTH offered before TLS on a tls-required listener, 530 before
 STARTTLS, and a remote recipient refused with a temporary 451 4.7.1
-(no relay yet) while local recipients still get the message."""
+(no queue_sqlite loaded here; test_smtp_enqueue.py loads it) while local
+recipients still get the message."""
 
 import base64
 import re

@@ -6,7 +6,8 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
 	tests/unit/test_pop3_parse tests/unit/test_dsn \
 	tests/unit/test_smtp_client tests/unit/test_relay_policy \
-	tests/unit/test_smtp_bounce tests/unit/test_smtp_bounce_run
+	tests/unit/test_smtp_mxlist tests/unit/test_smtp_bounce \
+	tests/unit/test_smtp_bounce_run
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -41,11 +42,18 @@ tests_unit_test_smtp_client_CPPFLAGS = $(UNIT_CPP) \
 tests_unit_test_smtp_client_LDADD = modules/dsn/libpsdsn.la \
 	modules/mime/libpsmime.la $(CMOCKA_LIBS)
 
+# The runner's pure decisions (relay_policy.c): backoff, expiry, DSNs.
 tests_unit_test_relay_policy_SOURCES = tests/unit/test_relay_policy.c \
 	modules/smtp/relay.h modules/smtp/relay_policy.c
 tests_unit_test_relay_policy_CPPFLAGS = $(UNIT_CPP) \
 	-I$(top_srcdir)/modules/smtp
 tests_unit_test_relay_policy_LDADD = $(CMOCKA_LIBS)
+
+# The resolver's pure half (mxlist.c): MX order, null MX, bounds.
+tests_unit_test_smtp_mxlist_SOURCES = tests/unit/test_smtp_mxlist.c \
+	modules/smtp/mxlist.h modules/smtp/mxlist.c
+tests_unit_test_smtp_mxlist_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp
+tests_unit_test_smtp_mxlist_LDADD = $(CMOCKA_LIBS)
 
 # The DSN fields from the queue's diag text (modules/smtp/bounce_diag.c).
 tests_unit_test_smtp_bounce_SOURCES = tests/unit/test_smtp_bounce.c \

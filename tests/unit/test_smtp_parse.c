@@ -186,6 +186,12 @@ test_mail_params(void **state)
 	assert_int_equal(m.ret, SMTP_RET_HDRS);
 	assert_string_equal(m.envid, "QQ+2Bx");
 	assert_int_equal(m.auth, 1);
+	assert_int_equal(m.requiretls, 0);
+	assert_int_equal(mail("FROM:<a@b> requiretls", &m), 0);
+	assert_int_equal(m.requiretls, 1);
+	assert_int_equal(mail("FROM:<a@b> REQUIRETLS=1", &m), SMTP_P_PARAM);
+	assert_int_equal(mail("FROM:<a@b> REQUIRETLS REQUIRETLS", &m),
+			 SMTP_P_PARAM);
 	assert_int_equal(mail("from: <a@b>  body=7bit ", &m), 0);
 	assert_int_equal(m.body, SMTP_BODY_7BIT);
 	assert_int_equal(mail("FROM:<>", &m), 0);
