@@ -8,7 +8,10 @@ its header (RET=HDRS), ENVID and ORCPT echoed; NOTIFY=NEVER gets none;
 a server that keeps answering 451 gets one "delayed" DSN, then after
 queue_lifetime a "failed" one with status 4.4.7; a success at a server
 without DSN is "relayed"; a remote sender's DSN is sent with MAIL
-FROM:<> and NOTIFY=NEVER to the scripted server."""
+FROM:<> and NOTIFY=NEVER to the scripted server. The same through
+submission (AUTH, remote recipients enqueued before the 250): the
+envelope's RET, ENVID and ORCPT come back in the DSN, and a submitted
+remote sender (sender_login_match off) gets it over SMTP."""
 
 import email
 import email.policy
@@ -21,8 +24,9 @@ import time
 import pytest
 
 from conftest import quote, wait_for
-from smtp_helpers import Ctl, backends, headers
+from smtp_helpers import Ctl, backends, headers, message, start_smtp
 from test_poshtactl_queue import Probe
+from test_smtp_enqueue import send, submit_client
 
 SLOW = 30.0  # seconds: waits that span retries and a queue lifetime
 
@@ -303,3 +307,55 @@ def test_remote_sender_gets_it_with_the_null_sender(poshtad, receiver):
     assert b"hello" in data
     # Nothing reports on the DSN itself.
     wait_for("the queue to empty", lambda: tx.ids() == set())
+
+
+def submission(poshtad, port, login_match="on"):
+    """A server with users, submission and the runner, remote.test and
+    far.test routed to port (smtp_opts writes one line per key: the
+    second route rides in the first's value)."""
+    return start_smtp(poshtad, listeners=("submission",), queue=True,
+                      smtp_opts={"route": "remote.test 127.0.0.1:%d;\n"
+                                 "\troute far.test 127.0.0.1:%d" % (
+                                     port, port),
+                                 "retry_first": "1s", "retry_max": "1s",
+                                 "sender_login_match": login_match})
+
+
+def test_submitted_then_bounced_to_the_inbox(poshtad, receiver):
+    receiver.replies["bob@remote.test"] = "550 5.1.1 no such user"
+    env = submission(poshtad, receiver.port)
+    c, _ = submit_client(env)
+    send(c, message(sender="alice@example.test", to="bob@remote.test"),
+         mail="MAIL FROM:<alice@example.test> RET=HDRS ENVID=SUB+2B1",
+         rcpts=("<bob@remote.test> NOTIFY=FAILURE "
+                "ORCPT=rfc822;Bob@remote.test",)).check(250)
+    wait_for("the DSN", lambda: env.ctl.messages("alice@example.test"),
+             timeout=SLOW)
+    (dsn,) = env.ctl.messages("alice@example.test")
+    assert dsn.startswith(b"Return-Path: <>\n"), dsn[:100]
+    _, _, original = parts(dsn)
+    assert original.get_content_type() == "text/rfc822-headers"
+    assert field(dsn, "Original-Envelope-Id") == ["SUB+1"]
+    assert field(dsn, "Original-Recipient") == ["rfc822; Bob@remote.test"]
+    assert field(dsn, "Final-Recipient") == ["rfc822; bob@remote.test"]
+    assert field(dsn, "Action") == ["failed"]
+    assert field(dsn, "Status") == ["5.1.1"]
+    assert field(dsn, "Diagnostic-Code") == [
+        "smtp; 550 5.1.1 no such user"]
+    # The submission's own trace field is in the returned header.
+    assert b"Subject: test" in dsn and b"\nHello.\n" not in dsn
+
+
+def test_submitted_remote_sender_gets_it_over_smtp(poshtad, receiver):
+    receiver.replies["bob@remote.test"] = "550 5.1.1 no such user"
+    env = submission(poshtad, receiver.port, login_match="off")
+    c, _ = submit_client(env)
+    send(c, message(sender="sam@far.test", to="bob@remote.test"),
+         mail="MAIL FROM:<sam@far.test>", rcpts=("bob@remote.test",)
+         ).check(250)
+    wait_for("the DSN at far.test", lambda: receiver.taken(), timeout=SLOW)
+    (txn,) = receiver.taken()
+    assert txn["mail"].upper().startswith("MAIL FROM:<>"), txn
+    assert txn["rcpts"][0].upper().startswith("RCPT TO:<SAM@FAR.TEST>")
+    assert field(txn["data"], "Status") == ["5.1.1"]
+    assert b"\nHello.\r\n" in txn["data"]
