@@ -27,10 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mime.h"
 #include "smtpd.h"
 
-#define DELIVER_CHUNK (64 * 1024)
 #define DELIVER_TRIES 3          /* a store may fail for a moment (a lock) */
 #define DELIVER_PAUSE_US 100000  /* before the second try, twice that
 				  * before the third */
@@ -80,33 +78,15 @@ struct delivery {
 	size_t blob_len;
 };
 
-/* The structure of head and spool, as stored; without it (no memory)
- * the message still goes in and IMAP parses it when asked. */
+/* The structure, made once by the first target's thread and stored
+ * with every copy (append.c). */
 static void
 structure_once(struct delivery *d, char *buf)
 {
-	struct mime_parser *p;
-	struct mime_part *root = NULL;
-	uint64_t off = 0;
-	size_t got;
-	int ok;
-
 	pthread_mutex_lock(&d->lock);
-	if (d->parsed++ || !(p = mime_parser_new(NULL))) {
-		pthread_mutex_unlock(&d->lock);
-		return;
-	}
-	ok = mime_parser_feed(p, d->head, d->head_len) == MIME_OK;
-	while (ok && smtp_spool_read(&d->spool, off, buf, DELIVER_CHUNK,
-				     &got) == 0 && got) {
-		ok = mime_parser_feed(p, buf, got) == MIME_OK;
-		off += got;
-	}
-	root = mime_parser_finish(p);
-	if (!ok || !root || mime_cache_write(root, &d->blob, &d->blob_len) !=
-	    MIME_OK)
-		d->blob = NULL;
-	mime_tree_free(root);
+	if (!d->parsed++)
+		d->blob = smtp_append_structure(d->head, d->head_len,
+						&d->spool, buf, &d->blob_len);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -116,34 +96,20 @@ static int
 append_message(struct delivery *d, struct ps_store_append *a,
 	       struct ps_error *err)
 {
-	const struct ps_storage_ops *st = &smtp_cfg.store;
-	char *buf = malloc(DELIVER_CHUNK);
-	uint64_t off = 0;
-	size_t got;
+	char *buf = malloc(SMTP_APPEND_CHUNK);
+	struct smtp_append m;
 	int r;
 
 	if (!buf)
 		return PS_ENOMEM;
 	structure_once(d, buf);
-	r = st->append_msg_begin(a, 0, NULL, 0, d->now, d->tz, err);
-	if (r == 0)
-		r = st->append_data(a, d->head, d->head_len, err);
-	while (r == 0) {
-		if (smtp_spool_read(&d->spool, off, buf, DELIVER_CHUNK,
-				    &got) < 0) {
-			snprintf(err->msg, sizeof(err->msg),
-				 "spool read failed");
-			r = PS_EIO;
-		} else if (got == 0) {
-			break;
-		} else {
-			r = st->append_data(a, buf, got, err);
-			off += got;
-		}
-	}
+	m = (struct smtp_append){
+		.head = d->head, .head_len = d->head_len, .spool = &d->spool,
+		.blob = d->blob, .blob_len = d->blob_len, .now = d->now,
+		.tz = d->tz};
+	r = smtp_append_spool(a, &m, buf, err);
 	free(buf);
-	return r == 0 ? st->append_msg_end(a, d->blob, d->blob ? d->blob_len
-							   : 0, err) : r;
+	return r;
 }
 
 /* The messages of the targets from t on (one user's) in one append

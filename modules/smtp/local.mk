@@ -5,7 +5,8 @@
 # and fuzz_smtp_client.c link them with libpsdsn (xtext) alone. client_*
 # is the outbound client's pure half (client.h); mxlist.c the resolver's
 # (resolve*.c, with c-ares, are smtp.so's alone); relay* the runner that
-# drives the client (relay.h), relay_policy.c pure too (test_relay_policy).
+# drives the client (relay.h), relay_policy.c pure too (test_relay_policy),
+# and bounce_diag.c (test_smtp_bounce).
 SMTP_PURE_SOURCES = modules/smtp/address.c modules/smtp/command.c \
 	modules/smtp/body.c modules/smtp/spool.c modules/smtp/client.h \
 	modules/smtp/client_private.h modules/smtp/client_reply.c \
@@ -18,14 +19,15 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/smtpd.h modules/smtp/command.h modules/smtp/body.h \
 	modules/smtp/module.c modules/smtp/session.c modules/smtp/ehlo.c \
 	modules/smtp/envelope.c modules/smtp/lookup.c modules/smtp/auth.c \
-	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/trace.c \
-	modules/smtp/hooks.c modules/smtp/ext.c modules/smtp/enqueue.c \
-	modules/smtp/dkim_sign.c modules/smtp/relay.h \
+	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/append.c \
+	modules/smtp/trace.c modules/smtp/hooks.c modules/smtp/ext.c \
+	modules/smtp/enqueue.c modules/smtp/dkim_sign.c modules/smtp/relay.h \
 	modules/smtp/relay.c modules/smtp/relay_policy.c \
 	modules/smtp/relay_config.c modules/smtp/relay_dest.c \
 	modules/smtp/relay_session.c modules/smtp/resolve.h \
 	modules/smtp/resolve_private.h modules/smtp/resolve.c \
-	modules/smtp/resolve_lookup.c $(SMTP_PURE_SOURCES)
+	modules/smtp/resolve_lookup.c modules/smtp/bounce.h \
+	modules/smtp/bounce.c modules/smtp/bounce_diag.c $(SMTP_PURE_SOURCES)
 modules_smtp_smtp_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
 	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn \
 	-I$(top_srcdir)/modules/dkim $(CARES_CFLAGS)

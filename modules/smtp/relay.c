@@ -77,9 +77,25 @@ batch_free(struct relay_batch *b)
 
 /* ---- Recording results ------------------------------------------------ */
 
-/* Record m's results (blocking); rcpts not decided count as deferred
- * and due at once (an exiting worker's). */
+/* The DSNs the queue owes (bounce.c), blocking: after results that
+ * asked for one, and when next_due says owed reports are due (left by a
+ * reporter that failed or died: the timer would fire for them at once,
+ * again and again, if nothing made them). */
 static void
+reports(int64_t now)
+{
+	struct ps_error err = {""};
+	int r = smtp_bounce_run(&smtp_cfg.queue, now, relay_cfg.lifetime,
+				&err);
+
+	if (r < 0 || err.msg[0])
+		ps_log(r < 0 ? PS_LOG_ERR : PS_LOG_WARN, "relay: reports: %s "
+		       "made=%d", err.msg, r < 0 ? 0 : r);
+}
+
+/* Record m's results (blocking); rcpts not decided count as deferred
+ * and due at once (an exiting worker's). 1 when a DSN is owed. */
+static int
 record(struct relay_msg *m, int64_t now)
 {
 	struct ps_queue_result *v = calloc(m->n, sizeof(*v));
@@ -89,7 +105,7 @@ record(struct relay_msg *m, int64_t now)
 	if (!v) {
 		ps_log(PS_LOG_ERR, "relay: id=%s: no memory for its results: "
 		       "due again when the lease runs out", m->id);
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		struct relay_rcpt *r = &m->rcpts[i];
@@ -102,12 +118,14 @@ record(struct relay_msg *m, int64_t now)
 		}
 		report |= (v[i].flags & PS_QUEUE_REPORT) != 0;
 	}
-	if (smtp_cfg.queue.results(v, m->n, now, &err) < 0)
+	if (smtp_cfg.queue.results(v, m->n, now, &err) < 0) {
 		ps_log(PS_LOG_ERR, "relay: id=%s: recording results failed: "
 		       "%s (due again when the lease runs out)", m->id,
 		       err.msg);
+		report = 0;
+	}
 	free(v);
-	(void)report;
+	return report;
 }
 
 static int
@@ -133,8 +151,10 @@ results_work(void *arg)
 {
 	struct results_job *j = arg;
 
-	if (job_take(j))
-		record(j->m, now_s());
+	int64_t now = now_s();
+
+	if (job_take(j) && record(j->m, now))
+		reports(now);
 }
 
 static void
@@ -302,6 +322,11 @@ lease_work(void *arg)
 		l->failed = 1;
 	if (smtp_cfg.queue.next_due(0, &l->next_due, &l->err) < 0)
 		l->next_due = -1;
+	if (l->next_due >= 0 && l->next_due <= l->now) {
+		reports(l->now);
+		if (smtp_cfg.queue.next_due(0, &l->next_due, &l->err) < 0)
+			l->next_due = -1;
+	}
 	pthread_mutex_lock(&jobs_mu);
 	l->finished = 1;
 	pthread_cond_broadcast(&jobs_cv);

@@ -18,6 +18,7 @@
 #ifndef SMTP_RELAY_H
 #define SMTP_RELAY_H
 
+#include <poshta/dns.h>
 #include <poshta/poshta.h>
 #include <poshta/queue.h>
 
@@ -29,9 +30,11 @@
 				 * are due again after this */
 #define RELAY_LEASE_LIMIT 200   /* recipients per lease */
 #define RELAY_BATCH_MSGS 20     /* messages per session */
-#define RELAY_HOSTS_MAX 32      /* addresses tried per destination */
-#define RELAY_NAME_MAX 255      /* a host name (RFC 1035 2.3.4) */
-#define RELAY_ADDR_MAX 46       /* INET6_ADDRSTRLEN */
+#define RELAY_HOSTS_MAX 10      /* addresses tried per destination: at
+				 * RELAY_CONNECT_MS each, within the lease
+				 * (Postfix tries 5) */
+#define RELAY_NAME_MAX PS_DNS_NAME_MAX
+#define RELAY_ADDR_MAX PS_DNS_ADDR_LEN
 #define RELAY_CONNECT_MS 30000  /* connecting to one address */
 
 enum relay_tls {
@@ -120,6 +123,8 @@ struct relay_batch {
 	enum relay_tls tls;
 	const char *auth_user;          /* a relayhost's, or NULL */
 	const char *auth_pass;
+	uint16_t port;                  /* of the hosts a lookup finds */
+	int mx;                         /* they are the domain's MX hosts */
 	struct relay_host *hosts;
 	size_t nhosts, next_host;
 	char why[PS_QUEUE_DIAG_MAX + 1]; /* the last host's failure */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "relay.h"
+#include "resolve.h"
 
 void
 relay_batch_decide_all(struct relay_batch *b, enum smtpc_outcome o,
@@ -128,35 +129,110 @@ fail_all(struct relay_batch *b, enum smtpc_outcome o, const char *text)
 	relay_batch_done(b);
 }
 
+/* One host per address, in the resolver's order (RFC 5321 5.1:
+ * preference, ties shuffled), at most RELAY_HOSTS_MAX. */
+static int
+hosts_from(struct relay_batch *b, const struct ps_dns_host *hosts, size_t n)
+{
+	b->hosts = calloc(RELAY_HOSTS_MAX, sizeof(*b->hosts));
+	if (!b->hosts)
+		return PS_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t a = 0; a < hosts[i].naddrs &&
+		     b->nhosts < RELAY_HOSTS_MAX; a++) {
+			struct relay_host *h = &b->hosts[b->nhosts++];
+
+			snprintf(h->name, sizeof(h->name), "%s",
+				 hosts[i].name);
+			snprintf(h->addr, sizeof(h->addr), "%s",
+				 hosts[i].addrs[a].text);
+			h->port = b->port;
+		}
+	return 0;
+}
+
+static void
+resolved(void *arg, enum ps_dns_status st, const struct ps_dns_host *hosts,
+	 size_t n, const char *why)
+{
+	struct relay_batch *b = arg;
+	char text[PS_QUEUE_DIAG_MAX + 1];
+
+	if (relay_stopping()) {
+		give_back(b);
+		return;
+	}
+	switch (st) {
+	case PS_DNS_OK:
+		if (hosts_from(b, hosts, n) < 0) {
+			fail_all(b, SMTPC_DEFERRED, "4.3.0 out of memory");
+			return;
+		}
+		try_next(b);
+		return;
+	case PS_DNS_NULLMX:
+		/* RFC 7505 3: the domain takes no mail; bounce at once. */
+		snprintf(text, sizeof(text), "5.1.10 %s accepts no mail "
+			 "(null MX, RFC 7505)", b->domain);
+		fail_all(b, SMTPC_FAILED, text);
+		return;
+	case PS_DNS_NOTFOUND:
+		/* The recipient's domain does not exist: permanent (RFC
+		 * 3463 5.1.2). A route's or relayhost's host that does not
+		 * is our mistake, to be mended: temporary. */
+		snprintf(text, sizeof(text), "%s %s: %s", b->mx ? "5.1.2" : "4.4.3", b->domain, why ? why : "not found");
+		fail_all(b, b->mx ? SMTPC_FAILED : SMTPC_DEFERRED, text);
+		return;
+	case PS_DNS_TEMP:
+		break;
+	}
+	snprintf(text, sizeof(text), "4.4.3 DNS lookup for %s failed: %s",
+		 b->domain, why ? why : "temporary failure");
+	fail_all(b, SMTPC_DEFERRED, text);
+}
+
+/* Where b goes (RFC 5321 5.1): an address literal; a route; the
+ * relayhost; else the domain's MX hosts. Names are looked up, numeric
+ * hosts used as they are. */
 void
 relay_batch_start(struct relay_batch *b)
 {
 	const struct relay_route *r = relay_route_for(b->domain);
-	char buf[RELAY_ADDR_MAX];
-	const char *addr;
-	int rc = PS_EINVAL;
-
 	const struct relay_smarthost *sh = &relay_cfg.relayhost;
+	char buf[RELAY_ADDR_MAX];
+	const char *addr, *name = NULL;
+	int rc;
 
 	b->tls = relay_tls_for(b->domain);
-	if (r && numeric(r->host))
-		rc = hosts_one(b, r->host, r->host, r->port);
-	else if ((addr = literal(b->domain, buf, sizeof(buf))))
-		rc = hosts_one(b, b->domain, addr, relay_cfg.port);
-	else if (sh->host && numeric(sh->host)) {
+	b->port = relay_cfg.port;
+	if ((addr = literal(b->domain, buf, sizeof(buf))))
+		name = b->domain;
+	else if (r) {
+		name = r->host;
+		b->port = r->port;
+	} else if (sh->host) {
+		name = sh->host;
+		b->port = sh->port;
 		b->tls = sh->tls;
 		b->auth_user = sh->user;
 		b->auth_pass = sh->pass;
-		rc = hosts_one(b, sh->host, sh->host, sh->port);
 	}
-	if (rc == PS_ENOMEM) {
-		fail_all(b, SMTPC_DEFERRED, "4.3.0 out of memory");
+	if (addr || (name && numeric(name))) {
+		if (hosts_one(b, name, addr ? addr : name, b->port) < 0)
+			fail_all(b, SMTPC_DEFERRED, "4.3.0 out of memory");
+		else
+			try_next(b);
 		return;
 	}
-	if (rc < 0) {
-		fail_all(b, SMTPC_DEFERRED, "4.4.3 no DNS resolver in this "
-			 "build for the domain's MX");
-		return;
-	}
-	try_next(b);
+	b->mx = !name;
+	rc = name ? smtp_dns_host(name, resolved, b)
+		  : smtp_dns_mx(b->domain, resolved, b);
+	if (rc == PS_EINVAL)
+		fail_all(b, b->mx ? SMTPC_FAILED : SMTPC_DEFERRED, b->mx ?
+			 "5.1.2 the domain is not a valid host name" :
+			 "4.4.3 the route's host is not a valid name");
+	else if (rc < 0 && relay_stopping())
+		give_back(b);
+	else if (rc < 0)
+		fail_all(b, SMTPC_DEFERRED, "4.4.3 no DNS lookup possible now");
 }

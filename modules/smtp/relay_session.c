@@ -113,7 +113,7 @@ start_one(struct relay_session *s)
 	if (ev == SMTPC_EINVAL) {
 		char text[300];
 
-		snprintf(text, sizeof(text), "554 5.6.0 cannot send this "
+		snprintf(text, sizeof(text), "5.6.0 cannot send this "
 			 "message: %s", smtpc_why(s->c));
 		fail_message(s, text);
 		return SMTPC_EV_READY;
@@ -128,7 +128,7 @@ next_message(struct relay_session *s)
 	while (!s->stop && s->b->msgs) {
 		s->m = s->b->msgs;
 		if ((s->m->flags & PS_QUEUE_REQUIRETLS) && !s->verified) {
-			fail_message(s, "554 5.7.30 REQUIRETLS: the server "
+			fail_message(s, "5.7.30 REQUIRETLS: the server "
 				     "has no TLS with a verified certificate "
 				     "(RFC 8689)");
 			continue;

@@ -190,13 +190,48 @@ int smtp_dkim_sign(const struct smtp_dkim *k, const char *head,
 int smtp_from_domain(const char *headers, size_t len, char *out,
 		     size_t size);
 
+/* append.c: a message as head + spool into a store, on a pool thread
+ * (deliver.c, bounce.c). buf is SMTP_APPEND_CHUNK octets of scratch. */
+#define SMTP_APPEND_CHUNK (64 * 1024)
+struct smtp_append {
+	const char *head;          /* the trace fields, in front */
+	size_t head_len;
+	const struct smtp_spool *spool; /* the rest, flushed */
+	const void *blob;          /* its structure, or NULL */
+	size_t blob_len;
+	int64_t now;               /* the internal date */
+	int tz;                    /* minutes east of UTC */
+};
+/* The structure of head and spool as libpsmime's cache blob (malloc'ed,
+ * *len_r octets), or NULL (no memory): the message still goes in, and
+ * IMAP parses it when asked. */
+void *smtp_append_structure(const char *head, size_t head_len,
+			    const struct smtp_spool *sp, char *buf,
+			    size_t *len_r);
+/* One message into the append transaction a: 0 or a storage error. */
+int smtp_append_spool(struct ps_store_append *a, const struct smtp_append *m,
+		      char *buf, struct ps_error *err);
+
+/* bounce.c: delivery status notifications for the reports the queue says
+ * are owed (RFC 3464, RFC 3461). Blocking: on the pool. Leases owed
+ * reports, builds each message's DSN with libpsdsn, appends it to the
+ * local sender's INBOX or enqueues it for a remote sender (the null
+ * sender, one REMOTE recipient), then report_done. lifetime is
+ * queue_lifetime in seconds (Will-Retry-Until of a delay). Returns the
+ * DSNs made (>= 0) or a negative code with err when the queue could not
+ * be read; a message that failed is left owed (its report lease runs
+ * out, and a later run tries again), and err says why, even with a
+ * result >= 0 (err->msg is "" when nothing failed). */
+int smtp_bounce_run(const struct ps_queue_ops *q, int64_t now,
+		    int64_t lifetime, struct ps_error *err);
+
 /* trace.c: Return-Path and Received (RFC 5321 4.4), pure. */
 struct smtp_trace {
 	const char *sender;    /* "" for <> */
 	const char *helo;
-	const char *client_ip;
+	const char *client_ip; /* NULL: made here, no "from" clause */
 	const char *hostname;
-	const char *with;      /* RFC 3848 / 6531 protocol type */
+	const char *with;      /* RFC 3848 / 6531 protocol type, or NULL */
 	const char *tls_info;  /* "VERSION CIPHER", or NULL */
 	const char *user;      /* or NULL */
 	const char *id;

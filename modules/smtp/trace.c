@@ -45,21 +45,27 @@ trace_date(char *out, size_t size, int64_t now, int tz_minutes)
 		 tz_minutes < 0 ? '-' : '+', tz / 60, tz % 60);
 }
 
-/* "from HELO ([IP])", an IPv6 address as its RFC 5321 4.1.3 literal. A
- * HELO that is no Domain or address literal (smtp_helo_ok took it) goes
- * in a comment. */
+/* "from HELO ([IP])" and the fold before "by", an IPv6 address as its
+ * RFC 5321 4.1.3 literal. A HELO that is no Domain or address literal
+ * (smtp_helo_ok took it) goes in a comment. A message made here (a DSN)
+ * has no client: the From-domain clause is left out (4.4 allows it only
+ * for mail that came over a network), and so is this. */
 static void
 trace_from(char *out, size_t size, const struct smtp_trace *t)
 {
-	const char *v6 = strchr(t->client_ip, ':') ? "IPv6:" : "";
-	const char *helo = t->helo ? t->helo : "";
+	const char *v6, *helo = t->helo ? t->helo : "";
 
+	if (!t->client_ip) {
+		out[0] = '\0';
+		return;
+	}
+	v6 = strchr(t->client_ip, ':') ? "IPv6:" : "";
 	if (smtp_domain_ok(helo, strlen(helo)))
-		snprintf(out, size, "from %s ([%s%s])", helo, v6,
+		snprintf(out, size, "from %s ([%s%s])\r\n\t", helo, v6,
 			 t->client_ip);
 	else
-		snprintf(out, size, "from [%s%s] ([%s%s]) (helo=%s)", v6,
-			 t->client_ip, v6, t->client_ip, helo);
+		snprintf(out, size, "from [%s%s] ([%s%s]) (helo=%s)\r\n\t",
+			 v6, t->client_ip, v6, t->client_ip, helo);
 }
 
 /* "\r\n\t(using TLSv1.3 with cipher X)" from "TLSv1.3 X". */
@@ -81,6 +87,7 @@ char *
 smtp_trace_headers(const struct smtp_trace *t, size_t *len_r)
 {
 	char from[600], tls[256], auth[400] = "", rcpt[300] = "", date[64];
+	char with[64] = "";
 	char *out = malloc(TRACE_MAX);
 	int n;
 
@@ -93,10 +100,12 @@ smtp_trace_headers(const struct smtp_trace *t, size_t *len_r)
 			 t->user);
 	if (t->rcpt)
 		snprintf(rcpt, sizeof(rcpt), "\r\n\tfor <%s>", t->rcpt);
+	if (t->with)
+		snprintf(with, sizeof(with), " with %s", t->with);
 	trace_date(date, sizeof(date), t->now, t->tz_minutes);
 	n = snprintf(out, TRACE_MAX, "Return-Path: <%s>\r\n"
-		     "Received: %s\r\n\tby %s (Poshta) with %s id %s%s%s%s;\r\n"
-		     "\t%s\r\n", t->sender, from, t->hostname, t->with, t->id,
+		     "Received: %sby %s (Poshta)%s id %s%s%s%s;\r\n"
+		     "\t%s\r\n", t->sender, from, t->hostname, with, t->id,
 		     tls, auth, rcpt, date);
 	if (n < 0 || n >= TRACE_MAX) {
 		free(out);

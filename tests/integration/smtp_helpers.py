@@ -253,6 +253,13 @@ class Env:
 def smtp_config(poshtad, listen, smtp_opts, workers, log_level,
                 top="auth_failure_delay 200ms;", queue=False):
     opts = dict(SMTP_OPTS)
+    if queue:
+        # The outbound runner works whenever a queue is loaded: a
+        # resolver nobody answers (port 9 refuses) and an hour's retry
+        # make its first attempt a deferral that keeps the message as
+        # queued, so tests read the queue right after the 250 without a
+        # race (a failure would send the DSN and remove the message).
+        opts.update({"resolver": "127.0.0.1:9", "retry_first": "1h"})
     opts.update(smtp_opts or {})
     body = backends(poshtad) + "smtp {\n%s}\n" % "".join(
         "\t%s %s;\n" % (k, v) for k, v in opts.items() if v is not None)

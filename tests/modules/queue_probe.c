@@ -1,9 +1,11 @@
 /* queue_probe.so: drives the configured queue backend from an echo
  * connection, for tests, on the thread pool (queue calls block):
- *   enqueue [from=SENDER] [lines=N] [full] ADDRESS...
+ *   enqueue [from=SENDER] [lines=N] [full] [ret=full|hdrs] [envid=X]
+ *           [notify=never|success,failure,delay] [orcpt] ADDRESS...
  *     a message to remote ADDRESSes (from=: the null sender; lines=N: a
  *     body of N numbered lines; full: every optional envelope and
- *     recipient field set) -> "queued id=ID"
+ *     recipient field set; ret=, envid=, notify= and orcpt (rfc822;
+ *     the address) set those RFC 3461 fields alone) -> "queued id=ID"
  *   flush -> "flushed": every waiting recipient due
  *   attempt deferred|delivered|failed [DOMAIN]
  *     lease the due recipients (of DOMAIN) and record that outcome, a
@@ -52,7 +54,46 @@ struct probe_enqueue {
 	size_t n;
 	unsigned lines;
 	int full;
+	int orcpt;
+	unsigned notify;
 };
+
+/* "never" or a comma list of success, failure, delay (RFC 3461 4.1). */
+static unsigned
+notify_parse(const char *list)
+{
+	static const struct { const char *name; unsigned bit; } words[] = {
+		{"never", PS_QUEUE_NOTIFY_NEVER},
+		{"success", PS_QUEUE_NOTIFY_SUCCESS},
+		{"failure", PS_QUEUE_NOTIFY_FAILURE},
+		{"delay", PS_QUEUE_NOTIFY_DELAY},
+	};
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(list, words[i].name))
+			bits |= words[i].bit;
+	return bits;
+}
+
+/* The DSN options one at a time (the tests of bounce.c). */
+static int
+dsn_word(char *w, struct probe_enqueue *q)
+{
+	if (strcmp(w, "ret=full") == 0)
+		q->env.ret = PS_QUEUE_RET_FULL;
+	else if (strcmp(w, "ret=hdrs") == 0)
+		q->env.ret = PS_QUEUE_RET_HDRS;
+	else if (strncmp(w, "envid=", 6) == 0)
+		q->env.envid = w + 6;
+	else if (strncmp(w, "notify=", 7) == 0)
+		q->notify = notify_parse(w + 7);
+	else if (strcmp(w, "orcpt") == 0)
+		q->orcpt = 1;
+	else
+		return 0;
+	return 1;
+}
 
 static int
 enqueue_parse(char *words, struct probe_enqueue *q, struct ps_error *err)
@@ -71,6 +112,8 @@ enqueue_parse(char *words, struct probe_enqueue *q, struct ps_error *err)
 			q->lines = (unsigned)strtoul(w + 6, NULL, 10);
 		else if (strcmp(w, "full") == 0)
 			q->full = 1;
+		else if (dsn_word(w, q))
+			continue;
 		else if (q->n < PROBE_RCPTS)
 			q->rcpts[q->n++] = (struct ps_queue_rcpt_in){
 				.size = sizeof(q->rcpts[0]), .address = w,
@@ -80,6 +123,14 @@ enqueue_parse(char *words, struct probe_enqueue *q, struct ps_error *err)
 	if (q->n == 0) {
 		snprintf(err->msg, sizeof(err->msg), "no recipient");
 		return PS_EINVAL;
+	}
+	for (size_t i = 0; i < q->n; i++) {
+		q->rcpts[i].notify = q->notify;
+		if (q->orcpt) {
+			snprintf(q->orcpts[i], sizeof(q->orcpts[i]),
+				 "rfc822;%s", q->rcpts[i].address);
+			q->rcpts[i].orcpt = q->orcpts[i];
+		}
 	}
 	return 0;
 }

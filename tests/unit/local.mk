@@ -6,7 +6,8 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_imap_parse tests/unit/test_imap_search_parse \
 	tests/unit/test_pop3_parse tests/unit/test_dsn \
 	tests/unit/test_smtp_client tests/unit/test_relay_policy \
-	tests/unit/test_smtp_mxlist
+	tests/unit/test_smtp_mxlist tests/unit/test_smtp_bounce \
+	tests/unit/test_smtp_bounce_run
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -53,6 +54,23 @@ tests_unit_test_smtp_mxlist_SOURCES = tests/unit/test_smtp_mxlist.c \
 	modules/smtp/mxlist.h modules/smtp/mxlist.c
 tests_unit_test_smtp_mxlist_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/smtp
 tests_unit_test_smtp_mxlist_LDADD = $(CMOCKA_LIBS)
+
+# The DSN fields from the queue's diag text (modules/smtp/bounce_diag.c).
+tests_unit_test_smtp_bounce_SOURCES = tests/unit/test_smtp_bounce.c \
+	modules/smtp/bounce.h modules/smtp/bounce_diag.c
+tests_unit_test_smtp_bounce_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn
+tests_unit_test_smtp_bounce_LDADD = $(CMOCKA_LIBS)
+# smtp_bounce_run (bounce.c) against an in-memory queue, auth and store: it
+# calls the backends only, never the SDK, so it links without poshtad.
+tests_unit_test_smtp_bounce_run_SOURCES = tests/unit/test_smtp_bounce_run.c \
+	modules/smtp/bounce.c modules/smtp/bounce_diag.c \
+	modules/smtp/append.c modules/smtp/trace.c $(SMTP_PURE_SOURCES)
+tests_unit_test_smtp_bounce_run_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/smtp -I$(top_srcdir)/modules/dsn \
+	-I$(top_srcdir)/modules/mime
+tests_unit_test_smtp_bounce_run_LDADD = modules/dsn/libpsdsn.la \
+	modules/mime/libpsmime.la $(CMOCKA_LIBS)
 
 # The client over a socket, for tests/integration/test_smtp_client_proto.py:
 # built by make check, run by the integration test.

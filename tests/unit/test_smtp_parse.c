@@ -492,6 +492,19 @@ test_trace(void **state)
 			       "(helo=bad_name)\r\n"));
 	assert_non_null(strstr(h, "with SMTP id q1-2-3;\r\n"));
 	free(h);
+	/* Made here (a DSN): no client, no protocol. */
+	t.sender = "";
+	t.client_ip = NULL;
+	t.with = NULL;
+	t.rcpt = "a@b.example";
+	h = smtp_trace_headers(&t, &len);
+	assert_non_null(h);
+	assert_string_equal(h,
+		"Return-Path: <>\r\n"
+		"Received: by mx.example (Poshta) id q1-2-3\r\n"
+		"\tfor <a@b.example>;\r\n"
+		"\tWed, 31 Dec 1969 22:30:00 -0130\r\n");
+	free(h);
 	assert_string_equal(smtp_trace_with(1, 1, 1, 0), "UTF8SMTPS");
 	assert_string_equal(smtp_trace_with(1, 0, 0, 1), "ESMTPA");
 }
