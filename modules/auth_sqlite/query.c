@@ -281,6 +281,30 @@ expand_all(struct resolve *rs, const char *address)
 	return r;
 }
 
+/* An address this backend cannot name (a UTF-8 local part, RFC 6531 3.3)
+ * whose domain is a valid one but not ours is another server's to
+ * judge: PS_AUTH_ENOTLOCAL, so submission may relay it. In our own
+ * domains, or with a bad domain, it stays PS_EINVAL. */
+static int
+invalid_address(const char *address, struct ps_error *err)
+{
+	const char *at = strrchr(address, '@');
+	char domain[AUTH_DOMAIN_MAX + 1];
+	struct ps_error ignored;
+	struct resolve rs = {.err = &ignored};
+	int r;
+
+	if (!at || auth_name_domain(at + 1, domain, &ignored) < 0 ||
+	    !(rs.db = auth_db_get(&ignored)))
+		return PS_EINVAL;
+	r = domain_known(&rs, domain);
+	auth_db_put(rs.db);
+	if (r != 0)
+		return PS_EINVAL;
+	return auth_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a local domain",
+			 address);
+}
+
 int
 auth_resolve(const char *address, ps_auth_target_fn fn, void *arg,
 	     struct ps_error *err)
@@ -289,6 +313,8 @@ auth_resolve(const char *address, ps_auth_target_fn fn, void *arg,
 	struct resolve rs = {.err = err};
 	int r = auth_name_address(address, name, err);
 
+	if (r == PS_EINVAL)
+		return invalid_address(address, err);
 	if (r < 0)
 		return r;
 	rs.seen = calloc(AUTH_RESOLVE_MAX, sizeof(*rs.seen));
