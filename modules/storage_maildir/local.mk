@@ -1,0 +1,17 @@
+# storage_maildir.so: mail in Maildir++ trees Dovecot reads too, one per
+# user at path/DOMAIN/LOCAL/Maildir (docs/architecture.md,
+# "storage_maildir"). SDK headers only, like any module built out of tree.
+module_LTLIBRARIES += modules/storage_maildir/storage_maildir.la
+modules_storage_maildir_storage_maildir_la_SOURCES = \
+	modules/storage_maildir/storage_maildir.h \
+	modules/storage_maildir/module.c modules/storage_maildir/util.c \
+	modules/storage_maildir/mutf7.c modules/storage_maildir/names.c \
+	modules/storage_maildir/lock.c modules/storage_maildir/uidlist.c \
+	modules/storage_maildir/folder.c modules/storage_maildir/inbox.c \
+	modules/storage_maildir/subscribe.c modules/storage_maildir/notify.c \
+	modules/storage_maildir/user.c modules/storage_maildir/list.c \
+	modules/storage_maildir/mailbox.c modules/storage_maildir/rename.c \
+	modules/storage_maildir/status.c modules/storage_maildir/pending.c
+modules_storage_maildir_storage_maildir_la_CPPFLAGS = -I$(top_srcdir)/sdk \
+	-I$(top_builddir)/sdk
+modules_storage_maildir_storage_maildir_la_LDFLAGS = -module $(MODULE_LDFLAGS)

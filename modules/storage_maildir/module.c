@@ -1,0 +1,81 @@
+/* storage_maildir.so: mail kept in Maildir++ trees that Dovecot reads
+ * too. Declares the module block, publishes the "storage" interface
+ * "maildir" (sdk/poshta/storage.h) and reads the block once the
+ * configuration is final. The layout on disk is described in
+ * docs/architecture.md, "storage_maildir". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage_maildir.h"
+
+struct md_config md_config;
+
+static const struct ps_directive md_directives[] = {
+	{ .name = "path", .type = PS_CONF_PATH, .flags = PS_CONF_REQUIRED,
+	  .help = "folder of the users' Maildirs, each at "
+		  "path/DOMAIN/LOCAL/Maildir (Dovecot's virtual-host layout)" },
+	{ .name = "fsync", .type = PS_CONF_FLAG, .def = "on",
+	  .help = "fsync each delivered message and changed folder before "
+		  "the change returns (off: faster, a power loss may lose "
+		  "mail)" },
+	{ .name = NULL },
+};
+
+
+static struct ps_storage_ops md_ops = {
+	.size = sizeof(struct ps_storage_ops),
+	.delimiter = MD_DELIM,
+	.user_open = md_user_open,
+	.user_close = md_user_close,
+	.user_delete = md_user_delete,
+	.mailbox_list = md_mailbox_list,
+	.mailbox_create = md_mailbox_create,
+	.mailbox_delete = md_mailbox_delete,
+	.mailbox_rename = md_mailbox_rename,
+	.mailbox_subscribe = md_mailbox_subscribe,
+	.mailbox_status = md_mailbox_status,
+};
+
+/* Registration is only allowed here, so the table is published before
+ * the configuration is known; the calls refuse to run until
+ * worker_init has read it. */
+static int
+md_init(struct ps_error *err)
+{
+	int r = ps_conf_register(PS_SCOPE_MODULE, md_directives);
+
+	if (r < 0)
+		return md_err(err, r, "cannot declare directives (%d)", r);
+	md_pending_fill(&md_ops);
+	r = ps_iface_publish(PS_STORAGE_KIND, "maildir", &md_ops);
+	if (r < 0)
+		return md_err(err, r, "cannot publish storage/maildir (%d)", r);
+	return 0;
+}
+
+/* Runs in each worker, and in tools (poshtactl) before they call the
+ * table directly. */
+static int
+md_worker_init(struct ps_error *err)
+{
+	const struct ps_conf_section *s = ps_conf_module();
+	const char *path = ps_conf_str(s, "path");
+
+	free(md_config.path);
+	md_config.path = path ? strdup(path) : NULL;
+	if (!md_config.path)
+		return md_err(err, PS_ENOMEM, "storage_maildir needs a path");
+	md_config.fsync = ps_conf_num(s, "fsync") != 0;
+	return md_mkdirs(md_config.path, err);
+}
+
+static void
+md_worker_exit(void)
+{
+	free(md_config.path);
+	md_config.path = NULL;
+}
+
+PS_MODULE_DEFINE(.name = "storage_maildir", .version = "0.1",
+		 .init = md_init, .worker_init = md_worker_init,
+		 .worker_exit = md_worker_exit);

@@ -1,0 +1,147 @@
+/* storage_maildir's internals shared by its files: the configuration,
+ * the handles, the user lock (lock.c), names and their folders on disk
+ * (names.c, mutf7.c), the UID list (uidlist.c) and file helpers
+ * (util.c). The layout is described in docs/architecture.md,
+ * "storage_maildir". */
+#ifndef MD_STORAGE_MAILDIR_H
+#define MD_STORAGE_MAILDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <poshta/poshta.h>
+
+#define MD_NAME_MAX 1000 /* bytes of a mailbox name, as storage_sqlite */
+#define MD_DELIM '/'     /* the SDK's hierarchy delimiter */
+#define MD_PATH_MAX 4096
+#define MD_UIDLIST "dovecot-uidlist"
+#define MD_SPECIAL_USE "poshta-special-use"
+#define MD_SUBSCRIPTIONS "subscriptions"
+
+/* The module block, read in worker_init (module.c). */
+struct md_config {
+	char *path; /* path/DOMAIN/LOCAL/Maildir holds each user's mail */
+	int fsync;  /* fsync files and folders before a change returns */
+};
+extern struct md_config md_config;
+
+struct ps_store_user {
+	char *name; /* lower case local@domain: the bus topic's suffix */
+	char *home; /* path/DOMAIN/LOCAL */
+	char *root; /* home/Maildir: INBOX, and the folders below it */
+	uint64_t quota;
+};
+
+/* The user's lock: an open file description locked with an OFD lock, so
+ * that it excludes other threads of this process as well as other
+ * workers (lock.c). */
+struct md_lock {
+	int fd;
+};
+
+/* A folder's dovecot-uidlist header (version 3). */
+struct md_uidlist_hdr {
+	uint32_t uidvalidity;
+	uint32_t nextuid;
+	char guid[33]; /* 32 hex digits */
+};
+
+/* util.c */
+int md_err(struct ps_error *err, int code, const char *fmt, ...)
+	PS_PRINTF(3, 4);
+int md_errno(struct ps_error *err, const char *what, const char *path);
+int md_path(char *out, const char *dir, const char *name);
+int md_mkdirs(const char *dir, struct ps_error *err);
+int md_fsync_dir(const char *dir, struct ps_error *err);
+int md_write_atomic(const char *path, const void *data, size_t len,
+		    struct ps_error *err);
+int md_read_small(const char *path, char **text_r, size_t *len_r,
+		  struct ps_error *err);
+int md_rmtree(const char *dir, struct ps_error *err);
+int md_is_dir(const char *path);
+void md_random_hex(char *out, size_t bytes);
+
+/* mutf7.c: one level of a name, UTF-8 to modified UTF-7 (RFC 3501
+ * 5.1.3) and back; -1 when it does not fit or is not valid. */
+int md_mutf7_encode(const char *s, size_t len, char *out, size_t cap);
+int md_mutf7_decode(const char *s, size_t len, char *out, size_t cap);
+
+/* names.c */
+int md_name_canon(const char *name, char *out, struct ps_error *err);
+int md_name_join(char *out, const char *prefix, const char *rest);
+int md_name_is_inbox(const char *canon);
+int md_folder_dir(const struct ps_store_user *u, const char *canon,
+		  char *out, size_t cap, struct ps_error *err);
+int md_dir_name(const char *entry, char *out, size_t cap);
+int md_user_dirs(const char *user, char **name_r, char **home_r,
+		 char **root_r, struct ps_error *err);
+
+/* lock.c */
+int md_lock(const struct ps_store_user *u, struct md_lock *l,
+	    struct ps_error *err);
+void md_unlock(struct md_lock *l);
+
+/* uidlist.c */
+int md_uidlist_read_hdr(const char *dir, struct md_uidlist_hdr *h,
+			struct ps_error *err);
+int md_uidlist_create(const struct ps_store_user *u, const char *dir,
+		      struct ps_error *err);
+int md_uidvalidity_next(const struct ps_store_user *u, uint32_t *v_r,
+			struct ps_error *err);
+
+/* folder.c */
+int md_folder_make(const struct ps_store_user *u, const char *canon,
+		   unsigned special_use, struct ps_error *err);
+int md_folder_parents(const struct ps_store_user *u, const char *canon,
+		      struct ps_error *err);
+int md_folder_find(const struct ps_store_user *u, const char *name, char *canon,
+		   char *dir, struct ps_error *err);
+int md_folder_exists(const struct ps_store_user *u, const char *canon);
+int md_folder_has_children(const struct ps_store_user *u, const char *canon,
+			   struct ps_error *err);
+unsigned md_special_use_read(const char *dir);
+
+/* inbox.c: RENAME of INBOX, under the lock. */
+int md_rename_inbox(struct ps_store_user *u, const char *to,
+		    struct ps_error *err);
+
+/* subscribe.c: the subscriptions file as a list of names. */
+struct md_names {
+	char **v;
+	size_t n, cap;
+};
+int md_names_add(struct md_names *s, const char *name);
+int md_names_find(const struct md_names *s, const char *name);
+void md_names_free(struct md_names *s);
+int md_subs_read(const struct ps_store_user *u, struct md_names *s,
+		 struct ps_error *err);
+int md_subs_write(const struct ps_store_user *u, const struct md_names *s,
+		  struct ps_error *err);
+
+/* notify.c */
+void md_notify(const struct ps_store_user *u, const char *mailbox);
+void md_notify_rename(const struct ps_store_user *u, const char *old,
+		      const char *to);
+
+/* pending.c: the calls not implemented yet. */
+void md_pending_fill(struct ps_storage_ops *ops);
+
+/* The storage calls, one file per family. */
+int md_user_open(const char *user, uint64_t quota_bytes,
+		 struct ps_store_user **u_r, struct ps_error *err);
+void md_user_close(struct ps_store_user *u);
+int md_user_delete(const char *user, struct ps_error *err);
+int md_mailbox_list(struct ps_store_user *u, ps_store_mailbox_fn fn,
+		    void *arg, struct ps_error *err);
+int md_mailbox_create(struct ps_store_user *u, const char *name,
+		      unsigned special_use, struct ps_error *err);
+int md_mailbox_delete(struct ps_store_user *u, const char *name,
+		      struct ps_error *err);
+int md_mailbox_rename(struct ps_store_user *u, const char *from,
+		      const char *to, struct ps_error *err);
+int md_mailbox_subscribe(struct ps_store_user *u, const char *name,
+			 int subscribe, struct ps_error *err);
+int md_mailbox_status(struct ps_store_user *u, const char *name,
+		      struct ps_mailbox_status *st_r, struct ps_error *err);
+
+#endif
