@@ -35,6 +35,25 @@ md_move_files(const char *from, const char *to, struct ps_error *err)
 	return r < 0 ? r : md_fsync_dir(from, err);
 }
 
+/* The moved files' keyword letters mean what they meant in INBOX. */
+static int
+md_copy_small(const char *from, const char *to, const char *name,
+	      struct ps_error *err)
+{
+	char path[MD_PATH_MAX], *text;
+	size_t len;
+	int r;
+
+	md_path(path, from, name);
+	r = md_read_small(path, &text, &len, err);
+	if (r < 0)
+		return r;
+	md_path(path, to, name);
+	r = len ? md_write_atomic(path, text, len, err) : 0;
+	free(text);
+	return r;
+}
+
 /* dir's UID list: INBOX's entries under dir's own GUID. */
 static int
 md_list_take(const char *inbox, const char *dir, struct ps_error *err)
@@ -95,6 +114,8 @@ md_rename_inbox(struct ps_store_user *u, const char *to,
 		r = md_folder_make(u, to, 0, err);
 	if (r == 0)
 		r = md_list_take(u->root, dir, err);
+	if (r == 0)
+		r = md_copy_small(u->root, dir, "dovecot-keywords", err);
 	for (size_t i = 0; i < 2 && r == 0; i++) {
 		static const char *const sub[] = { "cur", "new" };
 

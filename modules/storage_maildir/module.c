@@ -34,6 +34,16 @@ static struct ps_storage_ops md_ops = {
 	.mailbox_rename = md_mailbox_rename,
 	.mailbox_subscribe = md_mailbox_subscribe,
 	.mailbox_status = md_mailbox_status,
+	.mailbox_open = md_mailbox_open,
+	.mailbox_close = md_mailbox_close,
+	.msg_fetch = md_msg_fetch,
+	.msg_read = md_msg_read,
+	.append_begin = md_append_begin,
+	.append_msg_begin = md_append_msg_begin,
+	.append_data = md_append_data,
+	.append_msg_end = md_append_msg_end,
+	.append_commit = md_append_commit,
+	.append_abort = md_append_abort,
 };
 
 /* Registration is only allowed here, so the table is published before

@@ -17,45 +17,64 @@ md_quota_get(struct ps_store_user *u, uint64_t *bytes_r,
 	return MD_PENDING(err);
 }
 
+/* The cache is an optimisation the protocols rebuild when it is
+ * missing ("0: none yet"), so dropping it is allowed. */
 static int
-md_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
-		struct ps_mbox **mb_r, struct ps_mailbox_status *st_r,
-		uint32_t *first_recent_r, struct ps_error *err)
+md_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
+		 size_t len, struct ps_error *err)
 {
-	(void)u, (void)name, (void)mode, (void)st_r, (void)first_recent_r;
-	*mb_r = NULL;
-	return MD_PENDING(err);
-}
-
-static void
-md_mailbox_close(struct ps_mbox *mb)
-{
-	(void)mb;
+	(void)mb, (void)uid, (void)cache, (void)len, (void)err;
+	return 0;
 }
 
 static int
-md_append_begin(struct ps_store_user *u, const char *mailbox,
-		struct ps_store_append **a_r, struct ps_error *err)
+md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
+	     enum ps_store_mode mode, unsigned flags,
+	     const char *const *keywords, size_t nkeywords,
+	     uint64_t unchangedsince, ps_store_msg_fn changed,
+	     ps_store_uid_fn refused, void *arg, struct ps_error *err)
 {
-	(void)u, (void)mailbox;
-	*a_r = NULL;
+	(void)mb, (void)set, (void)nset, (void)mode, (void)flags;
+	(void)keywords, (void)nkeywords, (void)unchangedsince;
+	(void)changed, (void)refused, (void)arg;
 	return MD_PENDING(err);
 }
 
-static void
-md_append_abort(struct ps_store_append *a)
+static int
+md_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
+	    const char *dest, int move, ps_store_uidmap_fn map, void *arg,
+	    uint32_t *dest_uidvalidity_r, struct ps_error *err)
 {
-	(void)a;
+	(void)mb, (void)set, (void)nset, (void)dest, (void)move, (void)map;
+	(void)arg, (void)dest_uidvalidity_r;
+	return MD_PENDING(err);
 }
 
-/* Without an open mailbox or append, the calls on them are never
- * reached; those left NULL below are only callable on such handles. */
+static int
+md_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
+	   ps_store_uid_fn removed, void *arg, struct ps_error *err)
+{
+	(void)mb, (void)set, (void)nset, (void)removed, (void)arg;
+	return MD_PENDING(err);
+}
+
+static int
+md_changes_since(struct ps_mbox *mb, uint64_t modseq,
+		 ps_store_msg_fn changed, ps_store_uid_fn expunged, void *arg,
+		 struct ps_error *err)
+{
+	(void)mb, (void)modseq, (void)changed, (void)expunged, (void)arg;
+	return MD_PENDING(err);
+}
+
+/* Every method a protocol may call is set: none is left NULL. */
 void
 md_pending_fill(struct ps_storage_ops *ops)
 {
 	ops->quota_get = md_quota_get;
-	ops->mailbox_open = md_mailbox_open;
-	ops->mailbox_close = md_mailbox_close;
-	ops->append_begin = md_append_begin;
-	ops->append_abort = md_append_abort;
+	ops->msg_set_cache = md_msg_set_cache;
+	ops->msg_store = md_msg_store;
+	ops->msg_copy = md_msg_copy;
+	ops->expunge = md_expunge;
+	ops->changes_since = md_changes_since;
 }

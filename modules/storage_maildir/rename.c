@@ -104,7 +104,10 @@ md_rename_locked(struct ps_store_user *u, const char *from, const char *to,
 		return md_err(err, PS_STORE_ENOMBOX, "no mailbox %s", from);
 	if (md_folder_exists(u, to))
 		return md_err(err, PS_STORE_EEXIST, "mailbox %s exists", to);
-	if (strncmp(to, from, len) == 0 && to[len] == MD_DELIM)
+	/* INBOX's messages may go to a child of it; nothing else moves
+	 * below itself. */
+	if (!md_name_is_inbox(from) && strncmp(to, from, len) == 0 &&
+	    to[len] == MD_DELIM)
 		return md_err(err, PS_STORE_EBADNAME, "a mailbox cannot move "
 			      "below itself");
 	if (md_name_is_inbox(from))

@@ -46,6 +46,38 @@ struct md_uidlist_hdr {
 	char guid[33]; /* 32 hex digits */
 };
 
+/* A folder's whole UID list: base file names by UID, ascending. */
+struct md_uid_entry {
+	uint32_t uid;
+	char *base;
+};
+struct md_uidlist {
+	struct md_uidlist_hdr h;
+	struct md_uid_entry *v;
+	size_t n, cap;
+};
+
+/* A folder's keywords: keyword i is letter 'a' + i (keywords.c). */
+#define MD_KW_LETTERS 26
+struct md_keywords {
+	char *v[MD_KW_LETTERS];
+	size_t n;
+};
+
+/* One message as a scan of new/ and cur/ found it (scan.c). */
+struct md_msg {
+	uint32_t uid;
+	unsigned flags;  /* PS_FLAG_* from the info */
+	uint32_t kw;     /* keyword letters */
+	uint64_t size;
+	int64_t mtime;   /* the internal date, as Dovecot takes it */
+	char *file;      /* "cur/NAME" or "new/NAME" */
+};
+struct md_msgs {
+	struct md_msg *v;
+	size_t n, cap;
+};
+
 /* util.c */
 int md_err(struct ps_error *err, int code, const char *fmt, ...)
 	PS_PRINTF(3, 4);
@@ -88,6 +120,36 @@ int md_uidlist_create(const struct ps_store_user *u, const char *dir,
 		      struct ps_error *err);
 int md_uidvalidity_next(const struct ps_store_user *u, uint32_t *v_r,
 			struct ps_error *err);
+
+int md_uidlist_load(const char *dir, struct md_uidlist *l,
+		    struct ps_error *err);
+int md_uidlist_add(struct md_uidlist *l, uint32_t uid, const char *base,
+		   size_t len);
+int md_uidlist_save(const char *dir, const struct md_uidlist *l,
+		    struct ps_error *err);
+void md_uidlist_free(struct md_uidlist *l);
+
+/* keywords.c */
+int md_kw_check(const char *const *kw, size_t n, struct ps_error *err);
+int md_kw_load(const char *dir, struct md_keywords *k, struct ps_error *err);
+int md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
+	       size_t n, uint32_t *mask_r, struct ps_error *err);
+void md_kw_free(struct md_keywords *k);
+
+/* info.c */
+void md_info_build(unsigned flags, uint32_t kw, char *out);
+void md_info_parse(const char *name, unsigned *flags_r, uint32_t *kw_r);
+size_t md_base_len(const char *name);
+
+/* scan.c: the messages of folder dir, new files given UIDs (and, with
+ * claim, moved from new/ to cur/: *first_r is the lowest UID moved);
+ * under the user's lock. */
+int md_scan(const char *dir, int claim, struct md_msgs *out,
+	    struct md_uidlist_hdr *h_r, uint32_t *first_r,
+	    struct ps_error *err);
+void md_msgs_free(struct md_msgs *m);
+int md_folder_by_guid(const struct ps_store_user *u, const char *guid,
+		      char *dir, struct ps_error *err);
 
 /* folder.c */
 int md_folder_make(const struct ps_store_user *u, const char *canon,
@@ -143,5 +205,27 @@ int md_mailbox_subscribe(struct ps_store_user *u, const char *name,
 			 int subscribe, struct ps_error *err);
 int md_mailbox_status(struct ps_store_user *u, const char *name,
 		      struct ps_mailbox_status *st_r, struct ps_error *err);
+int md_append_begin(struct ps_store_user *u, const char *mailbox,
+		    struct ps_store_append **a_r, struct ps_error *err);
+int md_append_msg_begin(struct ps_store_append *a, unsigned flags,
+			const char *const *keywords, size_t nkeywords,
+			int64_t internal_date, int internal_tz,
+			struct ps_error *err);
+int md_append_data(struct ps_store_append *a, const void *data, size_t len,
+		   struct ps_error *err);
+int md_append_msg_end(struct ps_store_append *a, const void *cache,
+		      size_t cache_len, struct ps_error *err);
+int md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
+		     uint32_t *uidvalidity_r, struct ps_error *err);
+void md_append_abort(struct ps_store_append *a);
+int md_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
+		    struct ps_mbox **mb_r, struct ps_mailbox_status *st_r,
+		    uint32_t *first_recent_r, struct ps_error *err);
+void md_mailbox_close(struct ps_mbox *mb);
+int md_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set,
+		 size_t nset, ps_store_msg_fn fn, void *arg,
+		 struct ps_error *err);
+int md_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
+		size_t len, size_t *got_r, struct ps_error *err);
 
 #endif

@@ -77,3 +77,94 @@ md_uidvalidity_next(const struct ps_store_user *u, uint32_t *v_r,
 	snprintf(text, sizeof(text), "%08x\n", v + 1);
 	return md_write_atomic(path, text, strlen(text), err);
 }
+
+int
+md_uidlist_add(struct md_uidlist *l, uint32_t uid, const char *base,
+	       size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct md_uid_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return PS_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].base = strndup(base, len);
+	if (!l->v[l->n].base)
+		return PS_ENOMEM;
+	l->v[l->n++].uid = uid;
+	return 0;
+}
+
+/* One "UID [extensions] :filename" line; others are skipped. */
+static int
+md_uidlist_line(struct md_uidlist *l, char *line)
+{
+	char *end, *name = strstr(line, " :");
+	unsigned long uid = strtoul(line, &end, 10);
+
+	if (!name || end == line || uid == 0 || uid >= l->h.nextuid)
+		return 0;
+	name += 2;
+	return md_uidlist_add(l, (uint32_t)uid, name, md_base_len(name));
+}
+
+/* The whole list of dir; entries stay in file order (ascending UIDs). */
+int
+md_uidlist_load(const char *dir, struct md_uidlist *l, struct ps_error *err)
+{
+	char path[MD_PATH_MAX], *text, *line, *save = NULL;
+	size_t len;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	r = md_uidlist_read_hdr(dir, &l->h, err);
+	md_path(path, dir, MD_UIDLIST);
+	if (r == 0)
+		r = md_read_small(path, &text, &len, err);
+	if (r < 0)
+		return r;
+	line = strtok_r(text, "\n", &save);
+	while (r == 0 && (line = strtok_r(NULL, "\n", &save)))
+		r = md_uidlist_line(l, line);
+	free(text);
+	if (r < 0) {
+		md_uidlist_free(l);
+		return md_err(err, r, "out of memory");
+	}
+	return 0;
+}
+
+int
+md_uidlist_save(const char *dir, const struct md_uidlist *l,
+		struct ps_error *err)
+{
+	char path[MD_PATH_MAX], *text, *o;
+	size_t cap = 128;
+	int r;
+
+	for (size_t i = 0; i < l->n; i++)
+		cap += strlen(l->v[i].base) + 16;
+	text = malloc(cap);
+	if (!text)
+		return md_err(err, PS_ENOMEM, "out of memory");
+	o = text + sprintf(text, "3 V%u N%u G%s\n", l->h.uidvalidity,
+			   l->h.nextuid, l->h.guid);
+	for (size_t i = 0; i < l->n; i++)
+		o += sprintf(o, "%u :%s\n", l->v[i].uid, l->v[i].base);
+	md_path(path, dir, MD_UIDLIST);
+	r = md_write_atomic(path, text, (size_t)(o - text), err);
+	free(text);
+	return r;
+}
+
+void
+md_uidlist_free(struct md_uidlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].base);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
