@@ -35,7 +35,9 @@ struct ps_store_append {
 	char dir[MD_PATH_MAX];
 	struct md_append_msg *v;
 	size_t n, cap;
-	int fd; /* the open message's, or -1 */
+	int fd;         /* the open message's, or -1 */
+	uint64_t usage; /* the user's bytes when the append began */
+	uint64_t added; /* bytes of this append's messages */
 };
 
 int
@@ -49,6 +51,11 @@ md_append_begin(struct ps_store_user *u, const char *mailbox,
 	if (!a)
 		return md_err(err, PS_ENOMEM, "out of memory");
 	r = md_folder_find(u, mailbox, a->canon, a->dir, err);
+	if (r == 0 && u->quota) {
+		uint64_t msgs;
+
+		r = md_usage(u, &a->usage, &msgs, err);
+	}
 	if (r < 0) {
 		free(a);
 		return r;
@@ -150,6 +157,9 @@ md_append_data(struct ps_store_append *a, const void *data, size_t len,
 
 	if (a->fd < 0)
 		return md_err(err, PS_ESTATE, "no message is open");
+	if (a->u->quota && a->usage + a->added + len > a->u->quota)
+		return md_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",
+			      (unsigned long long)a->u->quota);
 	while (len) {
 		ssize_t n = write(a->fd, p, len);
 
@@ -160,6 +170,7 @@ md_append_data(struct ps_store_append *a, const void *data, size_t len,
 		p += n;
 		len -= (size_t)n;
 		m->size += (uint64_t)n;
+		a->added += (uint64_t)n;
 	}
 	return 0;
 }
@@ -222,7 +233,7 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
 			      "keywords", MD_KW_LETTERS);
 	for (size_t i = 0; i < m->nkw; i++, p += strlen(p) + 1)
 		kw[i] = p;
-	r = md_kw_mask(a->dir, k, kw, m->nkw, &mask, err);
+	r = md_kw_mask(a->dir, k, kw, m->nkw, 1, &mask, err);
 	if (r < 0)
 		return r;
 	snprintf(base, sizeof(base), "%s,S=%llu", strrchr(m->tmp, '/') + 1,
@@ -244,9 +255,19 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 	struct md_keywords k;
 	struct md_uidlist l;
 	char (*dst)[MD_PATH_MAX] = calloc(a->n ? a->n : 1, sizeof(*dst));
+	uint64_t used = 0, msgs;
 	int r = dst ? md_uidlist_load(a->dir, &l, err)
 		    : md_err(err, PS_ENOMEM, "out of memory");
 
+	/* Other sessions may have delivered since the append began. */
+	if (r == 0 && a->u->quota) {
+		r = md_usage(a->u, &used, &msgs, err);
+		if (r == 0 && used + a->added > a->u->quota)
+			r = md_err(err, PS_STORE_EQUOTA, "over quota: %llu "
+				   "octets", (unsigned long long)a->u->quota);
+		if (r < 0)
+			md_uidlist_free(&l);
+	}
 	if (r < 0) {
 		free(dst);
 		return r;

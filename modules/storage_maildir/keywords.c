@@ -76,11 +76,12 @@ md_kw_save(const char *dir, const struct md_keywords *k,
 	return md_write_atomic(path, text, len, err);
 }
 
-/* The letters' mask of keywords kw, giving letters to new ones (and
- * saving the file): the caller holds the user's lock. */
+/* The letters' mask of keywords kw; with add, new ones get letters (and
+ * the file is saved), else they are left out: the caller holds the
+ * user's lock. */
 int
 md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
-	   size_t n, uint32_t *mask_r, struct ps_error *err)
+	   size_t n, int add, uint32_t *mask_r, struct ps_error *err)
 {
 	int added = 0;
 
@@ -90,6 +91,8 @@ md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
 
 		while (j < k->n && (!k->v[j] || strcmp(k->v[j], kw[i]) != 0))
 			j++;
+		if (j == k->n && !add)
+			continue;
 		if (j == k->n) {
 			if (k->n == MD_KW_LETTERS)
 				return md_err(err, PS_EINVAL, "a Maildir "

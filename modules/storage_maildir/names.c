@@ -233,3 +233,15 @@ md_name_join(char *out, const char *prefix, const char *rest)
 
 	return n < 0 || n > MD_NAME_MAX ? PS_STORE_EBADNAME : 0;
 }
+
+/* The mailbox name of folder dir of u (out: MD_NAME_MAX + 1): INBOX for
+ * the Maildir itself. */
+void
+md_dir_mailbox(const struct ps_store_user *u, const char *dir, char *out)
+{
+	const char *slash = strrchr(dir, '/');
+
+	if (strcmp(dir, u->root) == 0 || !slash ||
+	    md_dir_name(slash + 1, out, MD_NAME_MAX + 1) < 0)
+		snprintf(out, MD_NAME_MAX + 1, "INBOX");
+}

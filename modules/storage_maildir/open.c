@@ -13,16 +13,27 @@
 
 #include "storage_maildir.h"
 
-struct ps_mbox {
-	struct ps_store_user *u;
-	char guid[33];
-	unsigned mode;
-	struct md_msgs msgs; /* as the last scan found them */
-	struct md_keywords kw;
-};
+/* Scan mb's folder again (claim: take new/'s messages as \Recent); the
+ * caller holds the user's lock. */
+int
+md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
+		    struct md_uidlist_hdr *h, uint32_t *first_r,
+		    struct ps_error *err)
+{
+	int r = md_folder_by_guid(mb->u, mb->guid, dir, err);
 
-/* Scan mb's folder again (claim: take new/'s messages as \Recent). */
-static int
+	md_msgs_free(&mb->msgs);
+	md_kw_free(&mb->kw);
+	if (r == 0)
+		r = md_scan(dir, claim, &mb->msgs, h, first_r, err);
+	if (r == 0)
+		r = md_kw_load(dir, &mb->kw, err);
+	return r;
+}
+
+/* The same, taking the lock. It is not held on return: callbacks may
+ * call back into the store. */
+int
 md_mbox_scan(struct ps_mbox *mb, int claim, char *dir,
 	     struct md_uidlist_hdr *h, uint32_t *first_r,
 	     struct ps_error *err)
@@ -32,13 +43,7 @@ md_mbox_scan(struct ps_mbox *mb, int claim, char *dir,
 
 	if (r < 0)
 		return r;
-	r = md_folder_by_guid(mb->u, mb->guid, dir, err);
-	md_msgs_free(&mb->msgs);
-	md_kw_free(&mb->kw);
-	if (r == 0)
-		r = md_scan(dir, claim, &mb->msgs, h, first_r, err);
-	if (r == 0)
-		r = md_kw_load(dir, &mb->kw, err);
+	r = md_mbox_scan_locked(mb, claim, dir, h, first_r, err);
 	md_unlock(&l);
 	return r;
 }
@@ -104,7 +109,7 @@ md_mailbox_close(struct ps_mbox *mb)
 	free(mb);
 }
 
-static int
+int
 md_in_set(uint32_t uid, const struct ps_uid_range *set, size_t nset)
 {
 	if (!set)
@@ -115,8 +120,8 @@ md_in_set(uint32_t uid, const struct ps_uid_range *set, size_t nset)
 	return 0;
 }
 
-static int
-md_report(const struct ps_mbox *mb, const struct md_msg *x,
+int
+md_mbox_report(const struct ps_mbox *mb, const struct md_msg *x,
 	  ps_store_msg_fn fn, void *arg)
 {
 	const char *kw[MD_KW_LETTERS];
@@ -142,7 +147,7 @@ md_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set,
 
 	for (size_t i = 0; i < mb->msgs.n && r == 0; i++)
 		if (md_in_set(mb->msgs.v[i].uid, set, nset))
-			r = md_report(mb, &mb->msgs.v[i], fn, arg);
+			r = md_mbox_report(mb, &mb->msgs.v[i], fn, arg);
 	return r;
 }
 

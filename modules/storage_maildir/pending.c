@@ -8,15 +8,6 @@
 	md_err(err, PS_ESTATE, "storage_maildir: %s is not implemented yet", \
 	       __func__)
 
-static int
-md_quota_get(struct ps_store_user *u, uint64_t *bytes_r,
-	     uint64_t *messages_r, struct ps_error *err)
-{
-	(void)u;
-	*bytes_r = *messages_r = 0;
-	return MD_PENDING(err);
-}
-
 /* The cache is an optimisation the protocols rebuild when it is
  * missing ("0: none yet"), so dropping it is allowed. */
 static int
@@ -28,33 +19,12 @@ md_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 }
 
 static int
-md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
-	     enum ps_store_mode mode, unsigned flags,
-	     const char *const *keywords, size_t nkeywords,
-	     uint64_t unchangedsince, ps_store_msg_fn changed,
-	     ps_store_uid_fn refused, void *arg, struct ps_error *err)
-{
-	(void)mb, (void)set, (void)nset, (void)mode, (void)flags;
-	(void)keywords, (void)nkeywords, (void)unchangedsince;
-	(void)changed, (void)refused, (void)arg;
-	return MD_PENDING(err);
-}
-
-static int
 md_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	    const char *dest, int move, ps_store_uidmap_fn map, void *arg,
 	    uint32_t *dest_uidvalidity_r, struct ps_error *err)
 {
 	(void)mb, (void)set, (void)nset, (void)dest, (void)move, (void)map;
 	(void)arg, (void)dest_uidvalidity_r;
-	return MD_PENDING(err);
-}
-
-static int
-md_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
-	   ps_store_uid_fn removed, void *arg, struct ps_error *err)
-{
-	(void)mb, (void)set, (void)nset, (void)removed, (void)arg;
 	return MD_PENDING(err);
 }
 
@@ -71,10 +41,7 @@ md_changes_since(struct ps_mbox *mb, uint64_t modseq,
 void
 md_pending_fill(struct ps_storage_ops *ops)
 {
-	ops->quota_get = md_quota_get;
 	ops->msg_set_cache = md_msg_set_cache;
-	ops->msg_store = md_msg_store;
 	ops->msg_copy = md_msg_copy;
-	ops->expunge = md_expunge;
 	ops->changes_since = md_changes_since;
 }

@@ -101,6 +101,8 @@ int md_mutf7_decode(const char *s, size_t len, char *out, size_t cap);
 /* names.c */
 int md_name_canon(const char *name, char *out, struct ps_error *err);
 int md_name_join(char *out, const char *prefix, const char *rest);
+void md_dir_mailbox(const struct ps_store_user *u, const char *dir,
+		    char *out);
 int md_name_is_inbox(const char *canon);
 int md_folder_dir(const struct ps_store_user *u, const char *canon,
 		  char *out, size_t cap, struct ps_error *err);
@@ -133,7 +135,7 @@ void md_uidlist_free(struct md_uidlist *l);
 int md_kw_check(const char *const *kw, size_t n, struct ps_error *err);
 int md_kw_load(const char *dir, struct md_keywords *k, struct ps_error *err);
 int md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
-	       size_t n, uint32_t *mask_r, struct ps_error *err);
+	       size_t n, int add, uint32_t *mask_r, struct ps_error *err);
 void md_kw_free(struct md_keywords *k);
 
 /* info.c */
@@ -150,6 +152,24 @@ int md_scan(const char *dir, int claim, struct md_msgs *out,
 void md_msgs_free(struct md_msgs *m);
 int md_folder_by_guid(const struct ps_store_user *u, const char *guid,
 		      char *dir, struct ps_error *err);
+
+/* open.c: the open mailbox, shared with store.c and expunge.c. */
+struct ps_mbox {
+	struct ps_store_user *u;
+	char guid[33];
+	unsigned mode;
+	struct md_msgs msgs; /* as the last scan found them */
+	struct md_keywords kw;
+};
+int md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
+			struct md_uidlist_hdr *h, uint32_t *first_r,
+			struct ps_error *err);
+int md_mbox_scan(struct ps_mbox *mb, int claim, char *dir,
+		 struct md_uidlist_hdr *h, uint32_t *first_r,
+		 struct ps_error *err);
+int md_mbox_report(const struct ps_mbox *mb, const struct md_msg *x,
+		   ps_store_msg_fn fn, void *arg);
+int md_in_set(uint32_t uid, const struct ps_uid_range *set, size_t nset);
 
 /* folder.c */
 int md_folder_make(const struct ps_store_user *u, const char *canon,
@@ -225,6 +245,18 @@ void md_mailbox_close(struct ps_mbox *mb);
 int md_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set,
 		 size_t nset, ps_store_msg_fn fn, void *arg,
 		 struct ps_error *err);
+int md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
+		 size_t nset, enum ps_store_mode mode, unsigned flags,
+		 const char *const *keywords, size_t nkeywords,
+		 uint64_t unchangedsince, ps_store_msg_fn changed,
+		 ps_store_uid_fn refused, void *arg, struct ps_error *err);
+int md_expunge(struct ps_mbox *mb, const struct ps_uid_range *set,
+	       size_t nset, ps_store_uid_fn removed, void *arg,
+	       struct ps_error *err);
+int md_quota_get(struct ps_store_user *u, uint64_t *bytes_r,
+		 uint64_t *messages_r, struct ps_error *err);
+int md_usage(const struct ps_store_user *u, uint64_t *bytes_r,
+	     uint64_t *messages_r, struct ps_error *err);
 int md_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 		size_t len, size_t *got_r, struct ps_error *err);
 

@@ -1,0 +1,151 @@
+/* STORE (RFC 3501 6.4.6): flags and keywords live in the file names, so
+ * a change is a rename of cur/BASE:2,OLD to cur/BASE:2,NEW (a message
+ * still in new/ moves to cur/ on the way), under the user's lock. The
+ * changed messages are reported after the lock is let go, since a
+ * callback may read the store. MODSEQ is 1 for every message until the
+ * index lands (issue #8 step 4), so UNCHANGEDSINCE refuses nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage_maildir.h"
+
+#define MD_KEYWORD_MAX 128 /* keywords one STORE may name, as storage_sqlite */
+
+struct md_store {
+	enum ps_store_mode mode;
+	unsigned flags;
+	uint32_t kw;
+};
+
+static void
+md_store_apply(const struct md_store *s, const struct md_msg *x,
+	       unsigned *flags_r, uint32_t *kw_r)
+{
+	switch (s->mode) {
+	case PS_STORE_ADD:
+		*flags_r = x->flags | s->flags;
+		*kw_r = x->kw | s->kw;
+		break;
+	case PS_STORE_REMOVE:
+		*flags_r = x->flags & ~s->flags;
+		*kw_r = x->kw & ~s->kw;
+		break;
+	default:
+		*flags_r = s->flags;
+		*kw_r = s->kw;
+		break;
+	}
+}
+
+/* Rename x's file to carry flags and kw. */
+static int
+md_store_rename(const char *dir, struct md_msg *x, unsigned flags,
+		uint32_t kw, struct ps_error *err)
+{
+	char src[MD_PATH_MAX], dst[MD_PATH_MAX], rel[MD_PATH_MAX], info[48];
+	const char *name = x->file + 4; /* past "cur/" or "new/" */
+	char *file;
+
+	md_info_build(flags, kw, info);
+	if (snprintf(rel, sizeof(rel), "cur/%.*s%s", (int)md_base_len(name),
+		     name, info) >= (int)sizeof(rel))
+		return md_err(err, PS_EINVAL, "file name too long");
+	md_path(src, dir, x->file);
+	md_path(dst, dir, rel);
+	if (rename(src, dst) < 0)
+		return md_errno(err, "rename", src);
+	file = strdup(rel);
+	if (!file)
+		return md_err(err, PS_ENOMEM, "out of memory");
+	free(x->file);
+	x->file = file;
+	x->flags = flags;
+	x->kw = kw;
+	return 0;
+}
+
+/* The changes under the lock; (*done_r)[i] marks the messages changed,
+ * name (MD_NAME_MAX + 1) gets the mailbox's name for the notice. */
+static int
+md_store_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
+		size_t nset, struct md_store *s, const char *const *keywords,
+		size_t nkeywords, char **done_r, char *name,
+		struct ps_error *err)
+{
+	char dir[MD_PATH_MAX], *done;
+	struct md_uidlist_hdr h;
+	uint32_t first;
+	int r = md_mbox_scan_locked(mb, 0, dir, &h, &first, err);
+
+	*done_r = NULL;
+	if (r < 0)
+		return r;
+	md_dir_mailbox(mb->u, dir, name);
+	done = *done_r = calloc(mb->msgs.n + 1, 1);
+	if (!done)
+		return md_err(err, PS_ENOMEM, "out of memory");
+	if (r == 0)
+		r = md_kw_mask(dir, &mb->kw, keywords, nkeywords,
+			       s->mode != PS_STORE_REMOVE, &s->kw, err);
+	for (size_t i = 0; i < mb->msgs.n && r == 0; i++) {
+		struct md_msg *x = &mb->msgs.v[i];
+		unsigned flags;
+		uint32_t kw;
+
+		if (!md_in_set(x->uid, set, nset))
+			continue;
+		md_store_apply(s, x, &flags, &kw);
+		if (flags == x->flags && kw == x->kw)
+			continue;
+		r = md_store_rename(dir, x, flags, kw, err);
+		done[i] = r == 0;
+	}
+	return r;
+}
+
+static int
+md_store_check(struct ps_mbox *mb, unsigned flags,
+	       const char *const *keywords, size_t nkeywords,
+	       struct ps_error *err)
+{
+	if (mb->mode & PS_OPEN_READONLY)
+		return md_err(err, PS_ESTATE, "the mailbox is read-only");
+	if (flags & ~PS_FLAGS_STORED)
+		return md_err(err, PS_EINVAL, "unknown flags 0x%x", flags);
+	if (nkeywords > MD_KEYWORD_MAX)
+		return md_err(err, PS_EINVAL, "more than %d keywords",
+			      MD_KEYWORD_MAX);
+	return md_kw_check(keywords, nkeywords, err);
+}
+
+int
+md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
+	     size_t nset, enum ps_store_mode mode, unsigned flags,
+	     const char *const *keywords, size_t nkeywords,
+	     uint64_t unchangedsince, ps_store_msg_fn changed,
+	     ps_store_uid_fn refused, void *arg, struct ps_error *err)
+{
+	struct md_store s = { .mode = mode, .flags = flags };
+	char name[MD_NAME_MAX + 1] = "INBOX", *done = NULL;
+	struct md_lock l;
+	int any = 0, r = md_store_check(mb, flags, keywords, nkeywords, err);
+
+	(void)unchangedsince, (void)refused;
+	if (r == 0)
+		r = md_lock(mb->u, &l, err);
+	if (r < 0)
+		return r;
+	r = md_store_locked(mb, set, nset, &s, keywords, nkeywords, &done,
+			    name, err);
+	md_unlock(&l);
+	for (size_t i = 0; done && i < mb->msgs.n; i++)
+		any |= done[i];
+	if (any)
+		md_notify(mb->u, name);
+	for (size_t i = 0; done && i < mb->msgs.n && r == 0; i++)
+		if (done[i] && changed)
+			r = md_mbox_report(mb, &mb->msgs.v[i], changed, arg);
+	free(done);
+	return r;
+}
