@@ -3,6 +3,7 @@
  * "maildir" (sdk/poshta/storage.h) and reads the block once the
  * configuration is final. The layout on disk is described in
  * docs/architecture.md, "storage_maildir". */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,10 @@
 struct md_config md_config;
 
 static const struct ps_directive md_directives[] = {
-	{ .name = "path", .type = PS_CONF_PATH, .flags = PS_CONF_REQUIRED,
+	{ .name = "path", .type = PS_CONF_PATH,
 	  .help = "folder of the users' Maildirs, each at "
-		  "path/DOMAIN/LOCAL/Maildir (Dovecot's virtual-host layout)" },
+		  "path/DOMAIN/LOCAL/Maildir, Dovecot's virtual-host layout "
+		  "(default: STATE_DIR/maildir)" },
 	{ .name = "fsync", .type = PS_CONF_FLAG, .def = "on",
 	  .help = "fsync each delivered message and changed folder before "
 		  "the change returns (off: faster, a power loss may lose "
@@ -66,6 +68,25 @@ md_init(struct ps_error *err)
 	return 0;
 }
 
+/* Like storage_sqlite's, the default lives in the state folder: the
+ * config reference (poshtad -d) loads every module with no block, so a
+ * required directive would stop it. */
+static char *
+md_default_path(void)
+{
+	const char *state = ps_conf_str(ps_conf_core(), "state_dir");
+	size_t len;
+	char *p;
+
+	if (!state)
+		return NULL;
+	len = strlen(state) + sizeof("/maildir");
+	p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/maildir", state);
+	return p;
+}
+
 /* Runs in each worker, and in tools (poshtactl) before they call the
  * table directly. */
 static int
@@ -75,9 +96,9 @@ md_worker_init(struct ps_error *err)
 	const char *path = ps_conf_str(s, "path");
 
 	free(md_config.path);
-	md_config.path = path ? strdup(path) : NULL;
+	md_config.path = path ? strdup(path) : md_default_path();
 	if (!md_config.path)
-		return md_err(err, PS_ENOMEM, "storage_maildir needs a path");
+		return md_err(err, PS_ENOMEM, "no path for the Maildirs");
 	md_config.fsync = ps_conf_num(s, "fsync") != 0;
 	return md_mkdirs(md_config.path, err);
 }

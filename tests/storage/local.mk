@@ -1,6 +1,7 @@
 # The storage conformance suite: one program for every backend, given a
 # configuration that loads the backend; sqlite-run runs it against
-# storage_sqlite from the build tree.
+# storage_sqlite from the build tree (maildir-run, against
+# storage_maildir, joins TESTS once it passes the whole suite).
 check_PROGRAMS += tests/storage/conformance
 tests_storage_conformance_SOURCES = tests/storage/suite.h \
 	tests/storage/main.c tests/storage/helpers.c \
@@ -10,4 +11,4 @@ tests_storage_conformance_SOURCES = tests/storage/suite.h \
 tests_storage_conformance_CPPFLAGS = $(UNIT_CPP)
 tests_storage_conformance_LDADD = $(UNIT_LIBS)
 TESTS += tests/storage/sqlite-run
-EXTRA_DIST += tests/storage/sqlite-run
+EXTRA_DIST += tests/storage/sqlite-run tests/storage/maildir-run
