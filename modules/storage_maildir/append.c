@@ -69,7 +69,7 @@ md_append_begin(struct ps_store_user *u, const char *mailbox,
 /* A name no other delivery on any host uses: seconds, microseconds,
  * process, a counter of this process, the host (with '/' and ':', which
  * a file name cannot hold or Maildir reserves, as '_'). */
-static void
+void
 md_unique(char *out, size_t cap)
 {
 	static unsigned counter;

@@ -15,7 +15,8 @@ modules_storage_maildir_storage_maildir_la_SOURCES = \
 	modules/storage_maildir/keywords.c modules/storage_maildir/info.c \
 	modules/storage_maildir/scan.c modules/storage_maildir/append.c \
 	modules/storage_maildir/open.c modules/storage_maildir/store.c \
-	modules/storage_maildir/expunge.c modules/storage_maildir/quota.c
+	modules/storage_maildir/expunge.c modules/storage_maildir/quota.c \
+	modules/storage_maildir/copy.c
 modules_storage_maildir_storage_maildir_la_CPPFLAGS = -I$(top_srcdir)/sdk \
 	-I$(top_builddir)/sdk
 modules_storage_maildir_storage_maildir_la_LDFLAGS = -module $(MODULE_LDFLAGS)

@@ -41,6 +41,7 @@ static struct ps_storage_ops md_ops = {
 	.msg_fetch = md_msg_fetch,
 	.msg_read = md_msg_read,
 	.msg_store = md_msg_store,
+	.msg_copy = md_msg_copy,
 	.expunge = md_expunge,
 	.quota_get = md_quota_get,
 	.append_begin = md_append_begin,

@@ -19,16 +19,6 @@ md_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
 }
 
 static int
-md_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
-	    const char *dest, int move, ps_store_uidmap_fn map, void *arg,
-	    uint32_t *dest_uidvalidity_r, struct ps_error *err)
-{
-	(void)mb, (void)set, (void)nset, (void)dest, (void)move, (void)map;
-	(void)arg, (void)dest_uidvalidity_r;
-	return MD_PENDING(err);
-}
-
-static int
 md_changes_since(struct ps_mbox *mb, uint64_t modseq,
 		 ps_store_msg_fn changed, ps_store_uid_fn expunged, void *arg,
 		 struct ps_error *err)
@@ -42,6 +32,5 @@ void
 md_pending_fill(struct ps_storage_ops *ops)
 {
 	ops->msg_set_cache = md_msg_set_cache;
-	ops->msg_copy = md_msg_copy;
 	ops->changes_since = md_changes_since;
 }

@@ -153,6 +153,9 @@ void md_msgs_free(struct md_msgs *m);
 int md_folder_by_guid(const struct ps_store_user *u, const char *guid,
 		      char *dir, struct ps_error *err);
 
+/* append.c: a delivery's unique file name. */
+void md_unique(char *out, size_t cap);
+
 /* open.c: the open mailbox, shared with store.c and expunge.c. */
 struct ps_mbox {
 	struct ps_store_user *u;
@@ -250,6 +253,10 @@ int md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
 		 const char *const *keywords, size_t nkeywords,
 		 uint64_t unchangedsince, ps_store_msg_fn changed,
 		 ps_store_uid_fn refused, void *arg, struct ps_error *err);
+int md_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set,
+		size_t nset, const char *dest, int move,
+		ps_store_uidmap_fn map, void *arg,
+		uint32_t *dest_uidvalidity_r, struct ps_error *err);
 int md_expunge(struct ps_mbox *mb, const struct ps_uid_range *set,
 	       size_t nset, ps_store_uid_fn removed, void *arg,
 	       struct ps_error *err);
