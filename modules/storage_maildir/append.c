@@ -153,10 +153,11 @@ md_append_data(struct ps_store_append *a, const void *data, size_t len,
 	       struct ps_error *err)
 {
 	const char *p = data;
-	struct md_append_msg *m = &a->v[a->n - 1];
+	struct md_append_msg *m;
 
 	if (a->fd < 0)
 		return md_err(err, PS_ESTATE, "no message is open");
+	m = &a->v[a->n - 1]; /* an open fd means a message */
 	if (a->u->quota && a->usage + a->added + len > a->u->quota)
 		return md_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",
 			      (unsigned long long)a->u->quota);
@@ -180,13 +181,14 @@ int
 md_append_msg_end(struct ps_store_append *a, const void *cache,
 		  size_t cache_len, struct ps_error *err)
 {
-	struct md_append_msg *m = &a->v[a->n - 1];
+	struct md_append_msg *m;
 	struct timespec ts[2];
 	int r = 0;
 
 	(void)cache, (void)cache_len; /* kept by the index, step 4 */
 	if (a->fd < 0)
 		return md_err(err, PS_ESTATE, "no message is open");
+	m = &a->v[a->n - 1];
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)m->date;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	if (futimens(a->fd, ts) < 0)
