@@ -26,7 +26,11 @@ struct md_append_msg {
 	size_t nkw;
 	unsigned flags;
 	int64_t date;
+	int tz;
 	uint64_t size;
+	void *cache;     /* the protocols' structure, for the index */
+	size_t cache_len;
+	char state[48];  /* the ":2," info it is delivered with */
 };
 
 struct ps_store_append {
@@ -126,7 +130,6 @@ md_append_msg_begin(struct ps_store_append *a, unsigned flags,
 	struct md_append_msg *m;
 	int r = md_kw_check(keywords, nkeywords, err);
 
-	(void)internal_tz; /* kept by the index, issue #8 step 4 */
 	if (r < 0)
 		return r;
 	if (a->fd >= 0)
@@ -142,6 +145,7 @@ md_append_msg_begin(struct ps_store_append *a, unsigned flags,
 	m->nkw = nkeywords;
 	m->flags = flags & PS_FLAGS_STORED;
 	m->date = internal_date;
+	m->tz = internal_tz;
 	a->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (a->fd < 0)
 		return md_errno(err, "create", path);
@@ -185,10 +189,13 @@ md_append_msg_end(struct ps_store_append *a, const void *cache,
 	struct timespec ts[2];
 	int r = 0;
 
-	(void)cache, (void)cache_len; /* kept by the index, step 4 */
 	if (a->fd < 0)
 		return md_err(err, PS_ESTATE, "no message is open");
 	m = &a->v[a->n - 1];
+	if (cache_len && (m->cache = malloc(cache_len))) {
+		memcpy(m->cache, cache, cache_len);
+		m->cache_len = cache_len;
+	}
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)m->date;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	if (futimens(a->fd, ts) < 0)
@@ -213,6 +220,7 @@ md_append_abort(struct ps_store_append *a)
 			unlink(a->v[i].tmp);
 		free(a->v[i].tmp);
 		free(a->v[i].keywords);
+		free(a->v[i].cache);
 	}
 	free(a->v);
 	free(a);
@@ -241,6 +249,7 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
 	snprintf(base, sizeof(base), "%s,S=%llu", strrchr(m->tmp, '/') + 1,
 		 (unsigned long long)m->size);
 	md_info_build(m->flags, mask, info);
+	memcpy(m->state, info, sizeof(m->state));
 	if (!m->flags && !mask)
 		info[0] = '\0';
 	if (snprintf(dst, MD_PATH_MAX, "%s/%s/%s%s", a->dir,
@@ -248,6 +257,29 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
 		return md_err(err, PS_EINVAL, "path too long: %s", a->dir);
 	r = md_uidlist_add(l, l->h.nextuid++, base, strlen(base));
 	return r < 0 ? md_err(err, r, "out of memory") : 0;
+}
+
+/* The index learns each message's zone and cache, at a new MODSEQ. The
+ * files are in place already: a failure here loses no mail, the next
+ * scan indexes them without the cache. */
+static int
+md_append_index(struct ps_store_append *a, const struct md_uidlist *l,
+		const uint32_t *uids, struct ps_error *err)
+{
+	sqlite3 *db;
+	uint64_t modseq;
+	uint32_t recent, uid = l->h.nextuid - (uint32_t)a->n;
+	int r = md_idx_open(a->u, &db, err);
+
+	if (r == 0)
+		r = md_idx_folder(db, l->h.guid, &modseq, &recent, err);
+	for (size_t i = 0; i < a->n && r == 0; i++, uid++)
+		r = md_idx_put(db, l->h.guid, uids ? uids[i] : uid, ++modseq,
+			       a->v[i].state, a->v[i].tz, a->v[i].cache,
+			       a->v[i].cache_len, err);
+	if (r == 0)
+		r = md_idx_folder_set(db, l->h.guid, modseq, recent, err);
+	return md_idx_close(db, r, err);
 }
 
 static int
@@ -288,6 +320,8 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 		else
 			a->v[i].tmp[0] = '\0'; /* abort must not unlink it */
 	}
+	if (r == 0)
+		r = md_append_index(a, &l, uids_r, err);
 	if (r == 0)
 		*uidvalidity_r = l.h.uidvalidity;
 	md_kw_free(&k);

@@ -16,7 +16,9 @@ modules_storage_maildir_storage_maildir_la_SOURCES = \
 	modules/storage_maildir/scan.c modules/storage_maildir/append.c \
 	modules/storage_maildir/open.c modules/storage_maildir/store.c \
 	modules/storage_maildir/expunge.c modules/storage_maildir/quota.c \
-	modules/storage_maildir/copy.c
+	modules/storage_maildir/copy.c \
+	modules/storage_maildir/index.c
 modules_storage_maildir_storage_maildir_la_CPPFLAGS = -I$(top_srcdir)/sdk \
-	-I$(top_builddir)/sdk
+	-I$(top_builddir)/sdk $(SQLITE_CFLAGS)
 modules_storage_maildir_storage_maildir_la_LDFLAGS = -module $(MODULE_LDFLAGS)
+modules_storage_maildir_storage_maildir_la_LIBADD = $(SQLITE_LIBS)

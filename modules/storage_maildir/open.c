@@ -28,6 +28,13 @@ md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
 		r = md_scan(dir, claim, &mb->msgs, h, first_r, err);
 	if (r == 0)
 		r = md_kw_load(dir, &mb->kw, err);
+	if (r == 0)
+		r = md_idx_sync(mb->u, mb->guid, &mb->msgs, h->nextuid, claim,
+				&mb->sync, err);
+	if (r == 0) {
+		mb->uidnext = h->nextuid;
+		mb->uidvalidity = h->uidvalidity;
+	}
 	return r;
 }
 
@@ -49,8 +56,7 @@ md_mbox_scan(struct ps_mbox *mb, int claim, char *dir,
 }
 
 static void
-md_mbox_status(const struct ps_mbox *mb, const struct md_uidlist_hdr *h,
-	       uint32_t first, struct ps_mailbox_status *st)
+md_mbox_status(const struct ps_mbox *mb, struct ps_mailbox_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < mb->msgs.n; i++) {
@@ -59,11 +65,11 @@ md_mbox_status(const struct ps_mbox *mb, const struct md_uidlist_hdr *h,
 		st->messages++;
 		st->size += m->size;
 		st->unseen += !(m->flags & PS_FLAG_SEEN);
-		st->recent += m->uid >= first;
 	}
-	st->uidnext = h->nextuid;
-	st->uidvalidity = h->uidvalidity;
-	st->highestmodseq = 1;
+	st->recent = mb->sync.recent;
+	st->uidnext = mb->uidnext;
+	st->uidvalidity = mb->uidvalidity;
+	st->highestmodseq = mb->sync.highest;
 }
 
 int
@@ -93,8 +99,10 @@ md_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		md_mailbox_close(mb);
 		return r;
 	}
-	md_mbox_status(mb, &h, first, st_r);
-	*first_recent_r = first;
+	(void)first; /* new/ moved to cur/: the index says what is \Recent */
+	md_mbox_status(mb, st_r);
+	*first_recent_r = mode & PS_OPEN_READONLY ? mb->uidnext
+						  : mb->sync.first_recent;
 	*mb_r = mb;
 	return 0;
 }
@@ -127,7 +135,9 @@ md_mbox_report(const struct ps_mbox *mb, const struct md_msg *x,
 	const char *kw[MD_KW_LETTERS];
 	struct ps_msg m = {
 		.uid = x->uid, .flags = x->flags, .keywords = kw,
-		.internal_date = x->mtime, .size = x->size, .modseq = 1,
+		.internal_date = x->mtime, .internal_tz = x->tz,
+		.size = x->size, .modseq = x->modseq, .cache = x->cache,
+		.cache_len = x->cache_len,
 	};
 
 	for (unsigned i = 0; i < MD_KW_LETTERS; i++)

@@ -103,6 +103,7 @@ md_msgs_add(const char *dir, struct md_msgs *m, uint32_t uid,
 		m->cap = cap;
 	}
 	x = &m->v[m->n];
+	memset(x, 0, sizeof(*x));
 	x->file = strdup(rel);
 	if (!x->file)
 		return PS_ENOMEM;
@@ -237,8 +238,10 @@ out:
 void
 md_msgs_free(struct md_msgs *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].file);
+		free(m->v[i].cache);
+	}
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }

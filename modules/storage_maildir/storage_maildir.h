@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <poshta/poshta.h>
+#include <sqlite3.h>
 
 #define MD_NAME_MAX 1000 /* bytes of a mailbox name, as storage_sqlite */
 #define MD_DELIM '/'     /* the SDK's hierarchy delimiter */
@@ -72,6 +73,17 @@ struct md_msg {
 	uint64_t size;
 	int64_t mtime;   /* the internal date, as Dovecot takes it */
 	char *file;      /* "cur/NAME" or "new/NAME" */
+	uint64_t modseq; /* from the index (index.c) */
+	int tz;
+	void *cache;
+	size_t cache_len;
+};
+
+/* What a scan's index sync found (index.c). */
+struct md_sync {
+	uint32_t first_recent; /* the lowest unclaimed UID, or uidnext */
+	uint32_t recent;       /* unclaimed messages before the claim */
+	uint64_t highest;      /* HIGHESTMODSEQ */
 };
 struct md_msgs {
 	struct md_msg *v;
@@ -163,6 +175,8 @@ struct ps_mbox {
 	unsigned mode;
 	struct md_msgs msgs; /* as the last scan found them */
 	struct md_keywords kw;
+	struct md_sync sync;  /* and what it found in the index */
+	uint32_t uidnext, uidvalidity;
 };
 int md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
 			struct md_uidlist_hdr *h, uint32_t *first_r,
@@ -173,6 +187,21 @@ int md_mbox_scan(struct ps_mbox *mb, int claim, char *dir,
 int md_mbox_report(const struct ps_mbox *mb, const struct md_msg *x,
 		   ps_store_msg_fn fn, void *arg);
 int md_in_set(uint32_t uid, const struct ps_uid_range *set, size_t nset);
+
+/* index.c */
+int md_idx_open(const struct ps_store_user *u, sqlite3 **db_r,
+		struct ps_error *err);
+int md_idx_close(sqlite3 *db, int r, struct ps_error *err);
+int md_idx_folder(sqlite3 *db, const char *guid, uint64_t *modseq_r,
+		  uint32_t *recent_r, struct ps_error *err);
+int md_idx_folder_set(sqlite3 *db, const char *guid, uint64_t modseq,
+		      uint32_t recent, struct ps_error *err);
+int md_idx_put(sqlite3 *db, const char *guid, uint32_t uid, uint64_t modseq,
+	       const char *state, int tz, const void *cache, size_t len,
+	       struct ps_error *err);
+int md_idx_sync(const struct ps_store_user *u, const char *guid,
+		struct md_msgs *m, uint32_t nextuid, int claim,
+		struct md_sync *s, struct ps_error *err);
 
 /* folder.c */
 int md_folder_make(const struct ps_store_user *u, const char *canon,
