@@ -24,7 +24,7 @@ static const struct ps_directive md_directives[] = {
 };
 
 
-static struct ps_storage_ops md_ops = {
+static const struct ps_storage_ops md_ops = {
 	.size = sizeof(struct ps_storage_ops),
 	.delimiter = MD_DELIM,
 	.user_open = md_user_open,
@@ -40,6 +40,8 @@ static struct ps_storage_ops md_ops = {
 	.mailbox_close = md_mailbox_close,
 	.msg_fetch = md_msg_fetch,
 	.msg_read = md_msg_read,
+	.msg_set_cache = md_msg_set_cache,
+	.changes_since = md_changes_since,
 	.msg_store = md_msg_store,
 	.msg_copy = md_msg_copy,
 	.expunge = md_expunge,
@@ -62,7 +64,6 @@ md_init(struct ps_error *err)
 
 	if (r < 0)
 		return md_err(err, r, "cannot declare directives (%d)", r);
-	md_pending_fill(&md_ops);
 	r = ps_iface_publish(PS_STORAGE_KIND, "maildir", &md_ops);
 	if (r < 0)
 		return md_err(err, r, "cannot publish storage/maildir (%d)", r);

@@ -18,6 +18,7 @@
 #define MD_UIDLIST "dovecot-uidlist"
 #define MD_SPECIAL_USE "poshta-special-use"
 #define MD_SUBSCRIPTIONS "subscriptions"
+#define MD_CACHE_MAX (16 * 1024 * 1024) /* a message's cached structure */
 
 /* The module block, read in worker_init (module.c). */
 struct md_config {
@@ -237,9 +238,6 @@ void md_notify(const struct ps_store_user *u, const char *mailbox);
 void md_notify_rename(const struct ps_store_user *u, const char *old,
 		      const char *to);
 
-/* pending.c: the calls not implemented yet. */
-void md_pending_fill(struct ps_storage_ops *ops);
-
 /* The storage calls, one file per family. */
 int md_user_open(const char *user, uint64_t quota_bytes,
 		 struct ps_store_user **u_r, struct ps_error *err);
@@ -293,6 +291,11 @@ int md_quota_get(struct ps_store_user *u, uint64_t *bytes_r,
 		 uint64_t *messages_r, struct ps_error *err);
 int md_usage(const struct ps_store_user *u, uint64_t *bytes_r,
 	     uint64_t *messages_r, struct ps_error *err);
+int md_changes_since(struct ps_mbox *mb, uint64_t modseq,
+		     ps_store_msg_fn changed, ps_store_uid_fn expunged,
+		     void *arg, struct ps_error *err);
+int md_msg_set_cache(struct ps_mbox *mb, uint32_t uid, const void *cache,
+		     size_t len, struct ps_error *err);
 int md_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 		size_t len, size_t *got_r, struct ps_error *err);
 

@@ -2,8 +2,9 @@
  * a change is a rename of cur/BASE:2,OLD to cur/BASE:2,NEW (a message
  * still in new/ moves to cur/ on the way), under the user's lock. The
  * changed messages are reported after the lock is let go, since a
- * callback may read the store. MODSEQ is 1 for every message until the
- * index lands (issue #8 step 4), so UNCHANGEDSINCE refuses nothing. */
+ * callback may read the store. A scan after the renames gives the
+ * changed messages their new MODSEQs (index.c); UNCHANGEDSINCE (RFC 7162
+ * 3.1.3) compares with the MODSEQs before. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,25 +66,31 @@ md_store_rename(const char *dir, struct md_msg *x, unsigned flags,
 	return 0;
 }
 
-/* The changes under the lock; (*done_r)[i] marks the messages changed,
- * name (MD_NAME_MAX + 1) gets the mailbox's name for the notice. */
+/* The UIDs a STORE changed or refused. */
+struct md_store_out {
+	uint32_t *changed, *refused;
+	size_t nchanged, nrefused;
+};
+
+/* The changes under the lock; name (MD_NAME_MAX + 1) gets the
+ * mailbox's name for the notice. */
 static int
 md_store_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 		size_t nset, struct md_store *s, const char *const *keywords,
-		size_t nkeywords, char **done_r, char *name,
-		struct ps_error *err)
+		size_t nkeywords, uint64_t unchangedsince,
+		struct md_store_out *o, char *name, struct ps_error *err)
 {
-	char dir[MD_PATH_MAX], *done;
+	char dir[MD_PATH_MAX];
 	struct md_uidlist_hdr h;
 	uint32_t first;
 	int r = md_mbox_scan_locked(mb, 0, dir, &h, &first, err);
 
-	*done_r = NULL;
 	if (r < 0)
 		return r;
 	md_dir_mailbox(mb->u, dir, name);
-	done = *done_r = calloc(mb->msgs.n + 1, 1);
-	if (!done)
+	o->changed = calloc(mb->msgs.n + 1, sizeof(*o->changed));
+	o->refused = calloc(mb->msgs.n + 1, sizeof(*o->refused));
+	if (!o->changed || !o->refused)
 		return md_err(err, PS_ENOMEM, "out of memory");
 	if (r == 0)
 		r = md_kw_mask(dir, &mb->kw, keywords, nkeywords,
@@ -98,9 +105,16 @@ md_store_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 		md_store_apply(s, x, &flags, &kw);
 		if (flags == x->flags && kw == x->kw)
 			continue;
+		if (unchangedsince && x->modseq > unchangedsince) {
+			o->refused[o->nrefused++] = x->uid;
+			continue;
+		}
 		r = md_store_rename(dir, x, flags, kw, err);
-		done[i] = r == 0;
+		if (r == 0)
+			o->changed[o->nchanged++] = x->uid;
 	}
+	if (r == 0 && o->nchanged)
+		r = md_mbox_scan_locked(mb, 0, dir, &h, &first, err);
 	return r;
 }
 
@@ -127,25 +141,32 @@ md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
 	     ps_store_uid_fn refused, void *arg, struct ps_error *err)
 {
 	struct md_store s = { .mode = mode, .flags = flags };
-	char name[MD_NAME_MAX + 1] = "INBOX", *done = NULL;
+	char name[MD_NAME_MAX + 1] = "INBOX";
+	struct md_store_out o = { 0 };
 	struct md_lock l;
-	int any = 0, r = md_store_check(mb, flags, keywords, nkeywords, err);
+	int r = md_store_check(mb, flags, keywords, nkeywords, err);
 
-	(void)unchangedsince, (void)refused;
 	if (r == 0)
 		r = md_lock(mb->u, &l, err);
 	if (r < 0)
 		return r;
-	r = md_store_locked(mb, set, nset, &s, keywords, nkeywords, &done,
-			    name, err);
+	r = md_store_locked(mb, set, nset, &s, keywords, nkeywords,
+			    unchangedsince, &o, name, err);
 	md_unlock(&l);
-	for (size_t i = 0; done && i < mb->msgs.n; i++)
-		any |= done[i];
-	if (any)
+	if (o.nchanged)
 		md_notify(mb->u, name);
-	for (size_t i = 0; done && i < mb->msgs.n && r == 0; i++)
-		if (done[i] && changed)
+	/* Both lists and mb->msgs are in UID order. */
+	for (size_t i = 0, j = 0; i < mb->msgs.n && j < o.nchanged && r == 0;
+	     i++) {
+		if (mb->msgs.v[i].uid != o.changed[j])
+			continue;
+		j++;
+		if (changed)
 			r = md_mbox_report(mb, &mb->msgs.v[i], changed, arg);
-	free(done);
+	}
+	for (size_t i = 0; i < o.nrefused && r == 0 && refused; i++)
+		r = refused(o.refused[i], arg);
+	free(o.changed);
+	free(o.refused);
 	return r;
 }
