@@ -40,6 +40,7 @@ struct ps_store_append {
 	struct md_append_msg *v;
 	size_t n, cap;
 	int fd;         /* the open message's, or -1 */
+	int failed;     /* a call failed: commit refuses */
 	uint64_t usage; /* the user's bytes when the append began */
 	uint64_t added; /* bytes of this append's messages */
 };
@@ -152,9 +153,25 @@ md_append_msg_begin(struct ps_store_append *a, unsigned flags,
 	return 0;
 }
 
+static int md_append_data_do(struct ps_store_append *a, const void *data,
+			     size_t len, struct ps_error *err);
+
+/* A failed data call leaves a message short: the append may only be
+ * aborted then. */
 int
 md_append_data(struct ps_store_append *a, const void *data, size_t len,
 	       struct ps_error *err)
+{
+	int r = md_append_data_do(a, data, len, err);
+
+	if (r < 0)
+		a->failed = 1;
+	return r;
+}
+
+static int
+md_append_data_do(struct ps_store_append *a, const void *data, size_t len,
+		  struct ps_error *err)
 {
 	const char *p = data;
 	struct md_append_msg *m;
@@ -205,6 +222,8 @@ md_append_msg_end(struct ps_store_append *a, const void *cache,
 	if (close(a->fd) < 0 && r == 0)
 		r = md_errno(err, "close", m->tmp);
 	a->fd = -1;
+	if (r < 0)
+		a->failed = 1;
 	return r;
 }
 
@@ -337,8 +356,15 @@ md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 	char sub[MD_PATH_MAX];
 	struct md_lock l;
 	uint32_t v = 0;
-	int r = a->fd >= 0 ? md_err(err, PS_ESTATE, "a message is open")
-			   : md_lock(a->u, &l, err);
+	int r;
+
+	if (a->fd >= 0)
+		r = md_err(err, PS_ESTATE, "a message is open");
+	else if (a->failed)
+		r = md_err(err, PS_ESTATE, "an earlier call of this append "
+			   "failed");
+	else
+		r = md_lock(a->u, &l, err);
 
 	if (r == 0) {
 		r = md_append_locked(a, uids_r, &v, err);

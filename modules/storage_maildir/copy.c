@@ -106,6 +106,23 @@ md_copy_unlink(struct ps_mbox *mb, const struct md_copy *c)
 	}
 }
 
+/* A copy adds its sources' bytes to the user's (a move adds none). */
+static int
+md_copy_quota(struct ps_mbox *mb, const struct ps_uid_range *set,
+	      size_t nset, struct ps_error *err)
+{
+	uint64_t used, msgs, add = 0;
+	int r = md_usage(mb->u, &used, &msgs, err);
+
+	for (size_t i = 0; i < mb->msgs.n; i++)
+		if (md_in_set(mb->msgs.v[i].uid, set, nset))
+			add += mb->msgs.v[i].size;
+	if (r == 0 && add && used + add > mb->u->quota)
+		r = md_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",
+			   (unsigned long long)mb->u->quota);
+	return r;
+}
+
 static int
 md_copy_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 	       size_t nset, const char *dest, int move, struct md_copy *c,
@@ -118,6 +135,8 @@ md_copy_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 
 	if (r == 0)
 		r = md_folder_find(mb->u, dest, dst_name, c->dst_dir, err);
+	if (r == 0 && mb->u->quota && !move)
+		r = md_copy_quota(mb, set, nset, err);
 	if (r == 0)
 		r = md_uidlist_load(c->dst_dir, &c->l, err);
 	if (r == 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "storage_maildir.h"
 
@@ -89,7 +90,10 @@ md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
 
-		while (j < k->n && (!k->v[j] || strcmp(k->v[j], kw[i]) != 0))
+		/* Keywords are case-insensitive (RFC 3501 2.3.2): the first
+		 * spelling given is kept. */
+		while (j < k->n &&
+		       (!k->v[j] || strcasecmp(k->v[j], kw[i]) != 0))
 			j++;
 		if (j == k->n && !add)
 			continue;

@@ -122,9 +122,15 @@ md_in_set(uint32_t uid, const struct ps_uid_range *set, size_t nset)
 {
 	if (!set)
 		return 1;
-	for (size_t i = 0; i < nset; i++)
-		if (uid >= set[i].first && uid <= set[i].last)
+	/* A range may come as last:first (RFC 3501 9, seq-range). */
+	for (size_t i = 0; i < nset; i++) {
+		uint32_t lo = set[i].first, hi = set[i].last;
+
+		if (lo > hi)
+			lo = set[i].last, hi = set[i].first;
+		if (uid >= lo && uid <= hi)
 			return 1;
+	}
 	return 0;
 }
 
