@@ -37,6 +37,7 @@ struct ps_store_append {
 	struct ps_store_user *u;
 	char canon[MD_NAME_MAX + 1];
 	char dir[MD_PATH_MAX];
+	char guid[33]; /* the folder's, to know it at commit */
 	struct md_append_msg *v;
 	size_t n, cap;
 	int fd;         /* the open message's, or -1 */
@@ -56,6 +57,12 @@ md_append_begin(struct ps_store_user *u, const char *mailbox,
 	if (!a)
 		return md_err(err, PS_ENOMEM, "out of memory");
 	r = md_folder_find(u, mailbox, a->canon, a->dir, err);
+	if (r == 0) {
+		struct md_uidlist_hdr h;
+
+		r = md_uidlist_read_hdr(a->dir, &h, err);
+		memcpy(a->guid, h.guid, sizeof(a->guid));
+	}
 	if (r == 0 && u->quota) {
 		uint64_t msgs;
 
@@ -309,8 +316,17 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 	struct md_uidlist l;
 	char (*dst)[MD_PATH_MAX] = calloc(a->n ? a->n : 1, sizeof(*dst));
 	uint64_t used = 0, msgs;
-	int r = dst ? md_uidlist_load(a->dir, &l, err)
+	int r = dst ? md_uidlist_load(a->dir, &l, NULL)
 		    : md_err(err, PS_ENOMEM, "out of memory");
+
+	/* The folder may have been deleted (and made again) meanwhile. */
+	if (r == 0 && strcmp(l.h.guid, a->guid) != 0) {
+		md_uidlist_free(&l);
+		r = PS_EIO;
+	}
+	if (r == PS_EIO)
+		r = md_err(err, PS_STORE_ENOMBOX, "mailbox %s was deleted",
+			   a->canon);
 
 	/* Other sessions may have delivered since the append began. */
 	if (r == 0 && a->u->quota) {

@@ -125,7 +125,8 @@ md_store_check(struct ps_mbox *mb, unsigned flags,
 {
 	if (mb->mode & PS_OPEN_READONLY)
 		return md_err(err, PS_ESTATE, "the mailbox is read-only");
-	if (flags & ~PS_FLAGS_STORED)
+	/* \Recent is no flag a client sets: ignored, as storage.h says. */
+	if (flags & ~(PS_FLAGS_STORED | PS_FLAG_RECENT))
 		return md_err(err, PS_EINVAL, "unknown flags 0x%x", flags);
 	if (nkeywords > MD_KEYWORD_MAX)
 		return md_err(err, PS_EINVAL, "more than %d keywords",
@@ -140,7 +141,7 @@ md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
 	     uint64_t unchangedsince, ps_store_msg_fn changed,
 	     ps_store_uid_fn refused, void *arg, struct ps_error *err)
 {
-	struct md_store s = { .mode = mode, .flags = flags };
+	struct md_store s = { .mode = mode, .flags = flags & PS_FLAGS_STORED };
 	char name[MD_NAME_MAX + 1] = "INBOX";
 	struct md_store_out o = { 0 };
 	struct md_lock l;
