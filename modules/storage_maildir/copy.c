@@ -20,6 +20,8 @@ struct md_copy {
 	struct md_uidlist l;
 	struct md_keywords kw;
 	uint32_t *src, *dst; /* the map */
+	const struct md_msg **from; /* each copy's source */
+	char (*state)[48];          /* and its info in the destination */
 	size_t n;
 };
 
@@ -55,6 +57,8 @@ md_copy_one(struct ps_mbox *mb, struct md_copy *c, const struct md_msg *x,
 		return md_err(err, PS_EINVAL, "path too long");
 	if (link(src, tmp) < 0)
 		return md_errno(err, "link", src);
+	c->from[c->n] = x;
+	md_info_build(x->flags, mask, c->state[c->n]);
 	c->src[c->n] = x->uid;
 	c->dst[c->n++] = c->l.h.nextuid;
 	r = md_uidlist_add(&c->l, c->l.h.nextuid++, base, strlen(base));
@@ -89,6 +93,27 @@ md_copy_all(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	free(tmp);
 	free(dst);
 	return r;
+}
+
+/* The copies keep their sources' zone and cache (index.c), at new
+ * MODSEQs of the destination. */
+static int
+md_copy_index(struct ps_mbox *mb, struct md_copy *c, struct ps_error *err)
+{
+	sqlite3 *db;
+	uint64_t modseq;
+	uint32_t recent;
+	int r = md_idx_open(mb->u, &db, err);
+
+	if (r == 0)
+		r = md_idx_folder(db, c->l.h.guid, &modseq, &recent, err);
+	for (size_t i = 0; i < c->n && r == 0; i++)
+		r = md_idx_put(db, c->l.h.guid, c->dst[i], ++modseq,
+			       c->state[i], c->from[i]->tz, c->from[i]->cache,
+			       c->from[i]->cache_len, err);
+	if (r == 0)
+		r = md_idx_folder_set(db, c->l.h.guid, modseq, recent, err);
+	return md_idx_close(db, r, err);
 }
 
 /* A move's sources go once every copy is in place. */
@@ -147,9 +172,13 @@ md_copy_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 	c->src_dir = dir;
 	c->src = calloc(mb->msgs.n + 1, sizeof(*c->src));
 	c->dst = calloc(mb->msgs.n + 1, sizeof(*c->dst));
-	if (!c->src || !c->dst)
+	c->from = calloc(mb->msgs.n + 1, sizeof(*c->from));
+	c->state = calloc(mb->msgs.n + 1, sizeof(*c->state));
+	if (!c->src || !c->dst || !c->from || !c->state)
 		return md_err(err, PS_ENOMEM, "out of memory");
 	r = md_copy_all(mb, set, nset, c, err);
+	if (r == 0 && c->n)
+		r = md_copy_index(mb, c, err);
 	if (r == 0 && move && c->n) {
 		md_copy_unlink(mb, c);
 		r = md_mbox_scan_locked(mb, 0, dir, &h, &first, err);
@@ -188,5 +217,7 @@ md_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	md_kw_free(&c.kw);
 	free(c.src);
 	free(c.dst);
+	free(c.from);
+	free(c.state);
 	return r;
 }
