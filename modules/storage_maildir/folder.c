@@ -81,6 +81,22 @@ md_folder_fill(const char *dir, struct ps_error *err)
 	return 0;
 }
 
+/* A hashed folder (names.c) keeps its full name in a file: written into
+ * the folder at into (its final place dir, or where it is built). */
+int
+md_folder_name_file(const char *dir, const char *canon, const char *into,
+		    struct ps_error *err)
+{
+	char path[MD_PATH_MAX], text[MD_NAME_MAX + 2];
+	const char *base = strrchr(dir, '/');
+
+	if (!base || strncmp(base + 1, MD_HASHED, strlen(MD_HASHED)) != 0)
+		return 0;
+	md_path(path, into, MD_NAME_FILE);
+	snprintf(text, sizeof(text), "%s\n", canon);
+	return md_write_atomic(path, text, strlen(text), err);
+}
+
 /* Make the folder of mailbox canon (not INBOX); the caller holds the
  * lock and has checked that it does not exist. */
 int
@@ -101,6 +117,8 @@ md_folder_make(const struct ps_store_user *u, const char *canon,
 		r = md_uidlist_create(u, tmp, err);
 	if (r == 0 && special_use)
 		r = md_special_use_write(tmp, special_use, err);
+	if (r == 0)
+		r = md_folder_name_file(dir, canon, tmp, err);
 	if (r == 0 && rename(tmp, dir) < 0)
 		r = md_errno(err, "rename", tmp);
 	if (r < 0) {
@@ -121,32 +139,25 @@ md_folder_exists(const struct ps_store_user *u, const char *canon)
 	       md_is_dir(dir);
 }
 
-/* 1 when some folder lies below canon, 0 when none, or an error. */
+/* 1 when some folder lies below canon, 0 when none, or an error. Names
+ * are compared, not entries: a hashed child's entry says nothing. */
 int
 md_folder_has_children(const struct ps_store_user *u, const char *canon,
 		       struct ps_error *err)
 {
-	char dir[MD_PATH_MAX], prefix[MD_PATH_MAX];
+	char name[MD_NAME_MAX + 1];
+	size_t len = strlen(canon);
 	struct dirent *de;
-	size_t len;
-	DIR *d;
-	int found = 0, r;
+	DIR *d = opendir(u->root);
+	int found = 0;
 
-	if (md_name_is_inbox(canon)) {
-		snprintf(prefix, sizeof(prefix), ".INBOX.");
-	} else {
-		r = md_folder_dir(u, canon, dir, sizeof(dir), err);
-		if (r < 0)
-			return r;
-		snprintf(prefix, sizeof(prefix), "%s.", strrchr(dir, '/') + 1);
-	}
-	len = strlen(prefix);
-	d = opendir(u->root);
 	if (!d)
 		return md_errno(err, "opendir", u->root);
 	while (!found && (de = readdir(d)))
-		found = strncmp(de->d_name, prefix, len) == 0 &&
-			de->d_name[len] != '\0';
+		found = md_dir_name(u->root, de->d_name, name,
+				    sizeof(name)) == 0 &&
+			strncmp(name, canon, len) == 0 &&
+			name[len] == MD_DELIM;
 	closedir(d);
 	return found;
 }

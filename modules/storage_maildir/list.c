@@ -22,7 +22,7 @@ md_list_folders(const struct ps_store_user *u, struct md_names *have,
 	if (!d)
 		return md_errno(err, "opendir", u->root);
 	while (r == 0 && (de = readdir(d))) {
-		if (md_dir_name(de->d_name, name, sizeof(name)) < 0)
+		if (md_dir_name(u->root, de->d_name, name, sizeof(name)) < 0)
 			continue;
 		md_path(path, u->root, de->d_name);
 		if (md_is_dir(path) && md_names_find(have, name) < 0)

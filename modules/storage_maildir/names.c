@@ -114,17 +114,55 @@ md_folder_dir(const struct ps_store_user *u, const char *canon, char *out,
 		s += len + (e ? 1 : 0);
 	}
 	if (o - enc > 255)
-		return md_err(err, PS_STORE_EBADNAME, "mailbox name too long "
-			      "for a Maildir++ folder (255 bytes on disk)");
+		md_hashed_entry(canon, enc);
 	if (snprintf(out, cap, "%s/%s", u->root, enc) >= (int)cap)
 		return md_err(err, PS_STORE_EBADNAME, "mailbox name too long");
+	return 0;
+}
+
+/* A folder whose Maildir++ name would pass the 255 bytes a file name
+ * may have (long names, deep hierarchies) is ".~poshta-HASH" instead,
+ * with its full name in the file poshta-name inside it. Dovecot shows
+ * such a folder as "~poshta-HASH". enc holds 256 bytes at least. */
+void
+md_hashed_entry(const char *canon, char *enc)
+{
+	uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x84222325cbf29ce4ull;
+
+	for (const unsigned char *p = (const unsigned char *)canon; *p; p++) {
+		h1 = (h1 ^ *p) * 0x100000001b3ull;
+		h2 = (h2 ^ *p) * 0x1000193ull + (h2 >> 29);
+	}
+	sprintf(enc, "%s%016llx%016llx", MD_HASHED, (unsigned long long)h1,
+		(unsigned long long)h2);
+}
+
+/* The full name a hashed folder keeps in poshta-name. */
+static int
+md_hashed_name(const char *root, const char *entry, char *out, size_t cap)
+{
+	char path[MD_PATH_MAX], dir[MD_PATH_MAX], *text, check[MD_NAME_MAX + 1];
+	size_t len;
+
+	md_path(dir, root, entry);
+	md_path(path, dir, MD_NAME_FILE);
+	if (md_read_small(path, &text, &len, NULL) < 0)
+		return -1;
+	if (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (len == 0 || len >= cap || md_name_canon(text, check, NULL) < 0) {
+		free(text);
+		return -1;
+	}
+	memcpy(out, text, len + 1);
+	free(text);
 	return 0;
 }
 
 /* The mailbox name of root's entry ".L1.L2" (out: MD_NAME_MAX + 1), or
  * -1 when the entry is no folder name or decodes to a bad name. */
 int
-md_dir_name(const char *entry, char *out, size_t cap)
+md_dir_name(const char *root, const char *entry, char *out, size_t cap)
 {
 	char level[MD_NAME_MAX + 1], check[MD_NAME_MAX + 1];
 	size_t len = 0;
@@ -132,6 +170,8 @@ md_dir_name(const char *entry, char *out, size_t cap)
 
 	if (s[0] != '.' || !s[1] || strcmp(s, "..") == 0)
 		return -1;
+	if (strncmp(s, MD_HASHED, strlen(MD_HASHED)) == 0)
+		return md_hashed_name(root, entry, out, cap);
 	while (*s == '.') {
 		const char *e = strchr(s + 1, '.');
 		size_t n = e ? (size_t)(e - s - 1) : strlen(s + 1);
@@ -242,6 +282,6 @@ md_dir_mailbox(const struct ps_store_user *u, const char *dir, char *out)
 	const char *slash = strrchr(dir, '/');
 
 	if (strcmp(dir, u->root) == 0 || !slash ||
-	    md_dir_name(slash + 1, out, MD_NAME_MAX + 1) < 0)
+	    md_dir_name(u->root, slash + 1, out, MD_NAME_MAX + 1) < 0)
 		snprintf(out, MD_NAME_MAX + 1, "INBOX");
 }

@@ -24,7 +24,7 @@ md_rename_set(struct ps_store_user *u, const char *from,
 	if (!d)
 		return md_errno(err, "opendir", u->root);
 	while (r == 0 && (de = readdir(d)))
-		if (md_dir_name(de->d_name, name, sizeof(name)) == 0 &&
+		if (md_dir_name(u->root, de->d_name, name, sizeof(name)) == 0 &&
 		    strncmp(name, from, len) == 0 && name[len] == MD_DELIM)
 			r = md_names_add(moved, name);
 	closedir(d);
@@ -64,6 +64,8 @@ md_rename_move(struct ps_store_user *u, const struct md_names *moved,
 		md_folder_dir(u, moved->v[i], src, sizeof(src), NULL);
 		if (rename(src, dst) < 0)
 			r = md_errno(err, "rename", src);
+		else
+			r = md_folder_name_file(dst, name, dst, err);
 	}
 	return r < 0 ? r : md_fsync_dir(u->root, err);
 }

@@ -18,6 +18,8 @@
 #define MD_UIDLIST "dovecot-uidlist"
 #define MD_SPECIAL_USE "poshta-special-use"
 #define MD_SUBSCRIPTIONS "subscriptions"
+#define MD_HASHED ".~poshta-"      /* a folder named by a hash (names.c) */
+#define MD_NAME_FILE "poshta-name" /* and its full name, inside it */
 #define MD_CACHE_MAX (16 * 1024 * 1024) /* a message's cached structure */
 
 /* The module block, read in worker_init (module.c). */
@@ -119,7 +121,8 @@ void md_dir_mailbox(const struct ps_store_user *u, const char *dir,
 int md_name_is_inbox(const char *canon);
 int md_folder_dir(const struct ps_store_user *u, const char *canon,
 		  char *out, size_t cap, struct ps_error *err);
-int md_dir_name(const char *entry, char *out, size_t cap);
+int md_dir_name(const char *root, const char *entry, char *out, size_t cap);
+void md_hashed_entry(const char *canon, char *enc);
 int md_user_dirs(const char *user, char **name_r, char **home_r,
 		 char **root_r, struct ps_error *err);
 
@@ -207,6 +210,8 @@ int md_idx_sync(const struct ps_store_user *u, const char *guid,
 /* folder.c */
 int md_folder_make(const struct ps_store_user *u, const char *canon,
 		   unsigned special_use, struct ps_error *err);
+int md_folder_name_file(const char *dir, const char *canon, const char *into,
+			struct ps_error *err);
 int md_folder_parents(const struct ps_store_user *u, const char *canon,
 		      struct ps_error *err);
 int md_folder_find(const struct ps_store_user *u, const char *name, char *canon,
