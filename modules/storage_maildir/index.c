@@ -217,7 +217,8 @@ md_idx_vanished(sqlite3 *db, const char *guid, const struct md_msgs *m,
 	while (st && del && ins && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint32_t uid = (uint32_t)sqlite3_column_int64(st, 0);
 
-		if (bsearch(&uid, m->v, m->n, sizeof(*m->v), md_msg_uid_cmp))
+		if (m->n &&
+		    bsearch(&uid, m->v, m->n, sizeof(*m->v), md_msg_uid_cmp))
 			continue;
 		sqlite3_reset(del);
 		sqlite3_bind_text(del, 1, guid, -1, SQLITE_STATIC);

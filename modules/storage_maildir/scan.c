@@ -125,8 +125,11 @@ md_scan_known(const char *dir, struct md_files *f, struct md_uidlist *l,
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		struct md_file key = { .name = l->v[i].base,
 				       .base_len = strlen(l->v[i].base) };
-		struct md_file *hit = bsearch(&key, f->v, f->n, sizeof(*f->v),
-					      md_file_cmp);
+		/* qsort and bsearch want a non-NULL array, even empty. */
+		struct md_file *hit = f->n ? bsearch(&key, f->v, f->n,
+						     sizeof(*f->v),
+						     md_file_cmp)
+					   : NULL;
 
 		if (!hit || hit->used)
 			continue;
@@ -210,7 +213,8 @@ md_scan(const char *dir, int claim, struct md_msgs *out,
 		r = md_files_read(dir, 1, &f, err);
 	if (r < 0)
 		goto out;
-	qsort(f.v, f.n, sizeof(*f.v), md_file_cmp);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), md_file_cmp);
 	keep.h = l.h;
 	r = md_scan_known(dir, &f, &l, &keep, out);
 	if (r == 0)
@@ -219,7 +223,8 @@ md_scan(const char *dir, int claim, struct md_msgs *out,
 		r = md_err(err, r, "out of memory");
 		goto out;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), md_uid_cmp);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), md_uid_cmp);
 	*first_r = keep.h.nextuid;
 	if (claim)
 		r = md_scan_claim(dir, out, first_r, err);
