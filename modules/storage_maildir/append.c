@@ -31,6 +31,7 @@ struct md_append_msg {
 	void *cache;     /* the protocols' structure, for the index */
 	size_t cache_len;
 	char state[48];  /* the ":2," info it is delivered with */
+	char *extra;     /* keywords without a letter, for the index */
 };
 
 struct ps_store_append {
@@ -140,6 +141,9 @@ md_append_msg_begin(struct ps_store_append *a, unsigned flags,
 
 	if (r < 0)
 		return r;
+	if (nkeywords > MD_KEYWORD_MAX)
+		return md_err(err, PS_EINVAL, "more than %d keywords",
+			      MD_KEYWORD_MAX);
 	if (a->fd >= 0)
 		return md_err(err, PS_ESTATE, "a message is still open");
 	md_unique(name, sizeof(name));
@@ -247,6 +251,7 @@ md_append_abort(struct ps_store_append *a)
 		free(a->v[i].tmp);
 		free(a->v[i].keywords);
 		free(a->v[i].cache);
+		free(a->v[i].extra);
 	}
 	free(a->v);
 	free(a);
@@ -259,17 +264,14 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
 		struct md_keywords *k, struct md_uidlist *l, char *dst,
 		struct ps_error *err)
 {
-	const char *kw[MD_KW_LETTERS + 1], *p = m->keywords;
+	const char *kw[MD_KEYWORD_MAX + 1], *p = m->keywords;
 	char base[600], info[48];
 	uint32_t mask = 0;
 	int r = 0;
 
-	if (m->nkw > MD_KW_LETTERS)
-		return md_err(err, PS_EINVAL, "a Maildir folder holds %d "
-			      "keywords", MD_KW_LETTERS);
 	for (size_t i = 0; i < m->nkw; i++, p += strlen(p) + 1)
 		kw[i] = p;
-	r = md_kw_mask(a->dir, k, kw, m->nkw, 1, &mask, err);
+	r = md_kw_mask(a->dir, k, kw, m->nkw, 1, &mask, &m->extra, err);
 	if (r < 0)
 		return r;
 	snprintf(base, sizeof(base), "%s,S=%llu", strrchr(m->tmp, '/') + 1,
@@ -301,7 +303,8 @@ md_append_index(struct ps_store_append *a, const struct md_uidlist *l,
 		r = md_idx_folder(db, l->h.guid, &modseq, &recent, err);
 	for (size_t i = 0; i < a->n && r == 0; i++, uid++)
 		r = md_idx_put(db, l->h.guid, uids ? uids[i] : uid, ++modseq,
-			       a->v[i].state, a->v[i].tz, a->v[i].cache,
+			       a->v[i].state, a->v[i].extra, a->v[i].tz,
+			       a->v[i].cache,
 			       a->v[i].cache_len, err);
 	if (r == 0)
 		r = md_idx_folder_set(db, l->h.guid, modseq, recent, err);

@@ -22,6 +22,7 @@ struct md_copy {
 	uint32_t *src, *dst; /* the map */
 	const struct md_msg **from; /* each copy's source */
 	char (*state)[48];          /* and its info in the destination */
+	char **extra;               /* and its unlettered keywords there */
 	size_t n;
 };
 
@@ -31,16 +32,25 @@ static int
 md_copy_one(struct ps_mbox *mb, struct md_copy *c, const struct md_msg *x,
 	    char *tmp, char *dst, struct ps_error *err)
 {
-	const char *names[MD_KW_LETTERS];
-	char src[MD_PATH_MAX], base[600], info[48];
+	const char *names[MD_KW_LETTERS + MD_KEYWORD_MAX];
+	char src[MD_PATH_MAX], base[600], info[48], *save = NULL;
+	char *extra = x->extra ? strdup(x->extra) : NULL;
 	uint32_t mask;
 	size_t n = 0;
 	int r;
 
+	/* The keywords by name: lettered in the source or not, they get
+	 * the destination's letters where it has room. */
 	for (unsigned i = 0; i < MD_KW_LETTERS; i++)
 		if (x->kw & 1u << i && i < mb->kw.n && mb->kw.v[i])
 			names[n++] = mb->kw.v[i];
-	r = md_kw_mask(c->dst_dir, &c->kw, names, n, 1, &mask, err);
+	for (char *w = extra ? strtok_r(extra, " ", &save) : NULL;
+	     w && n < sizeof(names) / sizeof(names[0]);
+	     w = strtok_r(NULL, " ", &save))
+		names[n++] = w;
+	r = md_kw_mask(c->dst_dir, &c->kw, names, n, 1, &mask,
+		       &c->extra[c->n], err);
+	free(extra);
 	if (r < 0)
 		return r;
 	md_unique(base, sizeof(base) - 32);
@@ -109,7 +119,8 @@ md_copy_index(struct ps_mbox *mb, struct md_copy *c, struct ps_error *err)
 		r = md_idx_folder(db, c->l.h.guid, &modseq, &recent, err);
 	for (size_t i = 0; i < c->n && r == 0; i++)
 		r = md_idx_put(db, c->l.h.guid, c->dst[i], ++modseq,
-			       c->state[i], c->from[i]->tz, c->from[i]->cache,
+			       c->state[i], c->extra[i], c->from[i]->tz,
+			       c->from[i]->cache,
 			       c->from[i]->cache_len, err);
 	if (r == 0)
 		r = md_idx_folder_set(db, c->l.h.guid, modseq, recent, err);
@@ -174,7 +185,8 @@ md_copy_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 	c->dst = calloc(mb->msgs.n + 1, sizeof(*c->dst));
 	c->from = calloc(mb->msgs.n + 1, sizeof(*c->from));
 	c->state = calloc(mb->msgs.n + 1, sizeof(*c->state));
-	if (!c->src || !c->dst || !c->from || !c->state)
+	c->extra = calloc(mb->msgs.n + 1, sizeof(*c->extra));
+	if (!c->src || !c->dst || !c->from || !c->state || !c->extra)
 		return md_err(err, PS_ENOMEM, "out of memory");
 	r = md_copy_all(mb, set, nset, c, err);
 	if (r == 0 && c->n)
@@ -219,5 +231,8 @@ md_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	free(c.dst);
 	free(c.from);
 	free(c.state);
+	for (size_t i = 0; c.extra && c.extra[i]; i++)
+		free(c.extra[i]);
+	free(c.extra);
 	return r;
 }

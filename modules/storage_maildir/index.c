@@ -1,8 +1,9 @@
 /* The per-user index, Maildir/poshta-index.db (SQLite): what a Maildir
  * cannot hold. Per folder (by the GUID of its UID list) the highest
  * MODSEQ and the first UID no session has claimed as \Recent; per
- * message its MODSEQ, its flags as last seen (the ":2," info), the
- * internal date's zone and the protocols' cached structure; and the
+ * message its MODSEQ, its flags as last seen (the ":2," info), its
+ * keywords beyond the folder's 26 letters, the internal date's zone and
+ * the protocols' cached structure; and the
  * expunged UIDs with their MODSEQ (RFC 7162 VANISHED). The files stay
  * the truth: a scan compares them with the index and gives a new MODSEQ
  * to each message whose info changed, appeared or vanished, so the index
@@ -20,7 +21,8 @@ static const char md_schema[] =
 	" modseq INTEGER NOT NULL, recent_uid INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS msg (guid TEXT NOT NULL, uid INTEGER"
 	" NOT NULL, modseq INTEGER NOT NULL, state TEXT NOT NULL,"
-	" tz INTEGER NOT NULL DEFAULT 0, cache BLOB,"
+	" extra TEXT NOT NULL DEFAULT '', tz INTEGER NOT NULL DEFAULT 0,"
+	" cache BLOB,"
 	" PRIMARY KEY (guid, uid));"
 	"CREATE TABLE IF NOT EXISTS gone (guid TEXT NOT NULL, uid INTEGER"
 	" NOT NULL, modseq INTEGER NOT NULL);";
@@ -127,12 +129,12 @@ md_idx_folder_set(sqlite3 *db, const char *guid, uint64_t modseq,
 /* A message's row as a delivery or a copy writes it. */
 int
 md_idx_put(sqlite3 *db, const char *guid, uint32_t uid, uint64_t modseq,
-	   const char *state, int tz, const void *cache, size_t len,
-	   struct ps_error *err)
+	   const char *state, const char *extra, int tz, const void *cache,
+	   size_t len, struct ps_error *err)
 {
 	sqlite3_stmt *st = md_prep(db, "INSERT OR REPLACE INTO msg (guid, "
-				   "uid, modseq, state, tz, cache) VALUES "
-				   "(?, ?, ?, ?, ?, ?)");
+				   "uid, modseq, state, tz, cache, extra) "
+				   "VALUES (?, ?, ?, ?, ?, ?, ?)");
 	int rc;
 
 	if (!st)
@@ -144,6 +146,7 @@ md_idx_put(sqlite3 *db, const char *guid, uint32_t uid, uint64_t modseq,
 	sqlite3_bind_int(st, 5, tz);
 	if (len)
 		sqlite3_bind_blob(st, 6, cache, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, extra ? extra : "", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : md_dberr(db, err);
@@ -155,8 +158,8 @@ static int
 md_idx_msg(sqlite3 *db, const char *guid, struct md_msg *x,
 	   uint64_t *modseq, struct ps_error *err)
 {
-	sqlite3_stmt *st = md_prep(db, "SELECT modseq, state, tz, cache "
-				   "FROM msg WHERE guid = ? AND uid = ?");
+	sqlite3_stmt *st = md_prep(db, "SELECT modseq, state, tz, cache, "
+				   "extra FROM msg WHERE guid = ? AND uid = ?");
 	char state[48];
 	int rc, same = 0, r = 0;
 
@@ -174,6 +177,9 @@ md_idx_msg(sqlite3 *db, const char *guid, struct md_msg *x,
 		same = strcmp((const char *)sqlite3_column_text(st, 1),
 			      state) == 0;
 		x->tz = sqlite3_column_int(st, 2);
+		if (sqlite3_column_bytes(st, 4) > 0)
+			x->extra = strdup((const char *)
+					  sqlite3_column_text(st, 4));
 		if (c && len > 0 && (x->cache = malloc((size_t)len))) {
 			memcpy(x->cache, c, (size_t)len);
 			x->cache_len = (size_t)len;
@@ -185,8 +191,8 @@ md_idx_msg(sqlite3 *db, const char *guid, struct md_msg *x,
 	if (r < 0 || same)
 		return r;
 	x->modseq = ++*modseq;
-	return md_idx_put(db, guid, x->uid, x->modseq, state, x->tz, x->cache,
-			  x->cache_len, err);
+	return md_idx_put(db, guid, x->uid, x->modseq, state, x->extra, x->tz,
+			  x->cache, x->cache_len, err);
 }
 
 static int

@@ -78,15 +78,24 @@ md_kw_save(const char *dir, const struct md_keywords *k,
 }
 
 /* The letters' mask of keywords kw; with add, new ones get letters (and
- * the file is saved), else they are left out: the caller holds the
- * user's lock. */
+ * the file is saved). Those without a letter (all 26 taken, or not add)
+ * go to extra_r (malloc'd, space-separated, "" when none), which the
+ * index keeps. The caller holds the user's lock. */
 int
 md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
-	   size_t n, int add, uint32_t *mask_r, struct ps_error *err)
+	   size_t n, int add, uint32_t *mask_r, char **extra_r,
+	   struct ps_error *err)
 {
+	size_t cap = 1, len = 0;
 	int added = 0;
 
 	*mask_r = 0;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(kw[i]) + 1;
+	*extra_r = malloc(cap);
+	if (!*extra_r)
+		return md_err(err, PS_ENOMEM, "out of memory");
+	**extra_r = '\0';
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
 
@@ -95,13 +104,12 @@ md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
 		while (j < k->n &&
 		       (!k->v[j] || strcasecmp(k->v[j], kw[i]) != 0))
 			j++;
-		if (j == k->n && !add)
+		if (j == k->n && (!add || k->n == MD_KW_LETTERS)) {
+			len += (size_t)sprintf(*extra_r + len, "%s%s",
+					       len ? " " : "", kw[i]);
 			continue;
+		}
 		if (j == k->n) {
-			if (k->n == MD_KW_LETTERS)
-				return md_err(err, PS_EINVAL, "a Maildir "
-					      "folder holds %d keywords",
-					      MD_KW_LETTERS);
 			k->v[k->n++] = strdup(kw[i]);
 			if (!k->v[j])
 				return md_err(err, PS_ENOMEM, "out of memory");

@@ -138,7 +138,9 @@ int
 md_mbox_report(const struct ps_mbox *mb, const struct md_msg *x,
 	  ps_store_msg_fn fn, void *arg)
 {
-	const char *kw[MD_KW_LETTERS];
+	const char *kw[MD_KEYWORD_MAX + MD_KW_LETTERS];
+	char *extra = x->extra ? strdup(x->extra) : NULL, *save = NULL;
+	int r;
 	struct ps_msg m = {
 		.uid = x->uid, .flags = x->flags, .keywords = kw,
 		.internal_date = x->mtime, .internal_tz = x->tz,
@@ -149,7 +151,13 @@ md_mbox_report(const struct ps_mbox *mb, const struct md_msg *x,
 	for (unsigned i = 0; i < MD_KW_LETTERS; i++)
 		if (x->kw & 1u << i && i < mb->kw.n && mb->kw.v[i])
 			kw[m.nkeywords++] = mb->kw.v[i];
-	return fn(&m, arg);
+	for (char *w = extra ? strtok_r(extra, " ", &save) : NULL;
+	     w && m.nkeywords < sizeof(kw) / sizeof(kw[0]);
+	     w = strtok_r(NULL, " ", &save))
+		kw[m.nkeywords++] = w;
+	r = fn(&m, arg);
+	free(extra);
+	return r;
 }
 
 int

@@ -246,6 +246,7 @@ md_msgs_free(struct md_msgs *m)
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].file);
 		free(m->v[i].cache);
+		free(m->v[i].extra);
 	}
 	free(m->v);
 	memset(m, 0, sizeof(*m));

@@ -20,6 +20,7 @@
 #define MD_SUBSCRIPTIONS "subscriptions"
 #define MD_HASHED ".~poshta-"      /* a folder named by a hash (names.c) */
 #define MD_NAME_FILE "poshta-name" /* and its full name, inside it */
+#define MD_KEYWORD_MAX 128 /* keywords on one message, as storage_sqlite */
 #define MD_CACHE_MAX (16 * 1024 * 1024) /* a message's cached structure */
 
 /* The module block, read in worker_init (module.c). */
@@ -80,6 +81,7 @@ struct md_msg {
 	int tz;
 	void *cache;
 	size_t cache_len;
+	char *extra;     /* keywords without a letter, from the index */
 };
 
 /* What a scan's index sync found (index.c). */
@@ -151,7 +153,8 @@ void md_uidlist_free(struct md_uidlist *l);
 int md_kw_check(const char *const *kw, size_t n, struct ps_error *err);
 int md_kw_load(const char *dir, struct md_keywords *k, struct ps_error *err);
 int md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
-	       size_t n, int add, uint32_t *mask_r, struct ps_error *err);
+	       size_t n, int add, uint32_t *mask_r, char **extra_r,
+	       struct ps_error *err);
 void md_kw_free(struct md_keywords *k);
 
 /* info.c */
@@ -201,8 +204,8 @@ int md_idx_folder(sqlite3 *db, const char *guid, uint64_t *modseq_r,
 int md_idx_folder_set(sqlite3 *db, const char *guid, uint64_t modseq,
 		      uint32_t recent, struct ps_error *err);
 int md_idx_put(sqlite3 *db, const char *guid, uint32_t uid, uint64_t modseq,
-	       const char *state, int tz, const void *cache, size_t len,
-	       struct ps_error *err);
+	       const char *state, const char *extra, int tz,
+	       const void *cache, size_t len, struct ps_error *err);
 int md_idx_sync(const struct ps_store_user *u, const char *guid,
 		struct md_msgs *m, uint32_t nextuid, int claim,
 		struct md_sync *s, struct ps_error *err);

@@ -8,15 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "storage_maildir.h"
 
-#define MD_KEYWORD_MAX 128 /* keywords one STORE may name, as storage_sqlite */
 
 struct md_store {
 	enum ps_store_mode mode;
 	unsigned flags;
 	uint32_t kw;
+	char *extra; /* the asked keywords without a letter (index.c) */
 };
 
 static void
@@ -37,6 +38,80 @@ md_store_apply(const struct md_store *s, const struct md_msg *x,
 		*kw_r = s->kw;
 		break;
 	}
+}
+
+/* 1 when space-separated list has word, in any case (RFC 3501 2.3.2). */
+static int
+md_words_has(const char *list, const char *word, size_t len)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (n == len && strncasecmp(p, word, len) == 0)
+			return 1;
+		p += n + (p[n] == ' ');
+	}
+	return 0;
+}
+
+/* The unlettered keywords of x after the STORE (malloc'd), and how
+ * many there are. */
+static char *
+md_extra_apply(const struct md_store *s, const struct md_msg *x,
+	       size_t *n_r)
+{
+	const char *cur = x->extra ? x->extra : "";
+	char *out = malloc(strlen(cur) + strlen(s->extra) + 2), *o = out;
+	const char *lists[2] = { cur, s->mode == PS_STORE_ADD ? s->extra : "" };
+
+	*n_r = 0;
+	if (!out)
+		return NULL;
+	if (s->mode == PS_STORE_REPLACE)
+		lists[0] = s->extra;
+	for (size_t l = 0; l < 2; l++)
+		for (const char *p = lists[l]; *p;) {
+			size_t n = strcspn(p, " ");
+
+			*o = '\0';
+			if (!(s->mode == PS_STORE_REMOVE &&
+			      md_words_has(s->extra, p, n)) &&
+			    !md_words_has(out, p, n)) {
+				o += sprintf(o, "%s%.*s", o > out ? " " : "",
+					     (int)n, p);
+				(*n_r)++;
+			}
+			p += n + (p[n] == ' ');
+		}
+	*o = '\0';
+	return out;
+}
+
+/* A change of the unlettered keywords only touches the index: the row
+ * takes them and forgets its info, so the scan that follows gives the
+ * message a new MODSEQ as for any other change. */
+static int
+md_store_extra(struct ps_mbox *mb, uint32_t uid, const char *extra,
+	       struct ps_error *err)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int r = md_idx_open(mb->u, &db, err), rc = SQLITE_ERROR;
+
+	if (r < 0)
+		return r;
+	if (sqlite3_prepare_v2(db, "UPDATE msg SET extra = ?, state = '' "
+			       "WHERE guid = ? AND uid = ?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, extra, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, mb->guid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, uid);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		r = md_err(err, PS_EIO, "index: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return md_idx_close(db, r, err);
 }
 
 /* Rename x's file to carry flags and kw. */
@@ -72,6 +147,51 @@ struct md_store_out {
 	size_t nchanged, nrefused;
 };
 
+static int
+md_popcount(uint32_t v)
+{
+	return __builtin_popcount(v);
+}
+
+/* One message of the set: its new flags and keywords, or refused. */
+static int
+md_store_one(struct ps_mbox *mb, const char *dir, const struct md_store *s,
+	     struct md_msg *x, uint64_t unchangedsince,
+	     struct md_store_out *o, struct ps_error *err)
+{
+	unsigned flags;
+	uint32_t kw;
+	size_t nextra;
+	char *extra = NULL;
+	int r = 0, same_extra;
+
+	md_store_apply(s, x, &flags, &kw);
+	extra = md_extra_apply(s, x, &nextra);
+	if (!extra)
+		return md_err(err, PS_ENOMEM, "out of memory");
+	same_extra = strcmp(extra, x->extra ? x->extra : "") == 0;
+	if (flags == x->flags && kw == x->kw && same_extra)
+		goto out;
+	if ((size_t)md_popcount(kw) + nextra > MD_KEYWORD_MAX) {
+		r = md_err(err, PS_EINVAL, "a message holds %d keywords",
+			   MD_KEYWORD_MAX);
+		goto out;
+	}
+	if (unchangedsince && x->modseq > unchangedsince) {
+		o->refused[o->nrefused++] = x->uid;
+		goto out;
+	}
+	if (flags != x->flags || kw != x->kw)
+		r = md_store_rename(dir, x, flags, kw, err);
+	if (r == 0 && !same_extra)
+		r = md_store_extra(mb, x->uid, extra, err);
+	if (r == 0)
+		o->changed[o->nchanged++] = x->uid;
+out:
+	free(extra);
+	return r;
+}
+
 /* The changes under the lock; name (MD_NAME_MAX + 1) gets the
  * mailbox's name for the notice. */
 static int
@@ -94,24 +214,13 @@ md_store_locked(struct ps_mbox *mb, const struct ps_uid_range *set,
 		return md_err(err, PS_ENOMEM, "out of memory");
 	if (r == 0)
 		r = md_kw_mask(dir, &mb->kw, keywords, nkeywords,
-			       s->mode != PS_STORE_REMOVE, &s->kw, err);
+			       s->mode != PS_STORE_REMOVE, &s->kw, &s->extra,
+			       err);
 	for (size_t i = 0; i < mb->msgs.n && r == 0; i++) {
 		struct md_msg *x = &mb->msgs.v[i];
-		unsigned flags;
-		uint32_t kw;
 
-		if (!md_in_set(x->uid, set, nset))
-			continue;
-		md_store_apply(s, x, &flags, &kw);
-		if (flags == x->flags && kw == x->kw)
-			continue;
-		if (unchangedsince && x->modseq > unchangedsince) {
-			o->refused[o->nrefused++] = x->uid;
-			continue;
-		}
-		r = md_store_rename(dir, x, flags, kw, err);
-		if (r == 0)
-			o->changed[o->nchanged++] = x->uid;
+		if (md_in_set(x->uid, set, nset))
+			r = md_store_one(mb, dir, s, x, unchangedsince, o, err);
 	}
 	if (r == 0 && o->nchanged)
 		r = md_mbox_scan_locked(mb, 0, dir, &h, &first, err);
@@ -169,5 +278,6 @@ md_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set,
 		r = refused(o.refused[i], arg);
 	free(o.changed);
 	free(o.refused);
+	free(s.extra);
 	return r;
 }
