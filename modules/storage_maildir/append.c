@@ -292,17 +292,17 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
  * scan indexes them without the cache. */
 static int
 md_append_index(struct ps_store_append *a, const struct md_uidlist *l,
-		const uint32_t *uids, struct ps_error *err)
+		struct ps_error *err)
 {
 	sqlite3 *db;
 	uint64_t modseq;
-	uint32_t recent, uid = l->h.nextuid - (uint32_t)a->n;
+	uint32_t recent, uid = l->h.nextuid - (uint32_t)a->n; /* the first */
 	int r = md_idx_open(a->u, &db, err);
 
 	if (r == 0)
 		r = md_idx_folder(db, l->h.guid, &modseq, &recent, err);
 	for (size_t i = 0; i < a->n && r == 0; i++, uid++)
-		r = md_idx_put(db, l->h.guid, uids ? uids[i] : uid, ++modseq,
+		r = md_idx_put(db, l->h.guid, uid, ++modseq,
 			       a->v[i].state, a->v[i].extra, a->v[i].tz,
 			       a->v[i].cache,
 			       a->v[i].cache_len, err);
@@ -359,7 +359,7 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 			a->v[i].tmp[0] = '\0'; /* abort must not unlink it */
 	}
 	if (r == 0)
-		r = md_append_index(a, &l, uids_r, err);
+		r = md_append_index(a, &l, err);
 	if (r == 0)
 		*uidvalidity_r = l.h.uidvalidity;
 	md_kw_free(&k);
