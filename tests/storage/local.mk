@@ -1,6 +1,6 @@
 # The storage conformance suite: one program for every backend, given a
-# configuration that loads the backend; sqlite-run runs it against
-# storage_sqlite from the build tree.
+# configuration that loads the backend; sqlite-run and maildir-run run it
+# against storage_sqlite and storage_maildir from the build tree.
 check_PROGRAMS += tests/storage/conformance
 tests_storage_conformance_SOURCES = tests/storage/suite.h \
 	tests/storage/main.c tests/storage/helpers.c \
@@ -9,5 +9,5 @@ tests_storage_conformance_SOURCES = tests/storage/suite.h \
 	tests/storage/t_threads.c
 tests_storage_conformance_CPPFLAGS = $(UNIT_CPP)
 tests_storage_conformance_LDADD = $(UNIT_LIBS)
-TESTS += tests/storage/sqlite-run
-EXTRA_DIST += tests/storage/sqlite-run
+TESTS += tests/storage/sqlite-run tests/storage/maildir-run
+EXTRA_DIST += tests/storage/sqlite-run tests/storage/maildir-run
