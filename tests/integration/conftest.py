@@ -315,6 +315,18 @@ def wait_for(what, fn, timeout=TIMEOUT, interval=0.05):
         time.sleep(interval)
 
 
+def terminate(proc):
+    """SIGTERM proc and wait; SIGKILL after TIMEOUT."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(TIMEOUT)
+
+
 class Poshtad:
     """One poshtad under test: config, state dir, ports, process, log.
     Its listeners are on host (another loopback address for a second
@@ -430,12 +442,7 @@ class Poshtad:
             return None
         if self.proc.poll() is None:
             self.workers()
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(TIMEOUT)
+            terminate(self.proc)
         # Workers must not outlive their master; reap any that would.
         for pid in self._workers:
             try:

@@ -18,7 +18,6 @@ Standard library only; every wait is bounded.
 import os
 import random
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -26,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import TIMEOUT, free_port, wait_for
+from conftest import TIMEOUT, free_port, terminate, wait_for
 
 DNSMASQ = os.environ.get("DNSMASQ") or shutil.which(
     "dnsmasq", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
@@ -248,13 +247,7 @@ class Dnsmasq:
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(TIMEOUT)
+        terminate(self.proc)
         self.proc = None
         self._logf.close()
 
