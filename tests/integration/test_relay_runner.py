@@ -13,6 +13,7 @@ import time
 import pytest
 
 from conftest import Poshtad, free_port, quote, wait_for
+from outbound_helpers import ScriptedMX
 from smtp_helpers import Ctl, start_smtp
 from test_poshtactl_queue import Probe
 
@@ -20,13 +21,14 @@ from test_poshtactl_queue import Probe
 class Sender:
     """poshtad with smtp.so's runner, queue_sqlite and queue_probe."""
 
-    def __init__(self, poshtad, route_port, retry="1s", extra=""):
+    def __init__(self, poshtad, route_port, retry="1s", extra="",
+                 route_host="127.0.0.1"):
         self.poshtad = poshtad
         path = os.path.join(poshtad.state, "queue")
         self.block = "queue_sqlite {\n\tpath %s;\n}\n" % quote(path)
-        smtp = ("smtp {\n\troute example.test 127.0.0.1:%d;\n"
+        smtp = ("smtp {\n\troute example.test %s:%d;\n"
                 "\tretry_first %s;\n\tretry_max %s;\n%s}\n" % (
-                    route_port, retry, retry, extra))
+                    route_host, route_port, retry, retry, extra))
         self.text = poshtad.config(
             load=("echo", "queue_sqlite", "queue_probe", "smtp"),
             body=self.block + smtp)
@@ -166,3 +168,21 @@ def test_stop_mid_session_gives_the_recipients_back(poshtad):
     assert r["state"] in ("queued", "deferred"), r
     assert r["next_attempt"] <= time.time(), r
     assert r["lease_until"] <= time.time() or not r["lease"], r
+
+
+def test_delivered_over_ipv6(poshtad):
+    """A route to [::1]: the runner connects over IPv6 like over IPv4
+    (the resolver's AAAA answers take the same path)."""
+    mx = ScriptedMX("::1", free_port())
+    try:
+        tx = Sender(poshtad, mx.port, route_host="[::1]")
+        tx.start()
+        qid = tx.enqueue("bob@example.test")
+        wait_for("the delivery", lambda: qid not in tx.queue())
+        assert len(mx.sessions) == 1, mx.sessions
+        assert mx.sessions[0].mails[0].startswith(
+            "MAIL FROM:<probe@origin.test>"), mx.sessions[0].mails
+        assert b"Subject: probe" in mx.sessions[0].data[0]
+        poshtad.wait_log(r"relay: connected to ::1\[::1\]:%d" % mx.port)
+    finally:
+        mx.close()
