@@ -150,7 +150,6 @@ static void
 results_work(void *arg)
 {
 	struct results_job *j = arg;
-
 	int64_t now = now_s();
 
 	if (job_take(j) && record(j->m, now))
@@ -544,19 +543,14 @@ relay_worker_exit(void)
 	}
 	record_batches(pending, now);
 	record_batches(active, now);
+	/* job_take unlinks each; one a pool thread took is its to record. */
 	for (;;) {
 		pthread_mutex_lock(&jobs_mu);
 		j = jobs;
-		if (j) {
-			jobs = j->next;
-			if (jobs)
-				jobs->prev = &jobs;
-			j->prev = NULL;
-			j->taken = 1;
-		}
 		pthread_mutex_unlock(&jobs_mu);
 		if (!j)
 			break;
-		record(j->m, now);
+		if (job_take(j))
+			record(j->m, now);
 	}
 }
