@@ -123,6 +123,7 @@ static const struct ps_api table = {
 	.conf_block_count = ps_conf_section_block_count,
 	.conf_block = ps_conf_section_sub,
 	.worker_stopping = ps_worker_stopping,
+	.bus_publish_local = ps_bus_publish_local,
 };
 
 const struct ps_api *

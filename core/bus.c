@@ -284,29 +284,54 @@ send_from_pool(const void *msg, size_t len)
 	ps_warn("bus: master not reading, message dropped");
 }
 
-int
-ps_bus_publish(const char *topic, const void *data, size_t len)
+/* One datagram for topic and data into msg: its length, or PS_EINVAL. */
+static long
+frame(unsigned char *msg, const char *topic, const void *data, size_t len)
 {
-	unsigned char msg[PS_BUS_MSG_MAX];
 	size_t tlen = topic ? strlen(topic) : 0;
 
-	if (!worker_loop)
-		return PS_ESTATE;
 	if (!tlen || tlen > PS_BUS_MAX_TOPIC || len > PS_BUS_MAX_DATA)
 		return PS_EINVAL;
 	msg[0] = (unsigned char)tlen;
 	memcpy(msg + 1, topic, tlen);
 	if (len)
 		memcpy(msg + 1 + tlen, data, len);
+	return (long)(1 + tlen + len);
+}
+
+int
+ps_bus_publish(const char *topic, const void *data, size_t len)
+{
+	unsigned char msg[PS_BUS_MSG_MAX];
+	long n;
+
+	if (!worker_loop)
+		return PS_ESTATE;
+	if ((n = frame(msg, topic, data, len)) < 0)
+		return (int)n;
 	pthread_mutex_lock(&self_lock);
 	if (pthread_equal(pthread_self(), loop_thread))
-		deliver(worker_loop, &self, msg, 1 + tlen + len, worker_event);
+		deliver(worker_loop, &self, msg, (size_t)n, worker_event);
 	else if (self.head)
 		/* Behind what waits; the loop already watches for POLLOUT. */
-		enqueue(&self, msg, 1 + tlen + len);
+		enqueue(&self, msg, (size_t)n);
 	else
-		send_from_pool(msg, 1 + tlen + len);
+		send_from_pool(msg, (size_t)n);
 	pthread_mutex_unlock(&self_lock);
+	return 0;
+}
+
+int
+ps_bus_publish_local(const char *topic, const void *data, size_t len)
+{
+	unsigned char msg[PS_BUS_MSG_MAX]; /* a subscriber may publish too */
+	long n;
+
+	if (!worker_loop || !pthread_equal(pthread_self(), loop_thread))
+		return PS_ESTATE;
+	if ((n = frame(msg, topic, data, len)) < 0)
+		return (int)n;
+	dispatch(msg, (size_t)n);
 	return 0;
 }
 

@@ -25,6 +25,8 @@ int ps_bus_worker_start(struct ps_loop *loop, int fd, void (*lost)(void));
 void ps_bus_worker_stop(void);
 /* Any thread (storage backends publish from the pool). */
 int ps_bus_publish(const char *topic, const void *data, size_t len);
+/* The loop thread: to this worker's subscribers only. */
+int ps_bus_publish_local(const char *topic, const void *data, size_t len);
 int ps_bus_subscribe(struct ps_module_ctx *m, const char *prefix,
 		     ps_bus_fn fn, void *arg);
 

@@ -136,6 +136,10 @@ struct ps_api {
 		const struct ps_conf_value **args_r);
 	/* 1.5: whether the worker is on its way out */
 	int (*worker_stopping)(void);
+
+	/* 1.6: bus messages learnt from outside, for this worker only */
+	int (*bus_publish_local)(const char *topic, const void *data,
+				 size_t len);
 };
 
 #define PS_API_HAS(fn) \

@@ -278,6 +278,20 @@ ps_bus_publish(const char *topic, const void *data, size_t len)
 	return ps__api->bus_publish(topic, data, len);
 }
 
+/* Deliver topic and data to this worker's own subscribers only, at once,
+ * as if it had come over the bus. For changes a module learns of from
+ * outside the server, such as a shared database's notifications, which
+ * every worker hears for itself: ps_bus_publish would hand each notice to
+ * every worker once per listener. On the loop thread only; PS_ESTATE
+ * elsewhere and before 1.6. */
+static inline int
+ps_bus_publish_local(const char *topic, const void *data, size_t len)
+{
+	if (!PS_API_HAS(bus_publish_local))
+		return PS_ESTATE;
+	return ps__api->bus_publish_local(topic, data, len);
+}
+
 static inline int
 ps_bus_subscribe(const char *prefix, ps_bus_fn fn, void *arg)
 {

@@ -255,6 +255,21 @@ struct ps_storage_ops {
 	 * mailbox_close releases too. */
 	void (*mailbox_hold)(struct ps_mbox *mb);
 	void (*mailbox_release)(struct ps_mbox *mb);
+
+	/* Since 1.6 (NULL where a backend cannot): restoring a mailbox as
+	 * it was elsewhere (poshtactl migrate), UIDs included, so that
+	 * clients' caches stay valid (RFC 3501 2.3.1.1). set_uidvalidity
+	 * gives a mailbox that never held a message (uidnext 1) that
+	 * UIDVALIDITY; else PS_EINVAL. append_msg_uid, between
+	 * append_msg_begin and append_msg_end, gives the message that UID
+	 * instead of the next one: it must be at least the mailbox's
+	 * uidnext and above the transaction's earlier UIDs (else
+	 * PS_EINVAL); after the commit uidnext is past it. */
+	int (*mailbox_set_uidvalidity)(struct ps_store_user *u,
+				       const char *name, uint32_t uidvalidity,
+				       struct ps_error *err);
+	int (*append_msg_uid)(struct ps_store_append *a, uint32_t uid,
+			      struct ps_error *err);
 };
 
 #endif
