@@ -23,7 +23,8 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/trace.c modules/smtp/hooks.c modules/smtp/ext.c \
 	modules/smtp/enqueue.c modules/smtp/dkim_sign.c modules/smtp/relay.h \
 	modules/smtp/relay.c modules/smtp/relay_policy.c \
-	modules/smtp/relay_config.c modules/smtp/relay_dest.c modules/smtp/idn.h modules/smtp/idn.c \
+	modules/smtp/relay_config.c modules/smtp/relay_dest.c \
+	modules/smtp/idn.h modules/smtp/idn.c \
 	modules/smtp/relay_session.c modules/smtp/resolve.h \
 	modules/smtp/resolve_private.h modules/smtp/resolve.c \
 	modules/smtp/resolve_lookup.c modules/smtp/bounce.h \
