@@ -1,0 +1,192 @@
+/* auth_pgsql's connections: a bounded pool behind a mutex and a
+ * condition variable. Pool threads (and poshtactl) call the backend at
+ * once; each call borrows a connection, so a connection serves one
+ * thread at a time (libpq's rule) and at most `connections` are open per
+ * process. A caller finding none free waits, for a bounded time, for
+ * one to come back. Connections open outside the lock, so a slow server
+ * never holds up callers that have one. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth_pgsql.h"
+
+/* The most connections=N may ask for (it is also the directive's max). */
+#define AUTH_POOL_MAX 64
+/* How long a caller waits for a connection when all are busy: a caller
+ * that waits longer is better told the database is too slow. */
+#define AUTH_POOL_WAIT_S 30
+/* Used unless conninfo says otherwise: libpq would wait forever. */
+#define AUTH_CONNECT_TIMEOUT "10"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
+static PGconn *idle[AUTH_POOL_MAX];
+static int nidle;
+static int nopen;  /* idle ones and borrowed ones */
+static int nmax;
+static int started;
+static char *conninfo;
+
+/* Notices (e.g. "relation auth_schema already exists, skipping") go to
+ * the log at debug level, not to stderr, where libpq would print them
+ * (and poshtactl's output is for its own messages). */
+static void
+notice(void *arg, const char *message)
+{
+	(void)arg;
+	ps_log(PS_LOG_DEBUG, "auth_pgsql: PostgreSQL: %.*s",
+	       (int)strcspn(message, "\n"), message);
+}
+
+/* A new connection. conninfo (a "key=value" string or a URI, expanded
+ * as dbname) comes after the defaults, so its own settings win. */
+static PGconn *
+connect_one(struct ps_error *err)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "fallback_application_name", "dbname",
+		NULL,
+	};
+	const char *values[] = {
+		AUTH_CONNECT_TIMEOUT, "poshta auth_pgsql", conninfo, NULL,
+	};
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+
+	if (conn && PQstatus(conn) == CONNECTION_OK) {
+		PQsetNoticeProcessor(conn, notice, NULL);
+		return conn;
+	}
+	auth_fail(err, PS_EIO, "cannot connect to PostgreSQL: %s",
+		  conn ? PQerrorMessage(conn) : "out of memory");
+	/* libpq's messages end in a newline. */
+	err->msg[strcspn(err->msg, "\n")] = '\0';
+	PQfinish(conn);
+	return NULL;
+}
+
+int
+auth_pool_start(const char *info, int max, struct ps_error *err)
+{
+	PGconn *conn;
+	int r;
+
+	if (max < 1 || max > AUTH_POOL_MAX)
+		return auth_fail(err, PS_EINVAL, "connections must be 1 to %d",
+				 AUTH_POOL_MAX);
+	pthread_mutex_lock(&lock);
+	if (!conninfo)
+		conninfo = strdup(info);
+	nmax = max;
+	pthread_mutex_unlock(&lock);
+	if (!conninfo)
+		return auth_fail(err, PS_ENOMEM, "out of memory");
+	if (!(conn = connect_one(err)))
+		return PS_EIO;
+	if ((r = auth_schema_migrate(conn, err)) < 0) {
+		PQfinish(conn);
+		return r;
+	}
+	pthread_mutex_lock(&lock);
+	started = 1;
+	nopen++;
+	idle[nidle++] = conn;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+void
+auth_pool_stop(void)
+{
+	PGconn *close_these[AUTH_POOL_MAX];
+	int n;
+
+	pthread_mutex_lock(&lock);
+	started = 0;
+	n = nidle;
+	memcpy(close_these, idle, (size_t)n * sizeof(*idle));
+	nopen -= nidle;
+	nidle = 0;
+	pthread_cond_broadcast(&freed);
+	/* A borrower may still be connecting with conninfo. */
+	if (nopen == 0) {
+		free(conninfo);
+		conninfo = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	for (int i = 0; i < n; i++)
+		PQfinish(close_these[i]);
+}
+
+/* Wait for a connection to come back, until deadline. Called and
+ * returning with lock held; 0, or ETIMEDOUT. */
+static int
+wait_freed(const struct timespec *deadline)
+{
+	int rc = 0;
+
+	while (rc == 0 && started && nidle == 0 && nopen >= nmax)
+		rc = pthread_cond_timedwait(&freed, &lock, deadline);
+	return rc == ETIMEDOUT && nidle == 0 && nopen >= nmax ? rc : 0;
+}
+
+PGconn *
+auth_pool_get(int *reused_r, struct ps_error *err)
+{
+	struct timespec deadline;
+	PGconn *conn = NULL;
+	int timed_out, up;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += AUTH_POOL_WAIT_S;
+	pthread_mutex_lock(&lock);
+	timed_out = wait_freed(&deadline);
+	up = started;
+	if (up && !timed_out) {
+		if (nidle > 0)
+			conn = idle[--nidle];
+		else
+			nopen++; /* a place for the one opened below */
+	}
+	pthread_mutex_unlock(&lock);
+	if (!up) {
+		auth_fail(err, PS_ESTATE, "auth_pgsql is not started here "
+			  "(only in workers)");
+		return NULL;
+	}
+	if (timed_out) {
+		auth_fail(err, PS_EIO, "all %d PostgreSQL connections stayed "
+			  "busy for %d s", nmax, AUTH_POOL_WAIT_S);
+		return NULL;
+	}
+	*reused_r = conn != NULL;
+	if (conn || (conn = connect_one(err)))
+		return conn;
+	pthread_mutex_lock(&lock);
+	nopen--;
+	pthread_cond_signal(&freed);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+void
+auth_pool_put(PGconn *conn)
+{
+	/* A connection inside a transaction (a failed COMMIT, a call that
+	 * gave up half way) would carry it into the next caller's work. */
+	int keep = PQstatus(conn) == CONNECTION_OK &&
+		PQtransactionStatus(conn) == PQTRANS_IDLE;
+
+	pthread_mutex_lock(&lock);
+	keep = keep && started;
+	if (keep)
+		idle[nidle++] = conn;
+	else
+		nopen--;
+	pthread_cond_signal(&freed);
+	pthread_mutex_unlock(&lock);
+	if (!keep)
+		PQfinish(conn);
+}
