@@ -10,7 +10,8 @@
 static const struct ps_directive auth_directives[] = {
 	{ .name = "conninfo", .type = PS_CONF_STRING,
 	  .flags = PS_CONF_REQUIRED,
-	  .help = "libpq connection string or URI of the database, e.g. "
+	  .help = "required: the libpq connection string or URI of the "
+		  "database, e.g. "
 		  "\"host=db.example dbname=poshta user=poshta\" (a password "
 		  "is better kept in ~/.pgpass or PGPASSFILE)" },
 	{ .name = "connections", .type = PS_CONF_INT, .min = 1, .max = 64,
