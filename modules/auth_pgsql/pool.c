@@ -137,13 +137,14 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 {
 	struct timespec deadline;
 	PGconn *conn = NULL;
-	int timed_out, up;
+	int timed_out, up, max;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += AUTH_POOL_WAIT_S;
 	pthread_mutex_lock(&lock);
 	timed_out = wait_freed(&deadline);
 	up = started;
+	max = nmax;
 	if (up && !timed_out) {
 		if (nidle > 0)
 			conn = idle[--nidle];
@@ -158,7 +159,7 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 	}
 	if (timed_out) {
 		auth_fail(err, PS_EIO, "all %d PostgreSQL connections stayed "
-			  "busy for %d s", nmax, AUTH_POOL_WAIT_S);
+			  "busy for %d s", max, AUTH_POOL_WAIT_S);
 		return NULL;
 	}
 	*reused_r = conn != NULL;
