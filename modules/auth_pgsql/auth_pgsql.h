@@ -118,11 +118,8 @@ int auth_lookup(const char *user, struct ps_auth_user *user_r,
 int auth_resolve(const char *address, ps_auth_target_fn fn, void *arg,
 		 struct ps_error *err);
 
-/* query.c, for resolve.c: fill u (and *hash_r, to free, when not NULL)
- * for a canonical name on conn; PS_ENOENT when there is none. */
-int auth_fetch_user(PGconn *conn, const char *name, struct ps_auth_user *u,
-		    char **hash_r, struct ps_error *err);
-/* 1 when canonical domain is one of ours, 0 when not, or < 0. */
+/* query.c, for resolve.c: 1 when canonical domain is one of ours, 0
+ * when not, or < 0. */
 int auth_domain_known(PGconn *conn, const char *domain,
 		      struct ps_error *err);
 

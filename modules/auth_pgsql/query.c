@@ -7,8 +7,10 @@
 
 #include "auth_pgsql.h"
 
-int
-auth_fetch_user(PGconn *conn, const char *name, struct ps_auth_user *u,
+/* Fill u (and *hash_r, to free, when not NULL) for a canonical name on
+ * conn; PS_ENOENT when there is none. */
+static int
+fetch_user(PGconn *conn, const char *name, struct ps_auth_user *u,
 		char **hash_r, struct ps_error *err)
 {
 	struct auth_params p = {{name}, 1};
@@ -61,7 +63,7 @@ fetch_on(PGconn *conn, void *arg, struct ps_error *err)
 {
 	struct fetch *f = arg;
 
-	return auth_fetch_user(conn, f->name, f->u, f->hash_r, err);
+	return fetch_user(conn, f->name, f->u, f->hash_r, err);
 }
 
 static void

@@ -1,7 +1,8 @@
 /* auth_pgsql's resolve: where mail to an address goes, following aliases
  * (RFC 5321 3.9.1) with a depth bound and without loops or duplicates,
- * exactly as auth_sqlite does, in one read-only REPEATABLE READ
- * transaction so the whole expansion sees one state of the tables. */
+ * exactly as auth_sqlite does: one statement per address expanded, and
+ * several in one read-only REPEATABLE READ transaction, so the whole
+ * expansion sees one state of the tables. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,63 +62,109 @@ emit(struct resolve *rs, const char *address, int local)
 	return push(rs, rs->out, &rs->nout, address);
 }
 
-/* A local user gets mail only when it exists and is enabled. */
+/* What one statement tells about an address: whether its domain is
+ * ours, its user, its alias targets and its domain's catch-all targets,
+ * so each address expanded costs one round trip. Rows of res: 'a'
+ * targets, then 'c' targets (each in byte order, as auth_sqlite sorts),
+ * then 'd' when the domain is ours, then 'u' with the user's enabled
+ * flag. */
+struct node {
+	PGresult *res;
+	int local;  /* the domain is ours */
+	int user;   /* -1 none, 0 disabled, 1 enabled */
+	int a0, na; /* rows of alias targets */
+	int c0, nc; /* rows of catch-all targets */
+};
+
 static int
-deliver_local(struct resolve *rs, const char *address)
+node_get(struct resolve *rs, const char *address, struct node *n)
 {
-	struct ps_auth_user u;
-	int r = auth_fetch_user(rs->conn, address, &u, NULL, rs->err);
+	const char *domain = auth_name_domain_of(address);
+	char key[AUTH_DOMAIN_MAX + 2];
+	struct auth_params p = {{address, domain, key}, 3};
+	int code = 0, rows;
 
-	if (r == PS_ENOENT || (r == 0 && !u.enabled))
-		return 0;
-	return r < 0 ? r : emit(rs, address, 1);
-}
-
-/* The targets of alias, in a result to PQclear (NULL and < 0 on
- * failure). */
-static PGresult *
-alias_targets(struct resolve *rs, const char *alias, int *code_r)
-{
-	struct auth_params p = {{alias}, 1};
-
-	return auth_db_exec(rs->conn, code_r, rs->err, "SELECT target FROM "
-			    "auth_aliases WHERE alias = $1 "
-			    "ORDER BY target COLLATE \"C\"", &p);
+	key[0] = '@';
+	strcpy(key + 1, domain);
+	memset(n, 0, sizeof(*n));
+	n->user = -1;
+	n->res = auth_db_exec(rs->conn, &code, rs->err,
+			      "SELECT k, v FROM ("
+			      " SELECT 'a' AS k, target AS v FROM auth_aliases"
+			      "  WHERE alias = $1"
+			      " UNION ALL SELECT 'c', target FROM auth_aliases"
+			      "  WHERE alias = $3"
+			      " UNION ALL SELECT 'd', NULL FROM auth_domains"
+			      "  WHERE name = $2"
+			      " UNION ALL SELECT 'u', enabled::text"
+			      "  FROM auth_users WHERE address = $1"
+			      ") n ORDER BY k, v COLLATE \"C\"", &p);
+	if (!n->res)
+		return code;
+	rows = PQntuples(n->res);
+	for (int i = 0; i < rows; i++)
+		switch (PQgetvalue(n->res, i, 0)[0]) {
+		case 'a': n->na++; break;
+		case 'c': n->nc++; break;
+		case 'd': n->local = 1; break;
+		case 'u': n->user = PQgetvalue(n->res, i, 1)[0] == 't'; break;
+		}
+	n->c0 = n->na;
+	return 0;
 }
 
 static int expand(struct resolve *rs, const char *address, int depth);
 
-/* Follow the targets of alias (an address or "@domain"). An address
- * aliased to itself among others also keeps its own mailbox, as with
- * Postfix's virtual aliases. Returns the number of targets or < 0. */
+/* Follow count targets from row first of n's result, the targets of
+ * alias (an address or "@domain"). An address aliased to itself among
+ * others also keeps its own mailbox, as with Postfix's virtual aliases:
+ * when its user exists and is enabled. */
 static int
-follow(struct resolve *rs, const char *alias, int depth)
+follow(struct resolve *rs, const struct node *n, const char *alias,
+       int first, int count, int depth)
 {
-	int code = 0, n, r = 0;
-	PGresult *res = alias_targets(rs, alias, &code);
+	int r = 0;
 
-	if (!res)
-		return code;
-	n = PQntuples(res);
-	for (int i = 0; i < n && r == 0; i++) {
-		const char *t = PQgetvalue(res, i, 0);
+	for (int i = first; i < first + count && r == 0; i++) {
+		const char *t = PQgetvalue(n->res, i, 1);
 
-		r = strcmp(t, alias) == 0 ? deliver_local(rs, alias) :
-			expand(rs, t, depth + 1);
+		if (strcmp(t, alias) != 0)
+			r = expand(rs, t, depth + 1);
+		else if (n->user == 1)
+			r = emit(rs, alias, 1);
 	}
-	PQclear(res);
-	return r < 0 ? r : n;
+	return r;
 }
 
-/* Where mail to canonical address goes: a remote address as it is; a
- * local one through its aliases, else to its user, else through the
- * domain's catch-all. */
+/* Where mail to canonical address goes, from its node: a remote address
+ * as it is; a local one through its aliases, else to its user, else
+ * through the domain's catch-all. */
+static int
+expand_node(struct resolve *rs, const char *address, const struct node *n,
+	    int depth)
+{
+	char key[AUTH_DOMAIN_MAX + 2];
+	int r;
+
+	if (!n->local)
+		return emit(rs, address, 0);
+	if (n->na > 0)
+		return follow(rs, n, address, n->a0, n->na, depth);
+	if (n->user >= 0)
+		return n->user ? emit(rs, address, 1) : 0;
+	key[0] = '@';
+	strcpy(key + 1, auth_name_domain_of(address));
+	if (in_list(rs->seen, rs->nseen, key))
+		return 0;
+	if ((r = push(rs, rs->seen, &rs->nseen, key)) < 0)
+		return r;
+	return follow(rs, n, key, n->c0, n->nc, depth);
+}
+
 static int
 expand(struct resolve *rs, const char *address, int depth)
 {
-	const char *domain = auth_name_domain_of(address);
-	char key[AUTH_DOMAIN_MAX + 2];
-	struct ps_auth_user u;
+	struct node n;
 	int r;
 
 	if (in_list(rs->seen, rs->nseen, address))
@@ -126,58 +173,56 @@ expand(struct resolve *rs, const char *address, int depth)
 		return auth_fail(rs->err, PS_EFAIL, "aliases nested deeper "
 				 "than %d at %s", AUTH_ALIAS_DEPTH, address);
 	if ((r = push(rs, rs->seen, &rs->nseen, address)) < 0 ||
-	    (r = auth_domain_known(rs->conn, domain, rs->err)) < 0)
+	    (r = node_get(rs, address, &n)) < 0)
 		return r;
-	if (r == 0)
-		return emit(rs, address, 0);
-	if ((r = follow(rs, address, depth)) != 0)
-		return r < 0 ? r : 0;
-	r = auth_fetch_user(rs->conn, address, &u, NULL, rs->err);
-	if (r == 0)
-		return u.enabled ? emit(rs, address, 1) : 0;
-	if (r != PS_ENOENT)
-		return r;
-	key[0] = '@';
-	strcpy(key + 1, domain);
-	if (in_list(rs->seen, rs->nseen, key))
-		return 0;
-	if ((r = push(rs, rs->seen, &rs->nseen, key)) < 0)
-		return r;
-	r = follow(rs, key, depth);
-	return r < 0 ? r : 0;
+	r = expand_node(rs, address, &n, depth);
+	PQclear(n.res);
+	return r;
 }
 
-/* The whole expansion on conn; may run twice (auth_db_with), so it
- * starts afresh. */
+/* Whether n answers for its address alone: not ours, or a user (or
+ * nobody) with no aliases and no catch-all to follow. */
+static int
+node_final(const struct node *n)
+{
+	return !n->local || (n->na == 0 && (n->user >= 0 || n->nc == 0));
+}
+
+/* The expansion on conn; may run twice (auth_db_with), so it starts
+ * afresh. Most addresses are a user's: one statement answers, and one
+ * statement sees one state by itself. Aliases take more statements, so
+ * then the whole expansion runs again in one read-only REPEATABLE READ
+ * transaction, which sees one state of the tables throughout. */
 static int
 expand_all(PGconn *conn, void *arg, struct ps_error *err)
 {
 	struct resolve *rs = arg;
+	struct ps_error ignored;
+	struct node n;
 	int r;
 
 	rs->conn = conn;
 	free_names(rs->seen, &rs->nseen);
 	free_names(rs->out, &rs->nout);
+	if ((r = node_get(rs, rs->address, &n)) < 0)
+		return r;
+	if (!n.local)
+		r = auth_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a "
+			      "local domain", rs->address);
+	else if (node_final(&n) &&
+		 (r = push(rs, rs->seen, &rs->nseen, rs->address)) == 0)
+		r = expand_node(rs, rs->address, &n, 0);
+	PQclear(n.res);
+	if (r < 0 || rs->nseen > 0)
+		return r;
 	if ((r = auth_db_simple(conn, err, "BEGIN ISOLATION LEVEL "
 				"REPEATABLE READ READ ONLY")) < 0)
 		return r;
-	r = auth_domain_known(conn, auth_name_domain_of(rs->address), err);
-	if (r == 0)
-		r = auth_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a "
-			      "local domain", rs->address);
-	else if (r > 0)
-		r = expand(rs, rs->address, 0);
-	/* Nothing to keep: a failed COMMIT after a good read changes
-	 * nothing, and the pool closes a connection left in a
-	 * transaction. */
-	if (PQstatus(conn) == CONNECTION_OK) {
-		struct ps_error ignored;
-
+	r = expand(rs, rs->address, 0);
+	/* Nothing to keep: the pool closes a connection left in a
+	 * transaction (a failed COMMIT). */
+	if (PQstatus(conn) == CONNECTION_OK)
 		auth_db_simple(conn, &ignored, "COMMIT");
-	}
-	if (r == 0 && rs->nout == 0)
-		r = auth_fail(err, PS_ENOENT, "no mailbox for %s",
-			      rs->address);
 	return r;
 }
 
@@ -224,6 +269,8 @@ auth_resolve(const char *address, ps_auth_target_fn fn, void *arg,
 		r = auth_fail(err, PS_ENOMEM, "out of memory");
 	else
 		r = auth_db_with(expand_all, &rs, err);
+	if (r == 0 && rs.nout == 0)
+		r = auth_fail(err, PS_ENOENT, "no mailbox for %s", name);
 	/* Callbacks run with no connection borrowed. */
 	for (size_t i = 0; r == 0 && i < rs.nout; i++)
 		r = fn(rs.out[i], rs.local[i], arg);
