@@ -71,7 +71,7 @@ int
 auth_pool_start(const char *info, int max, struct ps_error *err)
 {
 	PGconn *conn;
-	int r;
+	int r = 0;
 
 	if (max < 1 || max > AUTH_POOL_MAX)
 		return auth_fail(err, PS_EINVAL, "connections must be 1 to %d",
@@ -84,9 +84,14 @@ auth_pool_start(const char *info, int max, struct ps_error *err)
 	if (!conninfo)
 		return auth_fail(err, PS_ENOMEM, "out of memory");
 	if (!(conn = connect_one(err)))
-		return PS_EIO;
-	if ((r = auth_schema_migrate(conn, err)) < 0) {
+		r = PS_EIO;
+	else if ((r = auth_schema_migrate(conn, err)) < 0)
 		PQfinish(conn);
+	if (!conn || r < 0) {
+		/* Nobody else runs yet; after a failed start the core
+		 * unloads the module without worker_exit. */
+		free(conninfo);
+		conninfo = NULL;
 		return r;
 	}
 	pthread_mutex_lock(&lock);
