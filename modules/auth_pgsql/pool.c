@@ -22,7 +22,8 @@
 #define AUTH_CONNECT_TIMEOUT "10"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
+static pthread_once_t freed_once = PTHREAD_ONCE_INIT;
+static pthread_cond_t freed; /* on CLOCK_MONOTONIC: see freed_init */
 static PGconn *idle[AUTH_POOL_MAX];
 static int nidle;
 static int nopen;  /* idle ones and borrowed ones */
@@ -67,6 +68,30 @@ connect_one(struct ps_error *err)
 	return NULL;
 }
 
+/* Waits for a connection are bounded in monotonic time, so setting the
+ * clock neither ends them early nor makes them endless. */
+static void
+freed_init(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&freed, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/* Called with lock held, once nothing is open after a stop: nobody can
+ * be connecting with conninfo any more. */
+static void
+forget_conninfo(void)
+{
+	if (!started && nopen == 0) {
+		free(conninfo);
+		conninfo = NULL;
+	}
+}
+
 int
 auth_pool_start(const char *info, int max, struct ps_error *err)
 {
@@ -76,6 +101,7 @@ auth_pool_start(const char *info, int max, struct ps_error *err)
 	if (max < 1 || max > AUTH_POOL_MAX)
 		return auth_fail(err, PS_EINVAL, "connections must be 1 to %d",
 				 AUTH_POOL_MAX);
+	pthread_once(&freed_once, freed_init);
 	pthread_mutex_lock(&lock);
 	if (!conninfo)
 		conninfo = strdup(info);
@@ -88,10 +114,11 @@ auth_pool_start(const char *info, int max, struct ps_error *err)
 	else if ((r = auth_schema_migrate(conn, err)) < 0)
 		PQfinish(conn);
 	if (!conn || r < 0) {
-		/* Nobody else runs yet; after a failed start the core
-		 * unloads the module without worker_exit. */
-		free(conninfo);
-		conninfo = NULL;
+		/* After a failed start the core unloads the module without
+		 * worker_exit. */
+		pthread_mutex_lock(&lock);
+		forget_conninfo();
+		pthread_mutex_unlock(&lock);
 		return r;
 	}
 	pthread_mutex_lock(&lock);
@@ -115,11 +142,7 @@ auth_pool_stop(void)
 	nopen -= nidle;
 	nidle = 0;
 	pthread_cond_broadcast(&freed);
-	/* A borrower may still be connecting with conninfo. */
-	if (nopen == 0) {
-		free(conninfo);
-		conninfo = NULL;
-	}
+	forget_conninfo();
 	pthread_mutex_unlock(&lock);
 	for (int i = 0; i < n; i++)
 		PQfinish(close_these[i]);
@@ -144,7 +167,7 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 	PGconn *conn = NULL;
 	int timed_out, up, max;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += AUTH_POOL_WAIT_S;
 	pthread_mutex_lock(&lock);
 	timed_out = wait_freed(&deadline);
@@ -173,6 +196,7 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 	pthread_mutex_lock(&lock);
 	nopen--;
 	pthread_cond_signal(&freed);
+	forget_conninfo();
 	pthread_mutex_unlock(&lock);
 	return NULL;
 }
@@ -192,6 +216,7 @@ auth_pool_put(PGconn *conn)
 	else
 		nopen--;
 	pthread_cond_signal(&freed);
+	forget_conninfo();
 	pthread_mutex_unlock(&lock);
 	if (!keep)
 		PQfinish(conn);
