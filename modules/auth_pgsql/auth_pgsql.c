@@ -18,6 +18,11 @@ static const struct ps_directive auth_directives[] = {
 	  .def = "4",
 	  .help = "connections each worker (and poshtactl) keeps at most; "
 		  "callers beyond wait for one" },
+	{ .name = "timeout", .type = PS_CONF_DURATION, .min = 100,
+	  .max = 600000, .def = "30s",
+	  .help = "how long a call waits for a free connection, to connect, "
+		  "and for a statement, before it fails (a temporary "
+		  "failure to clients)" },
 	{ .name = NULL },
 };
 
@@ -61,7 +66,7 @@ auth_worker_init(struct ps_error *err)
 	if (!conninfo || !*conninfo)
 		return auth_fail(err, PS_EINVAL, "auth_pgsql needs conninfo");
 	return auth_pool_start(conninfo, (int)ps_conf_num(s, "connections"),
-			       err);
+			       (int)ps_conf_num(s, "timeout"), err);
 }
 
 PS_MODULE_DEFINE(.name = "auth_pgsql", .version = "1.0", .init = auth_init,

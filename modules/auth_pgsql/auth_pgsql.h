@@ -34,8 +34,10 @@ int auth_fail(struct ps_error *err, int code, const char *fmt, ...)
 /* ---- pool.c ---------------------------------------------------------- */
 
 /* Keep conninfo and open at most max connections, the first one now (so
- * a wrong conninfo or a server that is down shows at start). */
-int auth_pool_start(const char *conninfo, int max, struct ps_error *err);
+ * a wrong conninfo or a server that is down shows at start). timeout_ms
+ * bounds each wait: for a free connection, to connect, for a statement. */
+int auth_pool_start(const char *conninfo, int max, int timeout_ms,
+		    struct ps_error *err);
 /* Close the idle connections; borrowed ones close when given back.
  * Waiting callers get an error. */
 void auth_pool_stop(void);

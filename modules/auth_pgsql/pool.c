@@ -7,6 +7,7 @@
  * never holds up callers that have one. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,11 +16,6 @@
 
 /* The most connections=N may ask for (it is also the directive's max). */
 #define AUTH_POOL_MAX 64
-/* How long a caller waits for a connection when all are busy: a caller
- * that waits longer is better told the database is too slow. */
-#define AUTH_POOL_WAIT_S 30
-/* Used unless conninfo says otherwise: libpq would wait forever. */
-#define AUTH_CONNECT_TIMEOUT "10"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t freed_once = PTHREAD_ONCE_INIT;
@@ -30,6 +26,9 @@ static int nopen;  /* idle ones and borrowed ones */
 static int nmax;
 static int started;
 static char *conninfo;
+/* The timeout directive, in ms: how long a caller waits for a free
+ * connection, a new connection, or a statement. */
+static int timeout_ms;
 
 /* Notices (e.g. "relation auth_schema already exists, skipping") go to
  * the log at debug level, not to stderr, where libpq would print them
@@ -42,8 +41,28 @@ notice(void *arg, const char *message)
 	       (int)strcspn(message, "\n"), message);
 }
 
+/* Bound each statement on conn (a locked table would otherwise hold a
+ * pool thread as long as the lock lasts). Set after connecting, so
+ * options in conninfo cannot drop it. */
+static int
+set_timeout(PGconn *conn, struct ps_error *err)
+{
+	char ms[16];
+	struct auth_params p = {{ms}, 1};
+	PGresult *res;
+	int code = 0;
+
+	snprintf(ms, sizeof(ms), "%d", timeout_ms);
+	res = auth_db_exec(conn, &code, err, "SELECT set_config("
+			   "'statement_timeout', $1, false)", &p);
+	PQclear(res);
+	return res ? 0 : code;
+}
+
 /* A new connection. conninfo (a "key=value" string or a URI, expanded
- * as dbname) comes after the defaults, so its own settings win. */
+ * as dbname) comes after the defaults, so its own settings win. Without
+ * connect_timeout libpq would wait forever for a server that does not
+ * answer. */
 static PGconn *
 connect_one(struct ps_error *err)
 {
@@ -51,14 +70,21 @@ connect_one(struct ps_error *err)
 		"connect_timeout", "fallback_application_name", "dbname",
 		NULL,
 	};
+	char connect_s[16];
 	const char *values[] = {
-		AUTH_CONNECT_TIMEOUT, "poshta auth_pgsql", conninfo, NULL,
+		connect_s, "poshta auth_pgsql", conninfo, NULL,
 	};
-	PGconn *conn = PQconnectdbParams(keys, values, 1);
+	PGconn *conn;
 
+	/* Whole seconds, rounded up; libpq takes less than 2 as 2. */
+	snprintf(connect_s, sizeof(connect_s), "%d", (timeout_ms + 999) / 1000);
+	conn = PQconnectdbParams(keys, values, 1);
 	if (conn && PQstatus(conn) == CONNECTION_OK) {
 		PQsetNoticeProcessor(conn, notice, NULL);
-		return conn;
+		if (set_timeout(conn, err) == 0)
+			return conn;
+		PQfinish(conn);
+		return NULL;
 	}
 	auth_fail(err, PS_EIO, "cannot connect to PostgreSQL: %s",
 		  conn ? PQerrorMessage(conn) : "out of memory");
@@ -93,7 +119,7 @@ forget_conninfo(void)
 }
 
 int
-auth_pool_start(const char *info, int max, struct ps_error *err)
+auth_pool_start(const char *info, int max, int timeout, struct ps_error *err)
 {
 	PGconn *conn;
 	int r = 0;
@@ -106,6 +132,7 @@ auth_pool_start(const char *info, int max, struct ps_error *err)
 	if (!conninfo)
 		conninfo = strdup(info);
 	nmax = max;
+	timeout_ms = timeout;
 	pthread_mutex_unlock(&lock);
 	if (!conninfo)
 		return auth_fail(err, PS_ENOMEM, "out of memory");
@@ -168,7 +195,12 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 	int timed_out, up, max;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += AUTH_POOL_WAIT_S;
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += timeout_ms % 1000 * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&lock);
 	timed_out = wait_freed(&deadline);
 	up = started;
@@ -187,7 +219,7 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 	}
 	if (timed_out) {
 		auth_fail(err, PS_EIO, "all %d PostgreSQL connections stayed "
-			  "busy for %d s", max, AUTH_POOL_WAIT_S);
+			  "busy for %d ms", max, timeout_ms);
 		return NULL;
 	}
 	*reused_r = conn != NULL;

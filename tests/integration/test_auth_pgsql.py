@@ -21,11 +21,12 @@ import smtplib
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
 from conftest import (BUILDDIR, POSHTAD, SANITIZER_REPORT, TIMEOUT, Poshtad,
-                      quote, terminate)
+                      quote, terminate, wait_for)
 from pg_helpers import pg_cluster, pg_db  # noqa: F401 (fixtures)
 
 POSHTACTL = os.path.join(BUILDDIR, "core", "poshtactl")
@@ -338,14 +339,15 @@ LISTEN = {
 }
 
 
-def server_body(poshtad, conninfo, connections=4):
+def server_body(poshtad, conninfo, connections=4, extra=""):
     return ("storage_sqlite {\n\tpath %s;\n}\n" % quote(
         os.path.join(poshtad.state, "mail"))
-        + pg_block(conninfo, "\tconnections %d;\n" % connections))
+        + pg_block(conninfo, "\tconnections %d;\n%s" % (connections,
+                                                         extra)))
 
 
-def start_server(poshtad, conninfo, workers=1, connections=4):
-    body = server_body(poshtad, conninfo, connections)
+def start_server(poshtad, conninfo, workers=1, connections=4, extra=""):
+    body = server_body(poshtad, conninfo, connections, extra)
     text = poshtad.config(load=("storage_sqlite", "auth_pgsql", "smtp",
                                 "imap", "pop3"),
                           listen=LISTEN, workers=workers, tls=True,
@@ -498,6 +500,38 @@ def test_connections_dropped_and_bounded(poshtad, pg_db, pg_cluster):
     assert results == [True] * 8
     # One worker, connections 1.
     assert max(seen) == 1, seen
+
+
+def test_locked_table_is_a_temporary_failure(poshtad, pg_db, pg_cluster):
+    """A statement waiting longer than `timeout` (on an administrator's
+    lock) fails: RCPT gets 451 4.3.0 in about that time, not when the
+    lock goes, and the same connection serves the next one."""
+    ctl = start_server(poshtad, pg_db, connections=1, extra="\ttimeout 1s;\n")
+    seed(ctl)
+    assert rcpt(poshtad, ALICE)[0] == 250
+    dbname = pg_db.split("dbname=")[1].split()[0]
+    locker = subprocess.Popen(
+        ["psql", "-X", "-q", pg_db, "-c", "BEGIN; LOCK TABLE auth_users; "
+         "SELECT pg_sleep(%d); COMMIT" % (TIMEOUT * 2)],
+        env=dict(os.environ, PGAPPNAME="locker"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for("the lock", lambda: pg_cluster.psql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON "
+            "c.oid = l.relation WHERE c.relname = 'auth_users' AND "
+            "l.mode = 'AccessExclusiveLock' AND l.granted",
+            dbname).strip() == "1")
+        t0 = time.monotonic()
+        code, text = rcpt(poshtad, ALICE)
+        took = time.monotonic() - t0
+        assert (code, text[:5]) == (451, "4.3.0"), text
+        assert 0.9 < took < TIMEOUT * 0.8, took
+    finally:
+        # The server's end holds the lock, whatever happens to psql.
+        pg_cluster.psql("SELECT pg_terminate_backend(pid) FROM "
+                        "pg_stat_activity WHERE application_name = 'locker'")
+        locker.wait(TIMEOUT)
+    assert rcpt(poshtad, ALICE)[0] == 250
 
 
 def test_two_front_ends_share_users(sdk, certs, tmp_path, pg_db):
