@@ -458,6 +458,14 @@ def test_smtp_imap_pop3_quota(poshtad, pg_db):
     m.logout()
     assert ctl.ok("quota", "get", ALICE).endswith(", limit 10M\n")
 
+    # Gone with its mail: the team alias now reaches alice alone.
+    ctl.ok("user", "del", BOB, "--purge")
+    assert ctl.ok("user", "list") == ALICE + "\tenabled\t10M\n"
+    assert rcpt(poshtad, BOB)[0] == 250     # the catch-all
+    assert ctl.ok("alias", "resolve", "team@example.test") == (
+        ALICE + "\tlocal\n")
+    assert imap_login(poshtad, BOB, PW) is None
+
 
 def backend_pids(pg_cluster, dbname):
     return pg_cluster.psql(
