@@ -560,9 +560,15 @@ def test_two_front_ends_share_users(sdk, certs, tmp_path, pg_db):
         m.logout()
         assert rcpt(b, ALICE)[0] == 250
         assert pop3_login(a, ALICE, PW) is not None
-        ctl_a.ok("user", "disable", ALICE)
+        ctl_a.ok("user", "passwd", ALICE, "--password-stdin",
+                 stdin="new pass\n")
         assert imap_login(b, ALICE, PW) is None
-        assert pop3_login(b, ALICE, PW) is None
+        m = imap_login(b, ALICE, "new pass")
+        assert m is not None
+        m.logout()
+        ctl_a.ok("user", "disable", ALICE)
+        assert imap_login(b, ALICE, "new pass") is None
+        assert pop3_login(b, ALICE, "new pass") is None
     finally:
         a.stop()
         b.stop()
