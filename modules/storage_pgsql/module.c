@@ -16,10 +16,12 @@
 struct sp_config sp_config;
 
 static const struct ps_directive sp_directives[] = {
+	/* Required, but checked at worker start rather than declared so:
+	 * the config reference loads every module without its block. */
 	{ .name = "conninfo", .type = PS_CONF_STRING,
-	  .flags = PS_CONF_REQUIRED,
-	  .help = "libpq connection string of the shared database, e.g. "
-		  "\"host=db.example dbname=poshta user=poshta\"" },
+	  .help = "libpq connection string of the shared database "
+		  "(required), e.g. \"host=db.example dbname=poshta "
+		  "user=poshta\"" },
 	{ .name = "connections", .type = PS_CONF_INT, .min = 1,
 	  .max = 1024, .def = "8",
 	  .help = "database connections each worker opens at most; calls "
