@@ -2,6 +2,7 @@
  * keep flags, keywords, internal date and cache and share their body;
  * the UID map is reported in source order (RFC 4315 COPYUID). A move
  * leaves tombstones in the source, a copy counts against the quota. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "storage_pgsql.h"
@@ -60,29 +61,54 @@ sp_copy_collect(struct sp_conn *c, int64_t src, const struct sp_uidset *set,
 	return res;
 }
 
-/* Insert copies of the collected messages into dst from UID first on. */
+/* "{a,b,...}": the UIDs of column 0 of res, or first, first + 1, ... */
+static char *
+sp_uid_array(const PGresult *res, uint32_t first, struct ps_error *err)
+{
+	int n = PQntuples(res);
+	size_t cap = (size_t)n * 11 + 3, at = 0;
+	char *out = malloc(cap);
+
+	if (!out) {
+		sp_err(err, PS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	out[at++] = '{';
+	for (int i = 0; i < n; i++)
+		at += (size_t)snprintf(out + at, cap - at, "%s%u", i ? "," : "",
+				       first ? first + (uint32_t)i
+					     : (uint32_t)sp_int(res, i, 0));
+	out[at++] = '}';
+	out[at] = '\0';
+	return out;
+}
+
+/* Insert copies of the collected messages into dst from UID first on,
+ * in one statement, then report the map. */
 static int
 sp_copy_insert(struct sp_conn *c, int64_t src, const PGresult *uids,
 	       const struct sp_mbox_row *dst, uint32_t first, uint64_t modseq,
 	       ps_store_uidmap_fn map, void *arg, struct ps_error *err)
 {
-	int r = 0;
+	char *from = sp_uid_array(uids, 0, err);
+	char *to = from ? sp_uid_array(uids, first, err) : NULL;
+	int r = to ? 0 : PS_ENOMEM;
 
-	for (int i = 0; r == 0 && i < PQntuples(uids); i++) {
-		uint32_t uid = first + (uint32_t)i,
-			 from = (uint32_t)sp_int(uids, i, 0);
-
+	if (r == 0)
 		r = sp_exec(c, err, "INSERT INTO store_message (mailbox_id,"
 			    " uid, body_id, size, flags, keywords,"
 			    " internal_date, internal_tz, modseq)"
-			    " SELECT $1, $2, body_id, size, flags, keywords,"
-			    " internal_date, internal_tz, $3 FROM store_message"
-			    " WHERE mailbox_id = $4 AND uid = $5", "iuiiu",
-			    dst->id, uid, (int64_t)modseq, src, from);
-		if (r >= 0)
-			r = map ? map(from, uid, arg) : 0;
-	}
-	return r;
+			    " SELECT $1, d.dst, m.body_id, m.size, m.flags,"
+			    " m.keywords, m.internal_date, m.internal_tz, $2"
+			    " FROM unnest($3::bigint[], $4::bigint[])"
+			    " AS d(src, dst) JOIN store_message m"
+			    " ON m.mailbox_id = $5 AND m.uid = d.src", "iissi",
+			    dst->id, (int64_t)modseq, from, to, src);
+	free(from);
+	free(to);
+	for (int i = 0; r >= 0 && map && i < PQntuples(uids); i++)
+		r = map((uint32_t)sp_int(uids, i, 0), first + (uint32_t)i, arg);
+	return r < 0 ? r : 0;
 }
 
 /* A move removes exactly the collected messages: within the set, and,

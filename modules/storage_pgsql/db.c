@@ -58,6 +58,39 @@ sp_simple(PGconn *pg, const char *sql, struct ps_error *err)
 	return r;
 }
 
+/* The server closed the connection while it sat in the pool (a
+ * restart, a failover, pg_terminate_backend): libpq learns it only at
+ * the next statement. Between transactions nothing is lost by opening it
+ * again at once, so the call goes on instead of failing. */
+static int
+sp_conn_revive(struct sp_conn *c)
+{
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_BAD || c->writing ||
+	    c->snap)
+		return -1;
+	PQreset(c->pg);
+	if (PQstatus(c->pg) != CONNECTION_OK ||
+	    sp_simple(c->pg, SP_SESSION_SETUP, NULL) < 0) {
+		c->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A statement that starts a call (BEGIN): once more on a revived
+ * connection if the old one was gone. */
+static int
+sp_start_stmt(struct sp_conn *c, const char *sql, struct ps_error *err)
+{
+	int r = sp_simple(c->pg, sql, err);
+
+	if (r < 0 && sp_conn_revive(c) == 0)
+		r = sp_simple(c->pg, sql, err);
+	if (r < 0 && PQstatus(c->pg) != CONNECTION_OK)
+		c->broken = 1;
+	return r;
+}
+
 void
 sp_conn_init(struct sp_conn *c)
 {
@@ -122,8 +155,8 @@ sp_read_begin(struct sp_conn *c, struct ps_error *err)
 	int r = sp_conn_take(c, err);
 
 	if (r == 0 && c->held && !c->snap && !c->writing) {
-		r = sp_simple(c->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ"
-			      " READ ONLY", err);
+		r = sp_start_stmt(c, "BEGIN ISOLATION LEVEL REPEATABLE READ"
+				  " READ ONLY", err);
 		if (r == 0)
 			c->snap = 1;
 		else
@@ -179,9 +212,9 @@ sp_write_start(struct sp_conn *c, const struct ps_store_user *u,
 	}
 	c->topic_user = u->name;
 	if (r == 0)
-		r = sp_simple(c->pg, sync == SP_SYNC_LAZY
-			      ? "BEGIN; SET LOCAL synchronous_commit = off"
-			      : "BEGIN", err);
+		r = sp_start_stmt(c, sync == SP_SYNC_LAZY
+				  ? "BEGIN; SET LOCAL synchronous_commit = off"
+				  : "BEGIN", err);
 	if (r == 0 && lock)
 		r = sp_lock_user(c, u, err);
 	if (r < 0) {
@@ -257,6 +290,12 @@ sp_query_va(struct sp_conn *c, struct ps_error *err, int binary,
 	}
 	res = PQexecParams(c->pg, sql, n, NULL, vals, lens, fmts, binary);
 	st = PQresultStatus(res);
+	if (st == PGRES_FATAL_ERROR && sp_conn_revive(c) == 0) {
+		PQclear(res);
+		res = PQexecParams(c->pg, sql, n, NULL, vals, lens, fmts,
+				   binary);
+		st = PQresultStatus(res);
+	}
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
 	sp_pgerr(c, res, err);

@@ -65,22 +65,6 @@ sp_msg_rows_free(struct sp_msg_rows *rows)
 	sp_kw_free(&rows->kw);
 }
 
-/* Hand each row to fn: 0 at the end, fn's stop value, or an error. */
-int
-sp_msg_each(struct sp_msg_rows *rows, ps_store_msg_fn fn, void *arg,
-	    struct ps_error *err)
-{
-	struct ps_msg m;
-	int r = 0;
-
-	for (int i = 0; r == 0 && i < PQntuples(rows->res); i++) {
-		if (sp_msg_row(rows, i, &m) < 0)
-			return sp_err(err, PS_ENOMEM, "out of memory");
-		r = fn(&m, arg);
-	}
-	return r;
-}
-
 /* Hand the first column (text) of each row to fn. */
 int
 sp_uid_each(PGresult *res, ps_store_uid_fn fn, void *arg)
@@ -92,10 +76,64 @@ sp_uid_each(PGresult *res, ps_store_uid_fn fn, void *arg)
 	return r;
 }
 
+/* Messages of mbox with UIDs in [first, last] (and, if modseq, a higher
+ * MODSEQ) to fn in UID order, SP_BATCH rows per query: a FETCH 1:* of a
+ * mailbox of 100000 messages holds one batch in memory, not all. */
+int
+sp_msg_batches(struct sp_conn *c, int64_t mbox, uint32_t first,
+	       uint32_t last, uint64_t modseq, struct sp_msg_rows *rows,
+	       sp_msg_row_fn fn, void *arg, struct ps_error *err)
+{
+	uint64_t lo = first;
+	int n = SP_BATCH, r = 0;
+
+	while (r == 0 && n == SP_BATCH && lo <= last) {
+		PQclear(rows->res);
+		rows->res = modseq
+			? sp_query_bin(c, err, SP_MSG_SELECT "WHERE"
+				       " m.mailbox_id = $1 AND m.uid BETWEEN"
+				       " $2 AND $3 AND m.modseq > $4"
+				       " ORDER BY m.uid LIMIT " SP_BATCH_SQL,
+				       "iiui", mbox, (int64_t)lo, last,
+				       (int64_t)modseq)
+			: sp_query_bin(c, err, SP_MSG_SELECT "WHERE"
+				       " m.mailbox_id = $1 AND m.uid BETWEEN"
+				       " $2 AND $3 ORDER BY m.uid LIMIT "
+				       SP_BATCH_SQL, "iiu", mbox, (int64_t)lo,
+				       last);
+		if (!rows->res)
+			return PS_EIO;
+		n = PQntuples(rows->res);
+		for (int i = 0; r == 0 && i < n; i++)
+			r = fn(rows, i, arg, err);
+		if (n)
+			lo = (uint64_t)sp_bin8(rows->res, n - 1, 0) + 1;
+	}
+	return r;
+}
+
+struct sp_msg_call {
+	ps_store_msg_fn fn;
+	void *arg;
+};
+
+static int
+sp_msg_call(struct sp_msg_rows *rows, int i, void *arg,
+	    struct ps_error *err)
+{
+	struct sp_msg_call *call = arg;
+	struct ps_msg m;
+
+	if (sp_msg_row(rows, i, &m) < 0)
+		return sp_err(err, PS_ENOMEM, "out of memory");
+	return call->fn(&m, call->arg);
+}
+
 int
 sp_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	     ps_store_msg_fn fn, void *arg, struct ps_error *err)
 {
+	struct sp_msg_call call = { fn, arg };
 	struct sp_uidset s;
 	struct sp_msg_rows rows = { .res = NULL };
 	int r = sp_uidset(set, nset, &s, err);
@@ -106,16 +144,9 @@ sp_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		sp_uidset_free(&s);
 		return r;
 	}
-	for (size_t i = 0; r == 0 && i < s.n; i++) {
-		rows.res = sp_query_bin(&mb->c, err, SP_MSG_SELECT
-					"WHERE m.mailbox_id = $1 AND m.uid"
-					" BETWEEN $2 AND $3 ORDER BY m.uid",
-					"iuu", mb->id, s.r[i].first,
-					s.r[i].last);
-		r = rows.res ? sp_msg_each(&rows, fn, arg, err) : PS_EIO;
-		PQclear(rows.res);
-		rows.res = NULL;
-	}
+	for (size_t i = 0; r == 0 && i < s.n; i++)
+		r = sp_msg_batches(&mb->c, mb->id, s.r[i].first, s.r[i].last,
+				   0, &rows, sp_msg_call, &call, err);
 	sp_read_end(&mb->c);
 	sp_msg_rows_free(&rows);
 	sp_uidset_free(&s);
@@ -246,6 +277,7 @@ sp_changes_since(struct ps_mbox *mb, uint64_t modseq,
 		 ps_store_msg_fn changed, ps_store_uid_fn expunged, void *arg,
 		 struct ps_error *err)
 {
+	struct sp_msg_call call = { changed, arg };
 	struct sp_msg_rows rows = { .res = NULL };
 	struct sp_mbox_row row;
 	PGresult *res;
@@ -254,13 +286,10 @@ sp_changes_since(struct ps_mbox *mb, uint64_t modseq,
 	if (r < 0)
 		return r;
 	r = sp_mbox_current(mb, &row, err);
-	if (r == 0 && changed) {
-		rows.res = sp_query_bin(&mb->c, err, SP_MSG_SELECT
-					"WHERE m.mailbox_id = $1 AND"
-					" m.modseq > $2 ORDER BY m.uid", "ii",
-					mb->id, (int64_t)modseq);
-		r = rows.res ? sp_msg_each(&rows, changed, arg, err) : PS_EIO;
-	}
+	if (r == 0 && changed)
+		r = sp_msg_batches(&mb->c, mb->id, 1, UINT32_MAX,
+				   modseq, &rows, sp_msg_call,
+				   &call, err);
 	if (r == 0 && expunged) {
 		res = sp_query(&mb->c, err, "SELECT uid FROM store_expunged"
 			       " WHERE mailbox_id = $1 AND modseq > $2"

@@ -37,9 +37,7 @@ sp_connect(struct ps_error *err)
 		PQfinish(pg);
 		return NULL;
 	}
-	if (sp_simple(pg, "SET synchronous_commit = on;"
-		      " SET client_encoding = 'UTF8';"
-		      " SET client_min_messages = warning", err) < 0) {
+	if (sp_simple(pg, SP_SESSION_SETUP, err) < 0) {
 		PQfinish(pg);
 		return NULL;
 	}

@@ -21,6 +21,11 @@
 #define SP_DELIM '/'
 #define SP_CHANNEL "poshta_store"    /* NOTIFY channel of change notices */
 #define SP_NODE_LEN 16               /* hex digits of a node id */
+/* Each connection's settings: durable commits unless a call says
+ * otherwise (SET LOCAL), UTF-8 names, no chatter in the log. */
+#define SP_SESSION_SETUP                                                  \
+	"SET synchronous_commit = on; SET client_encoding = 'UTF8';"      \
+	" SET client_min_messages = warning"
 
 /* The module block, read in worker_init (module.c). */
 struct sp_config {
@@ -227,8 +232,13 @@ struct sp_msg_rows {
 };
 int sp_msg_row(struct sp_msg_rows *rows, int i, struct ps_msg *m);
 void sp_msg_rows_free(struct sp_msg_rows *rows);
-int sp_msg_each(struct sp_msg_rows *rows, ps_store_msg_fn fn, void *arg,
-		struct ps_error *err);
+#define SP_BATCH 1000 /* message rows per query */
+#define SP_BATCH_SQL "1000"
+typedef int (*sp_msg_row_fn)(struct sp_msg_rows *rows, int i, void *arg,
+			     struct ps_error *err);
+int sp_msg_batches(struct sp_conn *c, int64_t mbox, uint32_t first,
+		   uint32_t last, uint64_t modseq, struct sp_msg_rows *rows,
+		   sp_msg_row_fn fn, void *arg, struct ps_error *err);
 int sp_uid_each(PGresult *res, ps_store_uid_fn fn, void *arg);
 
 /* expunge.c */

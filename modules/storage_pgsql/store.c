@@ -57,19 +57,20 @@ sp_store_write(struct sp_store *s, struct ps_msg *m, unsigned flags,
 
 /* Row i: refuse it, leave it, or change it. */
 static int
-sp_store_one(struct sp_store *s, int i, struct ps_error *err)
+sp_store_one(struct sp_msg_rows *rows, int i, void *arg,
+	     struct ps_error *err)
 {
+	struct sp_store *s = arg;
 	struct ps_msg m;
 	unsigned flags;
 	int kw_changed, r;
 
-	if (sp_msg_row(&s->rows, i, &m) < 0)
+	if (sp_msg_row(rows, i, &m) < 0)
 		return sp_err(err, PS_ENOMEM, "out of memory");
 	if (s->unchangedsince && m.modseq > s->unchangedsince)
 		return s->refused ? s->refused(m.uid, s->arg) : 0;
 	flags = sp_flags_apply(m.flags, s->mode, s->flags);
-	r = sp_kw_apply(&s->rows.kw, s->mode, s->kw, s->nkw, &kw_changed,
-			err);
+	r = sp_kw_apply(&rows->kw, s->mode, s->kw, s->nkw, &kw_changed, err);
 	if (r < 0 || (flags == m.flags && !kw_changed))
 		return r;
 	return sp_store_write(s, &m, flags, err);
@@ -81,18 +82,10 @@ sp_store_ranges(struct sp_store *s, const struct sp_uidset *set,
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < set->n; i++) {
-		PQclear(s->rows.res);
-		s->rows.res = sp_query_bin(&s->mb->c, err, SP_MSG_SELECT
-					   "WHERE m.mailbox_id = $1 AND m.uid"
-					   " BETWEEN $2 AND $3 ORDER BY m.uid",
-					   "iuu", s->mb->id, set->r[i].first,
-					   set->r[i].last);
-		if (!s->rows.res)
-			return PS_EIO;
-		for (int j = 0; r == 0 && j < PQntuples(s->rows.res); j++)
-			r = sp_store_one(s, j, err);
-	}
+	for (size_t i = 0; r == 0 && i < set->n; i++)
+		r = sp_msg_batches(&s->mb->c, s->mb->id, set->r[i].first,
+				   set->r[i].last, 0, &s->rows, sp_store_one,
+				   s, err);
 	return r;
 }
 
