@@ -8,12 +8,13 @@ within a second, flags set on B show in an IDLE session on A."""
 
 import os
 import poplib
+import re
 import smtplib
 import time
 
 import pytest
 
-from conftest import TIMEOUT, Poshtad, quote
+from conftest import TIMEOUT, Poshtad, quote, wait_for
 from imap_helpers import ALICE, IMAP_LISTENERS, ImapEnv
 from pg_helpers import pg_cluster, pg_db  # noqa: F401 (fixtures)
 from pop3_helpers import POP3_LISTENERS
@@ -158,3 +159,29 @@ def test_two_front_ends(env, second):
     assert b"\\Flagged" in data or any(b"\\Flagged" in x for x in _)
     a.close()
     b.close()
+
+
+def test_connections_come_back(env, second, pg_cluster, pg_db):
+    """Every connection of both front ends cut by the server (a restart,
+    a failover): the pools reopen theirs at the next call, the LISTEN
+    connections come back after their backoff, and a delivery on A
+    reaches B's IDLE session again."""
+    db = re.search(r"dbname=(\w+)", pg_db).group(1)
+    b = idle(second)
+
+    def listeners():
+        return int(pg_cluster.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+            " AND query = 'LISTEN poshta_store'" % db))
+
+    wait_for("3 listeners", lambda: listeners() == 3)
+    pg_cluster.psql("SELECT count(pg_terminate_backend(pid)) FROM"
+                    " pg_stat_activity WHERE datname = '%s'" % db)
+    wait_for("listeners back", lambda: listeners() == 3)
+    env.deliver(ALICE, subject="after the cut")
+    line, took = wait_line(b, b"EXISTS")
+    assert line == b"* 1 EXISTS" and took < 1.0, (line, took)
+    b.send("DONE\r\n")
+    b.until("i1")
+    b.close()
+    assert "paused" in second.poshtad.log()
