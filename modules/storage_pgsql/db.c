@@ -24,22 +24,37 @@ sp_err(struct ps_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
-/* The server's message, without its trailing newline. A connection
- * that broke is given back to be closed. */
+/* libpq's message on one line: its newlines and tabs (a DETAIL, a
+ * HINT, "Is the server running...") become spaces, the end trimmed. */
+int
+sp_pgmsg(struct ps_error *err, int code, const char *prefix, const char *msg)
+{
+	char line[sizeof(err->msg)];
+	size_t n = 0;
+
+	for (; *msg && n + 1 < sizeof(line); msg++)
+		if (*msg != '\n' && *msg != '\t' && *msg != '\r')
+			line[n++] = *msg;
+		else if (n && line[n - 1] != ' ')
+			line[n++] = ' ';
+	while (n && line[n - 1] == ' ')
+		n--;
+	line[n] = '\0';
+	return sp_err(err, code, "%s%s", prefix, line);
+}
+
+/* The server's message. A connection that broke is given back to be
+ * closed. */
 int
 sp_pgerr(struct sp_conn *c, const PGresult *res, struct ps_error *err)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : "";
-	size_t len;
 
 	if (!*msg && c->pg)
 		msg = PQerrorMessage(c->pg);
 	if (c->pg && PQstatus(c->pg) != CONNECTION_OK)
 		c->broken = 1;
-	len = strlen(msg);
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	return sp_err(err, PS_EIO, "postgresql: %.*s", (int)len, msg);
+	return sp_pgmsg(err, PS_EIO, "postgresql: ", msg);
 }
 
 /* Statements without parameters (SET, BEGIN, COMMIT). */
@@ -51,9 +66,9 @@ sp_simple(PGconn *pg, const char *sql, struct ps_error *err)
 	int r = 0;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		r = sp_err(err, PS_EIO, "postgresql: %s",
-			   res ? PQresultErrorMessage(res)
-			       : PQerrorMessage(pg));
+		r = sp_pgmsg(err, PS_EIO, "postgresql: ",
+			     res ? PQresultErrorMessage(res)
+				 : PQerrorMessage(pg));
 	PQclear(res);
 	return r;
 }

@@ -47,10 +47,14 @@ sp_listen_retry(const char *why)
 {
 	int was_up = sp_listen.state == SP_LISTENING;
 
-	if (sp_listen.pg && why)
+	if (sp_listen.pg && why) {
+		struct ps_error err = {""};
+
+		sp_pgmsg(&err, 0, "", PQerrorMessage(sp_listen.pg));
 		ps_log(was_up ? PS_LOG_WARN : PS_LOG_INFO,
 		       "storage_pgsql: change notices from other front ends "
-		       "paused: %s", PQerrorMessage(sp_listen.pg));
+		       "paused (%s): %s", why, err.msg);
+	}
 	sp_listen_drop();
 	if (sp_listen.stopped)
 		return;

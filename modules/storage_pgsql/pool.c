@@ -32,8 +32,8 @@ sp_connect(struct ps_error *err)
 		return NULL;
 	}
 	if (PQstatus(pg) != CONNECTION_OK) {
-		sp_err(err, PS_EIO, "storage_pgsql: cannot connect: %s",
-		       PQerrorMessage(pg));
+		sp_pgmsg(err, PS_EIO, "storage_pgsql: cannot connect: ",
+			 PQerrorMessage(pg));
 		PQfinish(pg);
 		return NULL;
 	}

@@ -140,8 +140,8 @@ sp_schema_steps(PGconn *pg, struct ps_error *err)
 	int v, r = 0;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = sp_err(err, PS_EIO, "postgresql: %s",
-			   PQresultErrorMessage(res));
+		r = sp_pgmsg(err, PS_EIO, "postgresql: ",
+			     PQresultErrorMessage(res));
 		PQclear(res);
 		return r;
 	}

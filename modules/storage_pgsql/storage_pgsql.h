@@ -112,6 +112,8 @@ enum sp_sync {
  * ever travels as a parameter. */
 int sp_err(struct ps_error *err, int code, const char *fmt, ...)
 	PS_PRINTF(3, 4);
+int sp_pgmsg(struct ps_error *err, int code, const char *prefix,
+	     const char *msg);
 int sp_pgerr(struct sp_conn *c, const PGresult *res, struct ps_error *err);
 void sp_conn_init(struct sp_conn *c);
 int sp_conn_take(struct sp_conn *c, struct ps_error *err);
