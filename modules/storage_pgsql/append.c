@@ -1,11 +1,12 @@
 /* APPEND and MULTIAPPEND for storage_pgsql (RFC 3501 6.3.11, RFC 3502,
  * RFC 4315 APPENDUID). Bytes are spooled while they arrive, in memory up
  * to SP_CHUNK and then in an unlinked file, so a slow client holds no
- * connection. The commit is one transaction: the bodies go in first (as
- * chunk rows, or files under blob_dir), then, under the user's row lock,
- * the quota check, the UIDs and MODSEQ and the message rows; COMMIT with
- * synchronous_commit on returns once the WAL is on the disk. A crash
- * before it leaves nothing. */
+ * connection. The commit is one transaction, shared with concurrent
+ * commits to the same user in this worker (group.c): the bodies go in
+ * first (as chunk rows, or files under blob_dir), then, under the user's
+ * row lock, the quota check, the UIDs and MODSEQ and the message rows;
+ * COMMIT with synchronous_commit on returns once the WAL is on the disk.
+ * A crash before it leaves nothing. */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
@@ -330,8 +331,8 @@ sp_append_msg_end(struct ps_store_append *a, const void *cache,
 
 /* The message's bytes, a chunk at a time. */
 static int
-sp_append_chunks(struct ps_store_append *a, const struct sp_append_msg *m,
-		 struct ps_error *err)
+sp_append_chunks(struct ps_store_append *a, struct sp_conn *c,
+		 const struct sp_append_msg *m, struct ps_error *err)
 {
 	int r = 0;
 
@@ -341,7 +342,7 @@ sp_append_chunks(struct ps_store_append *a, const struct sp_append_msg *m,
 		const void *p = sp_spool_at(a, m->off + off, n, a->buf, NULL,
 					    err);
 
-		r = p ? sp_exec(&a->c, err, "INSERT INTO store_body_chunks"
+		r = p ? sp_exec(c, err, "INSERT INTO store_body_chunks"
 				" (body_id, off, data) VALUES ($1, $2, $3)",
 				"iib", m->body, (int64_t)off, p, n)
 		      : PS_EIO;
@@ -353,8 +354,8 @@ sp_append_chunks(struct ps_store_append *a, const struct sp_append_msg *m,
 
 /* The body row (with the cache) and the bytes: chunk rows, or a file. */
 static int
-sp_append_body(struct ps_store_append *a, struct sp_append_msg *m,
-	       struct ps_error *err)
+sp_append_body(struct ps_store_append *a, struct sp_conn *c,
+	       struct sp_append_msg *m, struct ps_error *err)
 {
 	const void *cache = NULL;
 	void *copy = NULL;
@@ -368,14 +369,14 @@ sp_append_body(struct ps_store_append *a, struct sp_append_msg *m,
 		r = sp_blob_write(a->fd, a->buf, m->off, m->size, m->blob,
 				  sizeof(m->blob), err);
 	if (r == 0)
-		r = sp_query_int(&a->c, err, &m->body, "INSERT INTO store_body"
+		r = sp_query_int(c, err, &m->body, "INSERT INTO store_body"
 				 " (user_id, cache, blob) VALUES ($1, $2, $3)"
 				 " RETURNING id", "ibs", a->u->id, cache,
 				 m->cache_len, sp_config.blob_dir ? m->blob
 								  : NULL);
 	free(copy);
 	if (r == 1 && !sp_config.blob_dir)
-		r = sp_append_chunks(a, m, err);
+		r = sp_append_chunks(a, c, m, err);
 	return r < 0 ? r : 0;
 }
 
@@ -405,30 +406,30 @@ sp_append_uids(struct ps_store_append *a, uint32_t uidnext, uint32_t *uids,
 /* Under the user's lock: the quota against what is there now, then the
  * rows. */
 static int
-sp_append_rows(struct ps_store_append *a, struct sp_mbox_row *row,
-	       uint32_t *uids, struct ps_error *err)
+sp_append_rows(struct ps_store_append *a, struct sp_conn *c,
+	       struct sp_mbox_row *row, uint32_t *uids, struct ps_error *err)
 {
 	uint64_t used, modseq, next = 0;
-	int r = sp_lock_user(&a->c, a->u, err);
+	int r = sp_lock_user(c, a->u, err);
 
 	if (r == 0)
-		r = sp_mbox_get(&a->c, a->u->id, NULL, a->mbox, 1, row, err);
+		r = sp_mbox_get(c, a->u->id, NULL, a->mbox, 1, row, err);
 	if (r == 0)
-		r = sp_usage(&a->c, a->u->id, &used, NULL, err);
+		r = sp_usage(c, a->u->id, &used, NULL, err);
 	if (r == 0 && a->u->quota && used + a->added > a->u->quota)
 		r = sp_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",
 			   (unsigned long long)a->u->quota);
 	if (r == 0)
 		r = sp_append_uids(a, row->uidnext, uids, &next, err);
 	if (r == 0)
-		r = sp_mbox_bump(&a->c, a->mbox, &modseq, err);
+		r = sp_mbox_bump(c, a->mbox, &modseq, err);
 	if (r == 0)
-		r = sp_exec(&a->c, err, "UPDATE store_mailbox SET uidnext = $2"
+		r = sp_exec(c, err, "UPDATE store_mailbox SET uidnext = $2"
 			    " WHERE id = $1", "ii", a->mbox, (int64_t)next);
 	for (size_t i = 0; r >= 0 && i < a->n; i++) {
 		const struct sp_append_msg *m = &a->msgs[i];
 
-		r = sp_exec(&a->c, err, "INSERT INTO store_message"
+		r = sp_exec(c, err, "INSERT INTO store_message"
 			    " (mailbox_id, uid, body_id, size, flags, keywords,"
 			    " internal_date, internal_tz, modseq) VALUES"
 			    " ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -437,30 +438,44 @@ sp_append_rows(struct ps_store_append *a, struct sp_mbox_row *row,
 			    (int64_t)m->tz, (int64_t)modseq);
 	}
 	if (r >= 0)
-		r = sp_announce(&a->c, row->name, err);
+		r = sp_announce(c, row->name, err);
 	return r < 0 ? r : 0;
+}
+
+/* What a commit hands to the group and gets back. */
+struct sp_append_done {
+	struct ps_store_append *a;
+	struct sp_mbox_row row;
+	uint32_t *uids;
+};
+
+/* The append's part of a group commit, on the leader's connection c:
+ * the bodies, then (the user's lock taken by the first of the group)
+ * the rows. */
+static int
+sp_append_store(void *arg, struct sp_conn *c, struct ps_error *err)
+{
+	struct sp_append_done *d = arg;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < d->a->n; i++)
+		r = sp_append_body(d->a, c, &d->a->msgs[i], err);
+	return r < 0 ? r : sp_append_rows(d->a, c, &d->row, d->uids, err);
 }
 
 int
 sp_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		 uint32_t *uidvalidity_r, struct ps_error *err)
 {
-	struct sp_mbox_row row;
-	uint32_t *uids = NULL;
+	struct sp_append_done d = { .a = a };
 	int r = sp_append_state(a, 0, err);
 
 	if (r == 0 && !a->n)
 		r = sp_err(err, PS_EINVAL, "no message to append");
-	if (r == 0 && !(uids = calloc(a->n, sizeof(*uids))))
+	if (r == 0 && !(d.uids = calloc(a->n, sizeof(*d.uids))))
 		r = sp_err(err, PS_ENOMEM, "out of memory");
-	if (r == 0)
-		r = sp_write_start(&a->c, a->u, SP_SYNC_FULL, 0, err);
 	if (r == 0) {
-		for (size_t i = 0; r == 0 && i < a->n; i++)
-			r = sp_append_body(a, &a->msgs[i], err);
-		if (r == 0)
-			r = sp_append_rows(a, &row, uids, err);
-		r = sp_write_end(&a->c, r, err);
+		r = sp_group_commit(&a->c, a->u, sp_append_store, &d, err);
 		/* Files of a transaction that did not commit are no one's. */
 		for (size_t i = 0; r < 0 && i < a->n; i++)
 			if (a->msgs[i].blob[0])
@@ -468,11 +483,11 @@ sp_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 	}
 	if (r == 0) {
 		if (uids_r)
-			memcpy(uids_r, uids, a->n * sizeof(*uids));
+			memcpy(uids_r, d.uids, a->n * sizeof(*d.uids));
 		if (uidvalidity_r)
-			*uidvalidity_r = row.uidvalidity;
+			*uidvalidity_r = d.row.uidvalidity;
 	}
-	free(uids);
+	free(d.uids);
 	sp_append_abort(a);
 	return r;
 }

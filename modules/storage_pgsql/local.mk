@@ -12,7 +12,7 @@ modules_storage_pgsql_storage_pgsql_la_SOURCES = \
 	modules/storage_pgsql/hierarchy.c modules/storage_pgsql/select.c \
 	modules/storage_pgsql/message.c modules/storage_pgsql/store.c \
 	modules/storage_pgsql/copy.c modules/storage_pgsql/expunge.c \
-	modules/storage_pgsql/append.c
+	modules/storage_pgsql/append.c modules/storage_pgsql/group.c
 modules_storage_pgsql_storage_pgsql_la_CPPFLAGS = -I$(top_srcdir)/sdk \
 	-I$(top_builddir)/sdk $(PQ_CFLAGS)
 modules_storage_pgsql_storage_pgsql_la_LDFLAGS = -module $(MODULE_LDFLAGS)

@@ -146,6 +146,12 @@ int sp_query_int_fmt(struct sp_conn *c, struct ps_error *err, int64_t *v_r,
 int64_t sp_int(const PGresult *res, int row, int col);
 int sp_simple(PGconn *pg, const char *sql, struct ps_error *err);
 
+/* group.c: fn makes one change on c, inside a shared transaction. */
+typedef int (*sp_group_fn)(void *arg, struct sp_conn *c,
+			   struct ps_error *err);
+int sp_group_commit(struct sp_conn *c, const struct ps_store_user *u,
+		    sp_group_fn fn, void *arg, struct ps_error *err);
+
 /* pool.c */
 int sp_pool_start(const char *conninfo, unsigned max);
 PGconn *sp_pool_take(struct ps_error *err);
