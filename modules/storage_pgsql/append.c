@@ -421,11 +421,17 @@ sp_append_rows(struct ps_store_append *a, struct sp_conn *c,
 			   (unsigned long long)a->u->quota);
 	if (r == 0)
 		r = sp_append_uids(a, row->uidnext, uids, &next, err);
+	/* One new MODSEQ (RFC 7162 3) and the UIDs, in one statement. */
 	if (r == 0)
-		r = sp_mbox_bump(c, a->mbox, &modseq, err);
-	if (r == 0)
-		r = sp_exec(c, err, "UPDATE store_mailbox SET uidnext = $2"
-			    " WHERE id = $1", "ii", a->mbox, (int64_t)next);
+		r = sp_query_int(c, err, (int64_t *)&modseq, "UPDATE"
+				 " store_mailbox SET highestmodseq ="
+				 " highestmodseq + 1, uidnext = $2 WHERE id = $1"
+				 " RETURNING highestmodseq", "ii", a->mbox,
+				 (int64_t)next);
+	if (r == 1)
+		r = 0;
+	else if (r == 0)
+		r = sp_err(err, PS_STORE_ENOMBOX, "the mailbox was deleted");
 	for (size_t i = 0; r >= 0 && i < a->n; i++) {
 		const struct sp_append_msg *m = &a->msgs[i];
 

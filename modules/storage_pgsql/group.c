@@ -100,7 +100,11 @@ sp_group_run(struct sp_group *g, struct sp_conn *c,
 	pthread_mutex_unlock(&sp_group_lock);
 	r = sp_write_start(c, u, SP_SYNC_FULL, 0, &err);
 	for (struct sp_grouped *it = batch; it; it = it->next) {
-		it->r = r < 0 ? r : c->broken ? PS_EIO : sp_group_one(c, it);
+		/* Alone, a commit needs no savepoint: failing, it rolls
+		 * back the transaction, which is only its own. */
+		it->r = r < 0 ? r : c->broken ? PS_EIO
+			: batch->next ? sp_group_one(c, it)
+				      : it->fn(it->arg, c, it->err);
 		if (r < 0 || (c->broken && it->r == 0)) {
 			it->r = r < 0 ? r : PS_EIO;
 			*it->err = err;
