@@ -173,7 +173,9 @@ sp_append_target(struct ps_store_append *a, const char *name,
 	if (r == 0) {
 		a->mbox = row.id;
 		a->uidnext = row.uidnext;
-		r = sp_usage(&a->c, a->u->id, &a->usage, NULL, err);
+		/* Usage matters only against a quota. */
+		if (a->u->quota)
+			r = sp_usage(&a->c, a->u->id, &a->usage, NULL, err);
 	}
 	sp_read_end(&a->c);
 	return r;
@@ -409,12 +411,12 @@ static int
 sp_append_rows(struct ps_store_append *a, struct sp_conn *c,
 	       struct sp_mbox_row *row, uint32_t *uids, struct ps_error *err)
 {
-	uint64_t used, modseq, next = 0;
+	uint64_t used = 0, modseq, next = 0;
 	int r = sp_lock_user(c, a->u, err);
 
 	if (r == 0)
 		r = sp_mbox_get(c, a->u->id, NULL, a->mbox, 1, row, err);
-	if (r == 0)
+	if (r == 0 && a->u->quota)
 		r = sp_usage(c, a->u->id, &used, NULL, err);
 	if (r == 0 && a->u->quota && used + a->added > a->u->quota)
 		r = sp_err(err, PS_STORE_EQUOTA, "over quota: %llu octets",

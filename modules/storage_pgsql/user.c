@@ -24,6 +24,13 @@ sp_user_row(struct ps_store_user *u, struct ps_error *err)
 
 	if (r < 0)
 		return r;
+	/* Known already: one round trip. */
+	r = sp_query_int(&u->c, err, &u->id, "SELECT id FROM store_user"
+			 " WHERE name = $1", "s", u->name);
+	if (r != 0) {
+		sp_conn_give(&u->c);
+		return r < 0 ? r : 0;
+	}
 	r = sp_exec(&u->c, err, "WITH n AS (INSERT INTO store_user (name,"
 		    " uidvalidity) VALUES ($1, extract(epoch FROM now())"
 		    "::bigint) ON CONFLICT (name) DO NOTHING"
