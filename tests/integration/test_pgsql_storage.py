@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import TIMEOUT, Poshtad, quote, wait_for
+from conftest import SANITIZER_REPORT, TIMEOUT, Poshtad, quote, wait_for
 from imap_helpers import ALICE, IMAP_LISTENERS, ImapEnv
 from pg_helpers import pg_cluster, pg_db  # noqa: F401 (fixtures)
 from pop3_helpers import POP3_LISTENERS
@@ -59,7 +59,9 @@ def second(sdk, certs, tmp_path, pg_db, env):
     server = Poshtad(sdk, certs, str(tmp_path / "second"))
     yield front_end(server, pg_db, workers=2)
     server.stop()
-    assert "AddressSanitizer" not in server.log()
+    report = SANITIZER_REPORT.search(server.log())
+    assert not report, "sanitizer report in B's log:\n" + server.log()[
+        max(0, report.start() - 200):report.start() + 3000]
 
 
 def test_smtp_imap_pop3(env):
