@@ -22,10 +22,11 @@ static const struct ps_directive sp_directives[] = {
 	  .help = "libpq connection string of the shared database "
 		  "(required), e.g. \"host=db.example dbname=poshta "
 		  "user=poshta\"" },
-	{ .name = "connections", .type = PS_CONF_INT, .min = 1,
+	{ .name = "connections", .type = PS_CONF_INT, .min = 2,
 	  .max = 1024, .def = "8",
-	  .help = "database connections each worker opens at most; calls "
-		  "past that wait for one to be free" },
+	  .help = "database connections each worker opens at most (a "
+		  "call may need two); calls past that wait for one to be "
+		  "free, a minute at most" },
 	{ .name = "blob_dir", .type = PS_CONF_PATH,
 	  .help = "keep message bodies as files in this folder (shared by "
 		  "every front end) instead of in the database" },

@@ -3,11 +3,15 @@
  * reopened. Threads that find none free wait on a condition variable.
  * A connection never crosses a fork: a child drops what it inherited
  * without talking on the parent's sockets. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#define SP_POOL_WAIT_S 60
 
 #include "storage_pgsql.h"
 
@@ -82,6 +86,25 @@ sp_pool_start(const char *conninfo, unsigned max)
 	return 0;
 }
 
+/* Wait, with the lock held, until a connection may be had; -1 after
+ * SP_POOL_WAIT_S seconds. A call that holds one connection and needs a
+ * second (a held mailbox, then the user's) when every other is held the
+ * same way would wait for ever: it fails instead, and the worker goes
+ * on. */
+static int
+sp_pool_wait(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SP_POOL_WAIT_S;
+	while (!sp_pool.nidle && sp_pool.nopen >= sp_pool.max)
+		if (pthread_cond_timedwait(&sp_pool.free, &sp_pool.lock,
+					   &until) == ETIMEDOUT)
+			return -1;
+	return 0;
+}
+
 PGconn *
 sp_pool_take(struct ps_error *err)
 {
@@ -95,8 +118,14 @@ sp_pool_take(struct ps_error *err)
 	}
 	if (sp_pool.pid != getpid())
 		sp_pool_forget_inherited();
-	while (!sp_pool.nidle && sp_pool.nopen >= sp_pool.max)
-		pthread_cond_wait(&sp_pool.free, &sp_pool.lock);
+	if (!sp_pool.nidle && sp_pool.nopen >= sp_pool.max &&
+	    sp_pool_wait() < 0) {
+		pthread_mutex_unlock(&sp_pool.lock);
+		sp_err(err, PS_EIO, "storage_pgsql: no free database "
+		       "connection within %d s (connections %u)",
+		       SP_POOL_WAIT_S, sp_pool.max);
+		return NULL;
+	}
 	if (sp_pool.nidle)
 		pg = sp_pool.idle[--sp_pool.nidle];
 	else
