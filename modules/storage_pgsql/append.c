@@ -427,8 +427,9 @@ sp_append_rows(struct ps_store_append *a, struct sp_conn *c,
 	if (r == 0)
 		r = sp_query_int(c, err, (int64_t *)&modseq, "UPDATE"
 				 " store_mailbox SET highestmodseq ="
-				 " highestmodseq + 1, uidnext = $2 WHERE id = $1"
-				 " RETURNING highestmodseq", "ii", a->mbox,
+				 " highestmodseq + 1, uidnext = $2"
+				 " WHERE id = $1 RETURNING highestmodseq", "ii",
+				 a->mbox,
 				 (int64_t)next);
 	if (r == 1)
 		r = 0;
