@@ -414,6 +414,10 @@ sp_append_rows(struct ps_store_append *a, struct sp_conn *c,
 	uint64_t used = 0, modseq, next = 0;
 	int r = sp_lock_user(c, a->u, err);
 
+	/* Read after the lock, in a statement of its own: a SELECT that
+	 * joined the mailbox and locked the user's row would, having waited
+	 * for the lock, see the mailbox as it was before the wait (READ
+	 * COMMITTED rechecks only the locked row) and hand out a UID twice. */
 	if (r == 0)
 		r = sp_mbox_get(c, a->u->id, NULL, a->mbox, 1, row, err);
 	if (r == 0 && a->u->quota)
