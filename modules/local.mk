@@ -8,6 +8,7 @@ include modules/dkim/local.mk
 include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
 include modules/storage_maildir/local.mk
+include modules/storage_pgsql/local.mk
 include modules/queue_sqlite/local.mk
 include modules/smtp/local.mk
 include modules/imap/local.mk
