@@ -52,6 +52,9 @@ static const struct ps_storage_ops md_ops = {
 	.append_msg_end = md_append_msg_end,
 	.append_commit = md_append_commit,
 	.append_abort = md_append_abort,
+	.mailbox_hold = md_mailbox_hold,
+	.mailbox_release = md_mailbox_release,
+	.user_reindex = md_user_reindex,
 };
 
 /* Registration is only allowed here, so the table is published before
