@@ -162,6 +162,7 @@ void md_kw_free(struct md_keywords *k);
 /* info.c */
 void md_info_build(unsigned flags, uint32_t kw, char *out);
 void md_info_parse(const char *name, unsigned *flags_r, uint32_t *kw_r);
+void md_info_keep(const char *old, char *info);
 size_t md_base_len(const char *name);
 
 /* scan.c: the messages of folder dir, new files given UIDs (and, with
