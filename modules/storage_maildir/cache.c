@@ -2,17 +2,22 @@
  * would read new/, cur/, the UID list and the index again.
  *
  * - A stamp: the device, inode, size and mtime (in nanoseconds) of new/,
- *   cur/, dovecot-uidlist and dovecot-keywords, taken before a scan.
+ *   cur/, dovecot-uidlist and dovecot-keywords, and of the user's
+ *   poshta-index.db, taken before a scan.
  *   Any delivery, flag change (a rename) or expunge (an unlink), by
  *   Poshta or by another MDA, changes a folder's mtime, and the lists
- *   are replaced by rename (a new inode). Timestamps are coarse (a
+ *   are replaced by rename (a new inode). Every index session runs under
+ *   the user's lock and closes before it is let go, and SQLite then
+ *   checkpoints its WAL into the database file: so a change only the
+ *   index holds (keywords past the 26 letters, a rebuild) has changed
+ *   that file by the time a stamp is compared, and a session that
+ *   changed nothing writes nothing. Timestamps are coarse (a
  *   kernel tick, or seconds on some file systems), so a change in the
  *   same tick as the stamp may leave it as it was: a stamp is trusted
  *   only when every mtime in it is at least MD_STAMP_SAFE seconds older
  *   than the moment it was taken (Dovecot's rule for its maildir
  *   syncs), and only when a second stamp after the scan equals it (the
- *   scan changed nothing itself). The index's highest MODSEQ is
- *   compared too, for changes only the index holds.
+ *   scan changed nothing itself).
  * - Between mailbox_hold and mailbox_release (SDK 1.3), reads reuse the
  *   last scan without any check, as storage.h allows; the handle's own
  *   changes rescan, so its later reads see them. */
@@ -26,12 +31,15 @@
 #define MD_STAMP_SAFE 1 /* seconds */
 
 static const char *const md_stamped[] = {
-	"new", "cur", MD_UIDLIST, "dovecot-keywords",
+	"new", "cur", MD_UIDLIST, "dovecot-keywords", "",
 };
+#define MD_STAMP_INDEX 4 /* at the user's root, not in the folder */
 
-/* Stamp dir's files; valid when every mtime is safely in the past. */
+/* Stamp dir's files and u's index; valid when every mtime is safely
+ * in the past. */
 void
-md_stamp_take(const char *dir, struct md_stamp *s)
+md_stamp_take(const struct ps_store_user *u, const char *dir,
+	      struct md_stamp *s)
 {
 	char path[MD_PATH_MAX];
 	struct timespec now;
@@ -44,7 +52,11 @@ md_stamp_take(const char *dir, struct md_stamp *s)
 	     i++) {
 		struct md_fstamp *f = &s->f[i];
 
-		if (md_path(path, dir, md_stamped[i]) || stat(path, &st) < 0)
+		if (i == MD_STAMP_INDEX)
+			md_path(path, u->root, "poshta-index.db");
+		else if (md_path(path, dir, md_stamped[i]))
+			continue;
+		if (stat(path, &st) < 0)
 			continue; /* absent: present stays 0 */
 		f->present = 1;
 		f->dev = (uint64_t)st.st_dev;
@@ -74,20 +86,16 @@ md_stamp_same(const struct md_stamp *a, const struct md_stamp *b)
 }
 
 /* 1 when mb's last scan still describes its folder: the stamp was
- * trusted and is the same now, and the index has seen no change since. */
+ * trusted and is the same now. */
 static int
 md_mbox_unchanged(struct ps_mbox *mb)
 {
 	struct md_stamp now;
-	uint64_t highest;
 
 	if (!mb->stamp.valid || !mb->dir[0])
 		return 0;
-	md_stamp_take(mb->dir, &now);
-	if (!md_stamp_same(&mb->stamp, &now))
-		return 0;
-	return md_idx_highest(mb->u, mb->guid, &highest, NULL) == 0 &&
-	       highest == mb->sync.highest;
+	md_stamp_take(mb->u, mb->dir, &now);
+	return md_stamp_same(&mb->stamp, &now);
 }
 
 /* Bring mb->msgs up to date for a read: nothing to do while held, a

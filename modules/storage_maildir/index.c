@@ -407,19 +407,3 @@ md_idx_sync(const struct ps_store_user *u, const char *guid,
 	s->highest = modseq;
 	return md_idx_close(db, r, err);
 }
-
-/* The folder's highest MODSEQ as the index has it now: a handle whose
- * files are unchanged compares it with its own to know whether a change
- * that touched only the index (unlettered keywords) happened. */
-int
-md_idx_highest(const struct ps_store_user *u, const char *guid,
-	       uint64_t *modseq_r, struct ps_error *err)
-{
-	sqlite3 *db;
-	uint32_t recent;
-	int r = md_idx_open(u, &db, err);
-
-	if (r == 0)
-		r = md_idx_folder(db, guid, modseq_r, &recent, err);
-	return md_idx_close(db, r, err);
-}

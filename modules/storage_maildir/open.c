@@ -40,7 +40,7 @@ md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
 		mb->dir[0] = '\0';
 		return r;
 	}
-	md_stamp_take(dir, &before);
+	md_stamp_take(mb->u, dir, &before);
 	r = md_scan(dir, claim, &mb->msgs, h, first_r, err);
 	if (r == 0)
 		r = md_kw_load(dir, &mb->kw, err);
@@ -51,7 +51,7 @@ md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
 		return r;
 	mb->uidnext = h->nextuid;
 	mb->uidvalidity = h->uidvalidity;
-	md_stamp_take(dir, &after);
+	md_stamp_take(mb->u, dir, &after);
 	mb->stamp = before;
 	mb->stamp.valid = before.valid && md_stamp_same(&before, &after);
 	mb->fresh = 1;

@@ -178,8 +178,8 @@ int md_folder_by_guid(const struct ps_store_user *u, const char *guid,
 /* append.c: a delivery's unique file name. */
 void md_unique(char *out, size_t cap);
 
-/* cache.c: what a scan saw of a folder (new/, cur/, the UID list and
- * the keywords file), so that a later call can tell that nothing changed
+/* cache.c: what a scan saw of a folder (new/, cur/, the UID list, the
+ * keywords file and the user's index), so that a later call can tell that nothing changed
  * without reading it all again. */
 struct md_fstamp {
 	uint64_t dev, ino, size;
@@ -187,7 +187,7 @@ struct md_fstamp {
 	int present;
 };
 struct md_stamp {
-	struct md_fstamp f[4];
+	struct md_fstamp f[5];
 	int valid; /* taken before a scan that found it unchanged after */
 };
 
@@ -217,7 +217,8 @@ struct ps_mbox {
 	struct md_crlf_pos crlf;
 };
 int md_mbox_refresh(struct ps_mbox *mb, struct ps_error *err);
-void md_stamp_take(const char *dir, struct md_stamp *s);
+void md_stamp_take(const struct ps_store_user *u, const char *dir,
+		   struct md_stamp *s);
 int md_stamp_same(const struct md_stamp *a, const struct md_stamp *b);
 void md_mailbox_hold(struct ps_mbox *mb);
 void md_mailbox_release(struct ps_mbox *mb);
@@ -254,8 +255,7 @@ int md_idx_put(sqlite3 *db, const char *guid, uint32_t uid, uint64_t modseq,
 int md_idx_sync(const struct ps_store_user *u, const char *guid,
 		const char *dir, struct md_msgs *m, uint32_t nextuid,
 		int claim, struct md_sync *s, struct ps_error *err);
-int md_idx_highest(const struct ps_store_user *u, const char *guid,
-		   uint64_t *modseq_r, struct ps_error *err);
+
 
 /* folder.c */
 int md_folder_make(const struct ps_store_user *u, const char *canon,

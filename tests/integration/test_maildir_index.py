@@ -188,3 +188,34 @@ def test_keyword_letters_as_dovecot(env):
     flags = [f for f in flags if f != b"\\Recent"]
     assert sorted(flags) == sorted([b"\\Seen", b"NewOne", b"Later"])
     m.logout()
+
+
+def fetch_flags(m, uid):
+    typ, data = m.uid("FETCH", str(uid), "(FLAGS)")
+    assert typ == "OK", data
+    line = [d for d in data if d][0]
+    line = line[0] if isinstance(line, tuple) else line
+    flags = re.search(rb"FLAGS \(([^)]*)\)", line).group(1).split()
+    return sorted(f for f in flags if f != b"\\Recent")
+
+
+def test_changes_by_another_mda_show_through_the_cache(env):
+    """A handle reuses its scan while its folder's stamps hold: flags
+    another MDA changes (a rename in cur/) show at once, after a quiet
+    second (the stamp is trusted) and within the same second (it is
+    not)."""
+    env.deliver(ALICE, subject="cached")
+    root = maildir(env)
+    m = env.imaplib(ALICE)
+    m.select("INBOX")
+    time.sleep(1.2)
+    assert fetch_flags(m, 1) == []
+    assert fetch_flags(m, 1) == []  # from the stamp, no scan
+    cur = glob.glob(os.path.join(root, "cur", "*"))[0]
+    os.rename(cur, cur + "F")
+    assert fetch_flags(m, 1) == [b"\\Flagged"]
+    os.rename(cur + "F", cur + "FS")  # the same second
+    assert fetch_flags(m, 1) == [b"\\Flagged", b"\\Seen"]
+    typ, data = m.uid("FETCH", "1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert typ == "OK" and b"cached" in data[0][1]
+    m.logout()
