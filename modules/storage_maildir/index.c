@@ -287,6 +287,7 @@ md_idx_msg(sqlite3 *db, struct md_idx_stmts *q, const char *guid,
 {
 	char state[48], path[MD_PATH_MAX];
 	int row, same = 0, counted = 0, r = 0;
+	int named = x->vsize != MD_VSIZE_UNKNOWN; /* ",W=" gave it */
 
 	md_info_build(x->flags, x->kw, state);
 	row = md_idx_row(q, guid, x, state, &same, &counted);
@@ -307,7 +308,8 @@ md_idx_msg(sqlite3 *db, struct md_idx_stmts *q, const char *guid,
 				guid, x->uid) < 0)
 			r = md_dberr(db, err);
 	}
-	if (r == 0 && !counted && x->vsize != x->size &&
+	/* Counted once, whatever the result: CRLF files too. */
+	if (r == 0 && !named && !counted &&
 	    md_idx_step(q->set_vsize, (sqlite3_int64)x->vsize, NULL, guid,
 			x->uid) < 0)
 		r = md_dberr(db, err);
