@@ -375,6 +375,16 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 	return r;
 }
 
+/* Whether a message went to new/ (cur 0: no info) or cur/. */
+static int
+md_append_went(const struct ps_store_append *a, int cur)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if ((strlen(a->v[i].state) > 3) == cur)
+			return 1;
+	return 0;
+}
+
 int
 md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		 uint32_t *uidvalidity_r, struct ps_error *err)
@@ -396,13 +406,11 @@ md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		r = md_append_locked(a, uids_r, &v, err);
 		md_unlock(&l);
 	}
-	if (r == 0) {
-		md_path(sub, a->dir, "new");
-		r = md_fsync_dir(sub, err);
-	}
-	if (r == 0) {
-		md_path(sub, a->dir, "cur");
-		r = md_fsync_dir(sub, err);
+	/* Only the folders the messages went to have renames to sync. */
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		md_path(sub, a->dir, i ? "cur" : "new");
+		if (md_append_went(a, i))
+			r = md_fsync_dir(sub, err);
 	}
 	if (r == 0 && uidvalidity_r)
 		*uidvalidity_r = v;

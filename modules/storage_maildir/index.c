@@ -64,6 +64,21 @@ md_dberr(sqlite3 *db, struct ps_error *err)
 	return md_err(err, PS_EIO, "index: %s", sqlite3_errmsg(db));
 }
 
+/* Each session is the only one (the user's lock), so closing it
+ * checkpoints the WAL into the database and syncs both: commits need no
+ * sync of their own (synchronous NORMAL), and the session is on the
+ * disk when md_idx_close returns, as before. The WAL file stays between
+ * sessions (emptied), so SQLite does not create it, and sync the folder
+ * for it, every time: an append cost ten syncs, seven with these. */
+static void
+md_idx_tune(sqlite3 *db)
+{
+	int persist = 1;
+
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+}
+
 /* Open the index in a write transaction (the user's lock is held, so
  * it never waits). */
 int
@@ -82,6 +97,8 @@ md_idx_open(const struct ps_store_user *u, sqlite3 **db_r,
 		r = md_err(err, PS_EIO, "index %s: %s", path,
 			   db ? sqlite3_errmsg(db) : "out of memory");
 	sqlite3_busy_timeout(db, 10000);
+	if (r == 0)
+		md_idx_tune(db);
 	if (r == 0 && (sqlite3_exec(db, md_schema, NULL, NULL, NULL) ||
 		       sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ||
 		       md_idx_upgrade(db)))
