@@ -209,8 +209,12 @@ def test_changes_by_another_mda_show_through_the_cache(env):
     m = env.imaplib(ALICE)
     m.select("INBOX")
     time.sleep(1.2)
+    index = os.path.join(root, "poshta-index.db")
+    before = os.stat(index).st_mtime_ns
     assert fetch_flags(m, 1) == []
     assert fetch_flags(m, 1) == []  # from the stamp, no scan
+    # Reads write nothing to the index: its file is part of the stamp.
+    assert os.stat(index).st_mtime_ns == before
     cur = glob.glob(os.path.join(root, "cur", "*"))[0]
     os.rename(cur, cur + "F")
     assert fetch_flags(m, 1) == [b"\\Flagged"]
