@@ -20,7 +20,8 @@
  *   scan changed nothing itself).
  * - Between mailbox_hold and mailbox_release (SDK 1.3), reads reuse the
  *   last scan without any check, as storage.h allows; the handle's own
- *   changes rescan, so its later reads see them. */
+ *   changes rescan, so its later reads see them, and the message last
+ *   read stays open (open.c). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,4 +135,5 @@ md_mailbox_release(struct ps_mbox *mb)
 {
 	mb->held = 0;
 	mb->fresh = 0;
+	md_mbox_drop_fd(mb);
 }

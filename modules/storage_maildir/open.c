@@ -113,6 +113,7 @@ md_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		return md_err(err, PS_ENOMEM, "out of memory");
 	mb->u = u;
 	mb->mode = mode;
+	mb->rfd = -1;
 	memcpy(mb->guid, h.guid, sizeof(mb->guid));
 	snprintf(mb->dir, sizeof(mb->dir), "%s", dir);
 	r = md_mbox_scan(mb, !(mode & PS_OPEN_READONLY), dir, &h, &first, err);
@@ -133,6 +134,7 @@ md_mailbox_close(struct ps_mbox *mb)
 {
 	if (!mb)
 		return;
+	md_mbox_drop_fd(mb);
 	md_msgs_free(&mb->msgs);
 	md_kw_free(&mb->kw);
 	free(mb);
@@ -280,15 +282,34 @@ md_open_msg(struct ps_mbox *mb, uint32_t uid, struct md_msg **x_r,
 	return fd < 0 ? md_errno(err, "open", path) : fd;
 }
 
+void
+md_mbox_drop_fd(struct ps_mbox *mb)
+{
+	if (mb->rfd >= 0)
+		close(mb->rfd);
+	mb->rfd = -1;
+	mb->rfd_uid = 0;
+}
+
+/* Held, a message read in pieces is opened once: its file stays open
+ * until another is read or the hold ends (a rename or an unlink
+ * meanwhile leaves the open file as it was, which a hold allows). */
 int
 md_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 	    size_t len, size_t *got_r, struct ps_error *err)
 {
-	struct md_msg *x;
-	int fd = md_open_msg(mb, uid, &x, err), r = 0;
+	struct md_msg *x = NULL;
+	int fd, r = 0;
 	ssize_t n = 0;
 
 	*got_r = 0;
+	if (mb->held && mb->rfd >= 0 && mb->rfd_uid == uid &&
+	    (x = md_find(mb, uid))) {
+		fd = mb->rfd;
+	} else {
+		md_mbox_drop_fd(mb);
+		fd = md_open_msg(mb, uid, &x, err);
+	}
 	if (fd < 0)
 		return fd;
 	if (x->vsize != x->size) {
@@ -300,6 +321,13 @@ md_msg_read(struct ps_mbox *mb, uint32_t uid, uint64_t offset, void *buf,
 		r = n < 0 ? -1 : 0;
 		*got_r = n > 0 ? (size_t)n : 0;
 	}
-	close(fd);
+	if (mb->held && r == 0) {
+		mb->rfd = fd;
+		mb->rfd_uid = uid;
+	} else if (fd == mb->rfd) {
+		md_mbox_drop_fd(mb);
+	} else {
+		close(fd);
+	}
 	return r < 0 ? md_errno(err, "read", "message") : 0;
 }

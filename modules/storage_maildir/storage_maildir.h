@@ -215,7 +215,10 @@ struct ps_mbox {
 	int fresh;    /* msgs is current enough for a held handle */
 	int walking;  /* msg_fetch is reporting msgs: no rescan may free it */
 	struct md_crlf_pos crlf;
+	int rfd;       /* held: the last message read stays open ... */
+	uint32_t rfd_uid; /* ... this one (0: none) */
 };
+void md_mbox_drop_fd(struct ps_mbox *mb);
 int md_mbox_refresh(struct ps_mbox *mb, struct ps_error *err);
 void md_stamp_take(const struct ps_store_user *u, const char *dir,
 		   struct md_stamp *s);
