@@ -30,6 +30,7 @@ static const struct ps_storage_ops md_ops = {
 	.user_open = md_user_open,
 	.user_close = md_user_close,
 	.user_delete = md_user_delete,
+	.user_reindex = md_user_reindex,
 	.mailbox_list = md_mailbox_list,
 	.mailbox_create = md_mailbox_create,
 	.mailbox_delete = md_mailbox_delete,
@@ -38,6 +39,8 @@ static const struct ps_storage_ops md_ops = {
 	.mailbox_status = md_mailbox_status,
 	.mailbox_open = md_mailbox_open,
 	.mailbox_close = md_mailbox_close,
+	.mailbox_hold = md_mailbox_hold,
+	.mailbox_release = md_mailbox_release,
 	.msg_fetch = md_msg_fetch,
 	.msg_read = md_msg_read,
 	.msg_set_cache = md_msg_set_cache,
@@ -52,9 +55,6 @@ static const struct ps_storage_ops md_ops = {
 	.append_msg_end = md_append_msg_end,
 	.append_commit = md_append_commit,
 	.append_abort = md_append_abort,
-	.mailbox_hold = md_mailbox_hold,
-	.mailbox_release = md_mailbox_release,
-	.user_reindex = md_user_reindex,
 };
 
 /* Registration is only allowed here, so the table is published before
