@@ -26,3 +26,6 @@ clean-local: clean-staged
 clean-staged:
 	rm -rf $(top_builddir)/modules/.staged
 .PHONY: stage-modules clean-staged
+
+# auth_pgsql: auth in PostgreSQL (issue #8).
+include modules/auth_pgsql/local.mk
