@@ -40,6 +40,8 @@ struct ctl {
 	int json;                    /* queue list --json */
 	int body;                    /* queue show --body */
 	const char *state_dir;       /* the configuration's */
+	const char *migrate_from;    /* migrate --from */
+	const char *migrate_to;      /* migrate --to */
 };
 
 /* "poshtactl: " and the message on stderr; returns CTL_FAIL. */
@@ -172,6 +174,21 @@ size_t ctl_utf8_len(const char *s);
  * (RFC 8259); times in seconds since the epoch, 0 for none. */
 void ctl_queue_json(FILE *f, const struct ps_queue_msg *m,
 		    const struct ps_queue_rcpt *rcpts, size_t n);
+
+/* ctl_migrate.c (the command), ctl_migrate_dump.c (the hidden source
+ * side), ctl_migrate_load.c (the hidden target side); the stream between
+ * them is ctl_migrate.h's. */
+int ctl_migrate(struct ctl *c);
+int ctl_migrate_dump(struct ctl *c);
+int ctl_migrate_load(struct ctl *c);
+/* ctl_migrate_progress.c: the last source UID committed into a mailbox
+ * whose UIDs are not kept (0: none yet). */
+int ctl_migrate_progress_load(const char *state_dir, const char *user,
+			      const char *mailbox, uint32_t uidvalidity,
+			      uint32_t *last_r, struct ps_error *err);
+int ctl_migrate_progress_save(const char *state_dir, const char *user,
+			      const char *mailbox, uint32_t uidvalidity,
+			      uint32_t last, struct ps_error *err);
 
 /* ctl_queue_admin.c */
 int ctl_queue_flush(struct ctl *c);

@@ -1,0 +1,347 @@
+/* poshtactl migrate-load (hidden; run by migrate with the target's
+ * configuration): reads the record stream of ctl_migrate.h on standard
+ * input and recreates each user's mailboxes (hierarchy, subscriptions,
+ * special use) and messages (flags, keywords, internal date and zone,
+ * bytes as they were) in the target store.
+ *
+ * UIDs: where the target has both optional ops of SDK 1.6, a mailbox
+ * that never held a message takes the source's UIDVALIDITY and each
+ * message its source UID (RFC 3501 2.3.1.1: clients' caches stay
+ * valid), and a run that finds the same UIDVALIDITY skips the messages
+ * below the target's UIDNEXT: they were copied by an earlier run.
+ * Elsewhere messages get new UIDs and a progress file under the state
+ * directory remembers the last source UID committed (ctl_migrate_progress.c).
+ * Appends commit every CTL_MIGRATE_BATCH messages, so an interruption
+ * loses at most one uncommitted batch, which the next run copies. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ctl_migrate.h"
+
+#define CTL_MIGRATE_BATCH 100 /* messages per append transaction */
+
+enum uid_mode {
+	UIDS_KEPT,     /* the source's UIDVALIDITY and UIDs */
+	UIDS_PROGRESS, /* new UIDs; a progress file for resuming */
+};
+
+struct load {
+	struct ctl *c;
+	struct ctl_mrec_reader r;
+	struct ps_error err;
+	int failed;                 /* some user failed */
+	/* The user. */
+	struct ps_store_user *u;
+	char user[PS_AUTH_NAME_MAX + 1];
+	int skip_user;              /* unknown or failed: its records pass */
+	unsigned long mailboxes, copied, skipped;
+	char **noselect;            /* the source's \Noselect names */
+	size_t nnoselect, noselect_cap;
+	/* The mailbox. */
+	char mailbox[CTL_MREC_NAME_MAX + 1];
+	uint32_t uidvalidity;       /* the source's */
+	enum uid_mode mode;
+	uint32_t resume;            /* messages with a lower UID are there */
+	struct ps_store_append *a;  /* the open batch, or NULL */
+	unsigned batch;             /* messages in it */
+	uint32_t batch_last;        /* the source UID of its last message */
+	/* The message. */
+	int skip_msg;
+	uint32_t uid;
+};
+
+static ssize_t
+read_stdin(void *src, void *buf, size_t len)
+{
+	(void)src;
+	return read(STDIN_FILENO, buf, len);
+}
+
+/* A storage failure ends this user's migration: say why, and let the
+ * rest of its records pass. */
+static int
+user_failed(struct load *l, const char *what)
+{
+	ctl_fail("%s: %s%s%s", l->user, what, l->err.msg[0] ? ": " : "",
+		 l->err.msg);
+	if (l->a)
+		l->c->store.append_abort(l->a);
+	l->a = NULL;
+	l->batch = 0;
+	l->skip_user = 1;
+	l->failed = 1;
+	return 0;
+}
+
+static int
+commit(struct load *l)
+{
+	const struct ps_storage_ops *s = &l->c->store;
+	int r;
+
+	if (!l->a)
+		return 0;
+	r = s->append_commit(l->a, NULL, NULL, &l->err);
+	l->a = NULL;
+	if (r < 0)
+		return user_failed(l, l->mailbox);
+	l->copied += l->batch;
+	l->batch = 0;
+	if (l->mode == UIDS_PROGRESS &&
+	    ctl_migrate_progress_save(l->c->state_dir, l->user, l->mailbox,
+				      l->uidvalidity, l->batch_last,
+				      &l->err) < 0)
+		return user_failed(l, "progress file");
+	return 0;
+}
+
+/* How this mailbox gets its UIDs, and where an earlier run stopped. */
+static int
+choose_mode(struct load *l, const struct ctl_mrec *rec)
+{
+	const struct ps_storage_ops *s = &l->c->store;
+	int ops = s->mailbox_set_uidvalidity && s->append_msg_uid;
+	struct ps_mailbox_status st;
+	const char *why;
+	uint32_t done;
+
+	if (s->mailbox_status(l->u, rec->name, &st, &l->err) < 0)
+		return PS_EFAIL;
+	if (ops && st.uidvalidity == rec->uidvalidity) {
+		l->mode = UIDS_KEPT;
+		l->resume = st.uidnext;
+		return 0;
+	}
+	if (ops && st.uidnext == 1) {
+		l->mode = UIDS_KEPT;
+		l->resume = 1;
+		return s->mailbox_set_uidvalidity(l->u, rec->name,
+						  rec->uidvalidity, &l->err);
+	}
+	why = ops ? "the target mailbox held other mail"
+		  : "the target backend cannot set them";
+	printf("%s: %s: new UIDs (%s)\n", l->user, rec->name, why);
+	l->mode = UIDS_PROGRESS;
+	if (ctl_migrate_progress_load(l->c->state_dir, l->user, rec->name,
+				      rec->uidvalidity, &done, &l->err) < 0)
+		return PS_EFAIL;
+	l->resume = done + 1;
+	return 0;
+}
+
+/* Remember a \Noselect name: creating its children made it a mailbox
+ * that can hold messages, which the user's end undoes. */
+static int
+note_noselect(struct load *l, const char *name)
+{
+	char **v = ctl_grow(l->noselect, &l->noselect_cap, l->nnoselect,
+			    sizeof(*v));
+
+	if (!v)
+		return PS_ENOMEM;
+	l->noselect = v;
+	if (!(v[l->nnoselect] = strdup(name)))
+		return PS_ENOMEM;
+	l->nnoselect++;
+	return 0;
+}
+
+/* Deleting a mailbox that has children leaves it \Noselect (RFC 3501
+ * 6.3.4), as the source had it; one holding messages is left alone. */
+static void
+make_noselect(struct load *l)
+{
+	const struct ps_storage_ops *s = &l->c->store;
+	struct ps_mailbox_status st;
+
+	for (size_t i = 0; i < l->nnoselect; i++) {
+		if (!l->skip_user && s->mailbox_status(l->u, l->noselect[i],
+						       &st, &l->err) == 0 &&
+		    st.messages == 0 &&
+		    s->mailbox_delete(l->u, l->noselect[i], &l->err) < 0)
+			user_failed(l, l->noselect[i]);
+		free(l->noselect[i]);
+	}
+	l->nnoselect = 0;
+}
+
+/* Create it (with its special use) unless there; subscribe it as the
+ * source had it. A \Noselect parent comes with its children. */
+static int
+begin_mailbox(struct load *l, const struct ctl_mrec *rec)
+{
+	const struct ps_storage_ops *s = &l->c->store;
+	int holds = !(rec->attrs & (PS_MBOX_NOSELECT | PS_MBOX_NONEXISTENT));
+	int r = 0;
+
+	snprintf(l->mailbox, sizeof(l->mailbox), "%s", rec->name);
+	l->uidvalidity = rec->uidvalidity;
+	l->mailboxes++;
+	if (holds) {
+		r = s->mailbox_create(l->u, rec->name,
+				      rec->attrs & PS_MBOX_SPECIAL_USE,
+				      &l->err);
+		if (r == PS_STORE_EEXIST)
+			r = 0;
+	}
+	if (rec->attrs & PS_MBOX_NOSELECT)
+		r = note_noselect(l, rec->name);
+	if (r == 0 && rec->attrs & PS_MBOX_SUBSCRIBED)
+		r = s->mailbox_subscribe(l->u, rec->name, 1, &l->err);
+	if (r == 0 && holds)
+		r = choose_mode(l, rec);
+	return r < 0 ? user_failed(l, rec->name) : 0;
+}
+
+static int
+begin_user(struct load *l, const struct ctl_mrec *rec)
+{
+	struct ps_auth_user au;
+
+	/* The reader allows PS_AUTH_NAME_MAX bytes in a user record. */
+	memcpy(l->user, rec->name, strnlen(rec->name, PS_AUTH_NAME_MAX));
+	l->user[strnlen(rec->name, PS_AUTH_NAME_MAX)] = '\0';
+	l->mailboxes = l->copied = l->skipped = 0;
+	l->skip_user = 0;
+	l->err.msg[0] = '\0';
+	if (l->c->auth.lookup(rec->name, &au, &l->err) < 0) {
+		l->err.msg[0] = '\0';
+		return user_failed(l, "not known to the target's auth backend"
+				   " (add the user there first)");
+	}
+	snprintf(l->user, sizeof(l->user), "%s", au.name);
+	if (l->c->store.user_open(au.name, au.quota_bytes, &l->u, &l->err) < 0)
+		return user_failed(l, "cannot open its store");
+	return 0;
+}
+
+static void
+end_user(struct load *l)
+{
+	if (!l->skip_user)
+		commit(l);
+	make_noselect(l);
+	if (!l->skip_user)
+		printf("%s: %lu mailboxes, %lu messages copied, %lu already "
+		       "there\n", l->user, l->mailboxes, l->copied,
+		       l->skipped);
+	if (l->u)
+		l->c->store.user_close(l->u);
+	l->u = NULL;
+}
+
+static int
+begin_message(struct load *l, const struct ctl_mrec *rec)
+{
+	const struct ps_storage_ops *s = &l->c->store;
+	int r = 0;
+
+	l->uid = rec->uid;
+	l->skip_msg = rec->uid < l->resume;
+	if (l->skip_msg) {
+		l->skipped++;
+		return 0;
+	}
+	if (!l->a)
+		r = s->append_begin(l->u, l->mailbox, &l->a, &l->err);
+	if (r < 0)
+		l->a = NULL;
+	if (r == 0)
+		r = s->append_msg_begin(l->a, rec->flags, rec->keywords,
+					rec->nkeywords, rec->date, rec->tz,
+					&l->err);
+	if (r == 0 && l->mode == UIDS_KEPT)
+		r = s->append_msg_uid(l->a, rec->uid, &l->err);
+	return r < 0 ? user_failed(l, l->mailbox) : 0;
+}
+
+static int
+end_message(struct load *l)
+{
+	if (l->c->store.append_msg_end(l->a, NULL, 0, &l->err) < 0)
+		return user_failed(l, l->mailbox);
+	l->batch_last = l->uid;
+	return ++l->batch == CTL_MIGRATE_BATCH ? commit(l) : 0;
+}
+
+static int
+record(struct load *l, const struct ctl_mrec *rec)
+{
+	switch (rec->type) {
+	case CTL_MREC_USER:
+		return begin_user(l, rec);
+	case CTL_MREC_USER_END:
+		end_user(l);
+		return 0;
+	default:
+		break;
+	}
+	if (l->skip_user)
+		return 0;
+	switch (rec->type) {
+	case CTL_MREC_MAILBOX:
+		commit(l);
+		return l->skip_user ? 0 : begin_mailbox(l, rec);
+	case CTL_MREC_MSG:
+		return begin_message(l, rec);
+	case CTL_MREC_DATA:
+		if (!l->skip_msg && l->c->store.append_data(l->a, rec->data,
+							    rec->len,
+							    &l->err) < 0)
+			return user_failed(l, l->mailbox);
+		return 0;
+	case CTL_MREC_MSG_END:
+		return l->skip_msg ? 0 : end_message(l);
+	default:
+		return 0;
+	}
+}
+
+int
+ctl_migrate_load(struct ctl *c)
+{
+	struct load *l = calloc(1, sizeof(*l));
+	struct ctl_mrec *rec = calloc(1, sizeof(*rec));
+	int k = 0, code = CTL_OK;
+
+	if (!l || !rec) {
+		free(l);
+		free(rec);
+		return ctl_fail("out of memory");
+	}
+	if (CTL_LACKS(c->auth, lookup) || CTL_LACKS(c->store, mailbox_status)) {
+		free(l);
+		free(rec);
+		return CTL_FAIL;
+	}
+	l->c = c;
+	ctl_mrec_reader_init(&l->r, read_stdin, NULL);
+	while ((k = ctl_mrec_next(&l->r, rec)) > 0)
+		record(l, rec);
+	/* A stream cut short: the open batch is not committed, so that
+	 * nothing of a message the source did not send whole is kept. */
+	if (k < 0) {
+		code = ctl_fail("%s", l->r.err);
+		if (l->a)
+			c->store.append_abort(l->a);
+		if (l->u)
+			printf("%s: stopped: %lu mailboxes, %lu messages "
+			       "copied, %lu already there\n", l->user,
+			       l->mailboxes, l->copied, l->skipped);
+	}
+	if (l->u)
+		c->store.user_close(l->u);
+	for (size_t i = 0; i < l->nnoselect; i++)
+		free(l->noselect[i]);
+	free(l->noselect);
+	if (l->failed)
+		code = CTL_FAIL;
+	free(l);
+	free(rec);
+	return code;
+}
