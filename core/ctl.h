@@ -182,13 +182,17 @@ int ctl_migrate(struct ctl *c);
 int ctl_migrate_dump(struct ctl *c);
 int ctl_migrate_load(struct ctl *c);
 /* ctl_migrate_progress.c: the last source UID committed into a mailbox
- * whose UIDs are not kept (0: none yet). */
+ * (0: none yet, and *mode_r 0) and how: CTL_MIGRATE_KEPT (the source's
+ * UIDs) or CTL_MIGRATE_NEW (new ones). */
+#define CTL_MIGRATE_KEPT 'K'
+#define CTL_MIGRATE_NEW 'N'
 int ctl_migrate_progress_load(const char *state_dir, const char *user,
 			      const char *mailbox, uint32_t uidvalidity,
-			      uint32_t *last_r, struct ps_error *err);
+			      char *mode_r, uint32_t *last_r,
+			      struct ps_error *err);
 int ctl_migrate_progress_save(const char *state_dir, const char *user,
 			      const char *mailbox, uint32_t uidvalidity,
-			      uint32_t last, struct ps_error *err);
+			      char mode, uint32_t last, struct ps_error *err);
 
 /* ctl_queue_admin.c */
 int ctl_queue_flush(struct ctl *c);

@@ -7,10 +7,12 @@
  * UIDs: where the target has both optional ops of SDK 1.6, a mailbox
  * that never held a message takes the source's UIDVALIDITY and each
  * message its source UID (RFC 3501 2.3.1.1: clients' caches stay
- * valid), and a run that finds the same UIDVALIDITY skips the messages
- * below the target's UIDNEXT: they were copied by an earlier run.
- * Elsewhere messages get new UIDs and a progress file under the state
- * directory remembers the last source UID committed (ctl_migrate_progress.c).
+ * valid), and a run that finds the mailbox copied so by an earlier run
+ * (same UIDVALIDITY, and its progress file says so) skips the messages
+ * below the target's UIDNEXT. Elsewhere messages get new UIDs and the
+ * progress file under the state directory, which remembers the last
+ * source UID committed, is what a later run resumes from
+ * (ctl_migrate_progress.c).
  * Appends commit every CTL_MIGRATE_BATCH messages, so an interruption
  * loses at most one uncommitted batch, which the next run copies. */
 #include "config.h"
@@ -92,44 +94,49 @@ commit(struct load *l)
 		return user_failed(l, l->mailbox);
 	l->copied += l->batch;
 	l->batch = 0;
-	if (l->mode == UIDS_PROGRESS &&
-	    ctl_migrate_progress_save(l->c->state_dir, l->user, l->mailbox,
-				      l->uidvalidity, l->batch_last,
-				      &l->err) < 0)
+	if (ctl_migrate_progress_save(l->c->state_dir, l->user, l->mailbox,
+				      l->uidvalidity, l->mode == UIDS_KEPT
+				      ? CTL_MIGRATE_KEPT : CTL_MIGRATE_NEW,
+				      l->batch_last, &l->err) < 0)
 		return user_failed(l, "progress file");
 	return 0;
 }
 
-/* How this mailbox gets its UIDs, and where an earlier run stopped. */
+/* How this mailbox gets its UIDs, and where an earlier run stopped. The
+ * same UIDVALIDITY alone does not make a copy: two stores that made a
+ * mailbox in the same second may well give the same one. */
 static int
 choose_mode(struct load *l, const struct ctl_mrec *rec)
 {
 	const struct ps_storage_ops *s = &l->c->store;
 	int ops = s->mailbox_set_uidvalidity && s->append_msg_uid;
 	struct ps_mailbox_status st;
-	const char *why;
 	uint32_t done;
+	char mode;
 
-	if (s->mailbox_status(l->u, rec->name, &st, &l->err) < 0)
+	if (s->mailbox_status(l->u, rec->name, &st, &l->err) < 0 ||
+	    ctl_migrate_progress_load(l->c->state_dir, l->user, rec->name,
+				      rec->uidvalidity, &mode, &done,
+				      &l->err) < 0)
 		return PS_EFAIL;
-	if (ops && st.uidvalidity == rec->uidvalidity) {
-		l->mode = UIDS_KEPT;
-		l->resume = st.uidnext;
-		return 0;
-	}
 	if (ops && st.uidnext == 1) {
 		l->mode = UIDS_KEPT;
 		l->resume = 1;
 		return s->mailbox_set_uidvalidity(l->u, rec->name,
 						  rec->uidvalidity, &l->err);
 	}
-	why = ops ? "the target mailbox held other mail"
-		  : "the target backend cannot set them";
-	printf("%s: %s: new UIDs (%s)\n", l->user, rec->name, why);
+	if (ops && st.uidvalidity == rec->uidvalidity &&
+	    mode == CTL_MIGRATE_KEPT) {
+		l->mode = UIDS_KEPT;
+		l->resume = st.uidnext;
+		return 0;
+	}
+	if (mode != CTL_MIGRATE_NEW)
+		done = 0;
+	printf("%s: %s: new UIDs (%s)\n", l->user, rec->name, ops
+	       ? "the target mailbox held other mail"
+	       : "the target backend cannot set them");
 	l->mode = UIDS_PROGRESS;
-	if (ctl_migrate_progress_load(l->c->state_dir, l->user, rec->name,
-				      rec->uidvalidity, &done, &l->err) < 0)
-		return PS_EFAIL;
 	l->resume = done + 1;
 	return 0;
 }

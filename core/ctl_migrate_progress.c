@@ -1,10 +1,12 @@
-/* poshtactl migrate's progress files, for a target that cannot keep the
- * source's UIDs (no SDK 1.6 ops, or the target mailbox held other mail):
- * STATE_DIR/migrate/USER/HASH, HASH naming the mailbox and the source's
- * UIDVALIDITY, holds "LAST-UID NAME" with the last source UID whose
- * batch was committed. It is written (atomically, fsynced) right after
- * each commit: a crash between the two repeats that one batch on the
- * next run, which docs/poshtactl.8 states. */
+/* poshtactl migrate's progress files: STATE_DIR/migrate/USER/HASH, HASH
+ * naming the mailbox and the source's UIDVALIDITY, holds "MODE LAST-UID
+ * NAME": the last source UID whose batch was committed, and how (MODE
+ * 'K': with the source's UIDs, 'N': with new ones). It is written
+ * (atomically, fsynced) right after each commit. With UIDs kept it only
+ * tells a copy from a mailbox whose UIDVALIDITY is the same by chance;
+ * with new UIDs it is what resuming goes by, and a crash between the
+ * commit and the file repeats that one batch on the next run, which
+ * docs/poshtactl.8 states. */
 #include "config.h"
 
 #include <errno.h>
@@ -60,14 +62,15 @@ fail:
 int
 ctl_migrate_progress_load(const char *state_dir, const char *user,
 			  const char *mailbox, uint32_t uidvalidity,
-			  uint32_t *last_r, struct ps_error *err)
+			  char *mode_r, uint32_t *last_r, struct ps_error *err)
 {
-	char path[4096], name[1100];
+	char path[4096], name[1100], mode;
 	unsigned long last;
 	FILE *f;
 	int ok;
 
 	*last_r = 0;
+	*mode_r = 0;
 	progress_path(path, sizeof(path), state_dir, user, mailbox,
 		      uidvalidity, 0, err);
 	if (!(f = fopen(path, "re"))) {
@@ -77,19 +80,21 @@ ctl_migrate_progress_load(const char *state_dir, const char *user,
 			 strerror(errno));
 		return PS_EIO;
 	}
-	ok = fscanf(f, "%lu ", &last) == 1 &&
+	ok = fscanf(f, "%c %lu ", &mode, &last) == 2 &&
 	     fgets(name, sizeof(name), f) && last <= UINT32_MAX;
 	fclose(f);
 	/* Another mailbox of the same hash starts afresh. */
-	if (ok && strcmp(name, mailbox) == 0)
+	if (ok && strcmp(name, mailbox) == 0) {
 		*last_r = (uint32_t)last;
+		*mode_r = mode;
+	}
 	return 0;
 }
 
 int
 ctl_migrate_progress_save(const char *state_dir, const char *user,
 			  const char *mailbox, uint32_t uidvalidity,
-			  uint32_t last, struct ps_error *err)
+			  char mode, uint32_t last, struct ps_error *err)
 {
 	char path[4096], tmp[4200];
 	FILE *f;
@@ -101,7 +106,7 @@ ctl_migrate_progress_save(const char *state_dir, const char *user,
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (!(f = fopen(tmp, "we")))
 		goto fail;
-	r = fprintf(f, "%u %s", last, mailbox) < 0;
+	r = fprintf(f, "%c %u %s", mode, last, mailbox) < 0;
 	r |= fflush(f) != 0 || fsync(fileno(f)) != 0;
 	r |= fclose(f) != 0;
 	if (r || rename(tmp, path) < 0)
