@@ -274,13 +274,30 @@ dump_user(struct dump *d, const char *address)
 	return CTL_OK;
 }
 
+/* Every user named must be known before anything is written: a
+ * mistyped name stops the migration, not the copy half-way. */
+static int
+check_users(struct ctl *c)
+{
+	struct ps_error err = {""};
+	struct ps_auth_user au;
+
+	if (CTL_LACKS(c->auth, lookup))
+		return CTL_FAIL;
+	for (int i = 0; i < c->nargs; i++)
+		if (c->auth.lookup(c->args[i], &au, &err) < 0)
+			return ctl_fail("migrate source: %s: %s", c->args[i],
+					err.msg);
+	return CTL_OK;
+}
+
 int
 ctl_migrate_dump(struct ctl *c)
 {
 	struct dump *d = calloc(1, sizeof(*d));
 	struct names users = {0};
 	struct ps_error err = {""};
-	int code = d ? CTL_OK : ctl_fail("out of memory");
+	int code = d ? check_users(c) : ctl_fail("out of memory");
 
 	for (int i = 0; code == CTL_OK && i < c->nargs; i++)
 		if (names_add(&users, c->args[i], 0) < 0)

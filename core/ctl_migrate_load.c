@@ -49,6 +49,10 @@ struct load {
 	uint32_t uidvalidity;       /* the source's */
 	enum uid_mode mode;
 	uint32_t resume;            /* messages with a lower UID are there */
+	int undecided;              /* same UIDVALIDITY, no progress file */
+	uint32_t target_uidnext;    /* the target mailbox's, then */
+	uint32_t progress;          /* the last UID a copy with new UIDs
+				     * committed, from its progress file */
 	struct ps_store_append *a;  /* the open batch, or NULL */
 	unsigned batch;             /* messages in it */
 	uint32_t batch_last;        /* the source UID of its last message */
@@ -102,6 +106,65 @@ commit(struct load *l)
 	return 0;
 }
 
+/* The messages get new UIDs; the progress file says where to go on. */
+static int
+new_uids(struct load *l, int ops)
+{
+	printf("%s: %s: new UIDs (%s)\n", l->user, l->mailbox, ops
+	       ? "the target mailbox held other mail"
+	       : "the target backend cannot set them");
+	l->mode = UIDS_PROGRESS;
+	l->resume = l->progress + 1;
+	return 0;
+}
+
+struct probe {
+	int found;
+	uint64_t size;
+	int64_t date;
+};
+
+static int
+probe_msg(const struct ps_msg *m, void *arg)
+{
+	struct probe *p = arg;
+
+	p->found = 1;
+	p->size = m->size;
+	p->date = m->internal_date;
+	return 0;
+}
+
+/* A target mailbox with the source's UIDVALIDITY and no progress file:
+ * a copy made elsewhere (or the source itself, named twice) when the
+ * target holds the first message's UID with its size and date, which a
+ * mailbox that got that UIDVALIDITY by chance hardly does. Then the
+ * messages below its UIDNEXT are there; else they get new UIDs. */
+static int
+decide(struct load *l, const struct ctl_mrec *rec)
+{
+	const struct ps_storage_ops *s = &l->c->store;
+	struct ps_uid_range one = {rec->uid, rec->uid};
+	struct ps_mailbox_status st;
+	struct probe p = {0};
+	struct ps_mbox *mb;
+	uint32_t first_recent;
+	int r;
+
+	l->undecided = 0;
+	if (rec->uid >= l->target_uidnext)
+		return 0; /* past the target's messages: nothing to skip */
+	r = s->mailbox_open(l->u, l->mailbox, PS_OPEN_READONLY, &mb, &st,
+			    &first_recent, &l->err);
+	if (r < 0)
+		return r;
+	r = s->msg_fetch(mb, &one, 1, probe_msg, &p, &l->err);
+	s->mailbox_close(mb);
+	if (r < 0 || (p.found && p.size == rec->size && p.date == rec->date))
+		return r;
+	return new_uids(l, 1);
+}
+
 /* How this mailbox gets its UIDs, and where an earlier run stopped. The
  * same UIDVALIDITY alone does not make a copy: two stores that made a
  * mailbox in the same second may well give the same one. */
@@ -125,20 +188,17 @@ choose_mode(struct load *l, const struct ctl_mrec *rec)
 		return s->mailbox_set_uidvalidity(l->u, rec->name,
 						  rec->uidvalidity, &l->err);
 	}
+	l->progress = mode == CTL_MIGRATE_NEW ? done : 0;
 	if (ops && st.uidvalidity == rec->uidvalidity &&
-	    mode == CTL_MIGRATE_KEPT) {
+	    mode != CTL_MIGRATE_NEW) {
 		l->mode = UIDS_KEPT;
 		l->resume = st.uidnext;
+		/* Without a progress file, the first message tells. */
+		l->undecided = mode != CTL_MIGRATE_KEPT;
+		l->target_uidnext = st.uidnext;
 		return 0;
 	}
-	if (mode != CTL_MIGRATE_NEW)
-		done = 0;
-	printf("%s: %s: new UIDs (%s)\n", l->user, rec->name, ops
-	       ? "the target mailbox held other mail"
-	       : "the target backend cannot set them");
-	l->mode = UIDS_PROGRESS;
-	l->resume = done + 1;
-	return 0;
+	return new_uids(l, ops);
 }
 
 /* Remember a \Noselect name: creating its children made it a mailbox
@@ -188,6 +248,7 @@ begin_mailbox(struct load *l, const struct ctl_mrec *rec)
 
 	snprintf(l->mailbox, sizeof(l->mailbox), "%s", rec->name);
 	l->uidvalidity = rec->uidvalidity;
+	l->undecided = 0;
 	l->mailboxes++;
 	if (holds) {
 		r = s->mailbox_create(l->u, rec->name,
@@ -248,6 +309,8 @@ begin_message(struct load *l, const struct ctl_mrec *rec)
 	const struct ps_storage_ops *s = &l->c->store;
 	int r = 0;
 
+	if (l->undecided && decide(l, rec) < 0)
+		return user_failed(l, l->mailbox);
 	l->uid = rec->uid;
 	l->skip_msg = rec->uid < l->resume;
 	if (l->skip_msg) {

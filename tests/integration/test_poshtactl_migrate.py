@@ -13,6 +13,7 @@ message twice and none missing."""
 import os
 import random
 import signal
+import sqlite3
 import struct
 import subprocess
 import time
@@ -92,7 +93,8 @@ class Store:
     """A configuration of its own: one storage backend, the users
     database every store here shares (auth is not what migrates)."""
 
-    def __init__(self, env, name, backend, conninfo=None, users_db=None):
+    def __init__(self, env, name, backend, conninfo=None, users_db=None,
+                 mail=None):
         self.env, self.name, self.backend = env, name, backend
         root = env.poshtad.root
         self.state = os.path.join(root, name + "-state")
@@ -101,7 +103,7 @@ class Store:
         users_db = users_db or os.path.join(env.poshtad.state, "users.db")
         body = {
             "sqlite": "storage_sqlite {\n\tpath %s;\n}\n" % quote(
-                os.path.join(self.state, "mail")),
+                mail or os.path.join(self.state, "mail")),
             "maildir": "storage_maildir {\n\tpath %s;\n}\n" % quote(
                 os.path.join(self.state, "vhosts")),
             "pgsql": "storage_pgsql {\n\tconninfo %s;\n}\n" % quote(
@@ -363,14 +365,21 @@ def test_killed_then_resumed(env):
     same_mail(parse_stream(src.dump(ALICE)), parse_stream(dst.dump(ALICE)))
 
 
-def test_target_mailbox_with_other_mail(env):
+@pytest.mark.parametrize("same_uidvalidity", [False, True])
+def test_target_mailbox_with_other_mail(env, same_uidvalidity):
     """A target mailbox that held other mail keeps its UIDVALIDITY: the
     messages get new UIDs, and a progress file stops a second run from
-    copying them again."""
+    copying them again. Also when its UIDVALIDITY is the source's by
+    chance (two stores that made a mailbox in the same second)."""
     seed(env)
     src, dst = source_store(env), Store(env, "t", "sqlite")
     mbox = b"From MAILER-DAEMON Thu Jan  1 00:00:00 2015\nSubject: x\n\nx\n"
     dst.ctl("import-mbox", ALICE, "-", "--mailbox", "Archive", stdin=mbox)
+    uv = parse_stream(src.dump(ALICE))[ALICE]["Archive"]["uidvalidity"]
+    with sqlite3.connect(os.path.join(dst.state, "mail", "example.test",
+                                      "alice.db")) as db:
+        db.execute("UPDATE mailbox SET uidvalidity = ? WHERE name = ?",
+                   (uv if same_uidvalidity else uv + 1000, "Archive"))
     r = migrate(src, dst, ALICE)
     assert "Archive: new UIDs (the target mailbox held other mail)" in \
         r.stdout, r.stdout
@@ -382,6 +391,20 @@ def test_target_mailbox_with_other_mail(env):
     assert len(got) == 3
     assert [got[u] for u in sorted(got)][1:] == [want[u]
                                                  for u in sorted(want)]
+
+
+def test_same_store_twice(env):
+    """Migrating a store onto itself (two configurations, one path)
+    copies nothing: every mailbox is its own copy."""
+    seed(env)
+    src = source_store(env)
+    same = Store(env, "same", "sqlite",
+                 mail=os.path.join(env.poshtad.state, "mail"))
+    before = src.dump(ALICE)
+    r = migrate(src, same, ALICE)
+    assert "7 mailboxes, 0 messages copied, 7 already there" in r.stdout, (
+        r.stdout)
+    same_mail(parse_stream(before), parse_stream(src.dump(ALICE)))
 
 
 def test_every_user_when_none_named(env):
