@@ -1,5 +1,6 @@
 """The bus (tests/modules/bus_probe.c): a message published in one worker
-reaches every worker, in the order it was sent."""
+reaches every worker, in the order it was sent; one published locally
+(SDK 1.6) reaches only its own worker, before the call returns."""
 
 import re
 import time
@@ -35,3 +36,25 @@ def test_each_worker_gets_one_copy(poshtad):
     poshtad.wait_log(r"bus_probe: got test\.a\.b pid=\d+ from=\d+")
     time.sleep(0.3)
     assert poshtad.log().count("got test.a.b ") == 1
+
+
+def test_local_publish_stays_in_its_worker(poshtad):
+    poshtad.start(workers=2, load=("echo", "bus_probe"))
+    workers = poshtad.workers()
+    for pid in workers:
+        poshtad.wait_log(r"bus_probe: subscribed prefix=test\. pid=%d\b"
+                         % pid)
+    with poshtad.connect() as c:
+        c.expect("+OK Poshta echo ready")
+        c.command("local l0", "local l0")
+        c.command("publish after", "publish after")
+    sender = int(poshtad.wait_log(
+        r"bus_probe: \[[^]]+\] published locally topic=test\.l0 "
+        r"pid=(\d+)").group(1))
+    for pid in workers:
+        poshtad.wait_log(r"bus_probe: got test\.after pid=%d\b" % pid)
+    log = poshtad.log()
+    got = re.findall(r"bus_probe: got test\.l0 pid=(\d+) from=(\d+)", log)
+    assert got == [(str(sender), str(sender))]
+    # Delivered at once: logged before the publisher's own line.
+    assert log.index("got test.l0 ") < log.index("published locally")

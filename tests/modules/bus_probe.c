@@ -1,6 +1,7 @@
 /* bus_probe.so: proves that a bus message published in one worker reaches
  * every worker. Each worker subscribes to "test." and logs what arrives at
- * notice, with its pid; on echo, the line "publish X" publishes "test.X". */
+ * notice, with its pid; on echo, the line "publish X" publishes "test.X",
+ * and "local X" hands "test.X" to this worker's subscribers only. */
 #include <poshta/poshta.h>
 
 #include <stdio.h>
@@ -28,16 +29,20 @@ on_line(struct ps_hook_call *call, void *arg)
 	char topic[128], pid[24];
 	int n;
 
+	int local = strncmp(ev->line, "local ", 6) == 0;
+
 	(void)arg;
-	if (strncmp(ev->line, "publish ", 8) != 0)
+	if (!local && strncmp(ev->line, "publish ", 8) != 0)
 		return PS_HOOK_CONTINUE;
-	snprintf(topic, sizeof(topic), "test.%s", ev->line + 8);
+	snprintf(topic, sizeof(topic), "test.%s", ev->line + (local ? 6 : 8));
 	n = snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	if (ps_bus_publish(topic, pid, (size_t)n) < 0) {
+	if ((local ? ps_bus_publish_local(topic, pid, (size_t)n) :
+		     ps_bus_publish(topic, pid, (size_t)n)) < 0) {
 		ps_hook_reply(call, "bus publish failed");
 		return PS_HOOK_DEFER;
 	}
-	ps_conn_log(c, PS_LOG_NOTICE, "published topic=%s pid=%s", topic, pid);
+	ps_conn_log(c, PS_LOG_NOTICE, "published%s topic=%s pid=%s",
+		    local ? " locally" : "", topic, pid);
 	return PS_HOOK_CONTINUE;
 }
 
