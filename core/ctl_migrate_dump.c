@@ -282,7 +282,9 @@ check_users(struct ctl *c)
 	struct ps_error err = {""};
 	struct ps_auth_user au;
 
-	if (CTL_LACKS(c->auth, lookup))
+	if (CTL_LACKS(c->auth, lookup) || CTL_LACKS(c->store, mailbox_list) ||
+	    CTL_LACKS(c->store, mailbox_open) ||
+	    CTL_LACKS(c->store, msg_fetch) || CTL_LACKS(c->store, msg_read))
 		return CTL_FAIL;
 	for (int i = 0; i < c->nargs; i++)
 		if (c->auth.lookup(c->args[i], &au, &err) < 0)

@@ -384,7 +384,13 @@ ctl_migrate_load(struct ctl *c)
 		free(rec);
 		return ctl_fail("out of memory");
 	}
-	if (CTL_LACKS(c->auth, lookup) || CTL_LACKS(c->store, mailbox_status)) {
+	if (CTL_LACKS(c->auth, lookup) || CTL_LACKS(c->store, mailbox_status) ||
+	    CTL_LACKS(c->store, mailbox_create) ||
+	    CTL_LACKS(c->store, mailbox_subscribe) ||
+	    CTL_LACKS(c->store, mailbox_delete) ||
+	    CTL_LACKS(c->store, mailbox_open) ||
+	    CTL_LACKS(c->store, msg_fetch) ||
+	    CTL_LACKS(c->store, append_begin)) {
 		free(l);
 		free(rec);
 		return CTL_FAIL;

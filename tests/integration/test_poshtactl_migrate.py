@@ -16,12 +16,12 @@ import signal
 import sqlite3
 import struct
 import subprocess
-import time
 
 import pytest
 
 from conftest import TIMEOUT, quote, wait_for
 from imap_helpers import ALICE, BOB, IMAP_LISTENERS, ImapEnv
+from pg_helpers import pg_cluster, pg_db  # noqa: F401 (fixtures, for pgsql)
 from smtp_helpers import Ctl, backends
 from test_poshtactl import POSHTACTL
 
@@ -451,4 +451,3 @@ def test_errors(env):
                        timeout=TIMEOUT)
     assert "migrate --from CONF --to CONF [USER...]" in r.stdout
     assert "migrate-dump" not in r.stdout and "migrate-load" not in r.stdout
-    time.sleep(0)
