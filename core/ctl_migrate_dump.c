@@ -193,10 +193,12 @@ dump_batch(struct dump *d, const uint32_t *uids, size_t n)
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
+		struct ps_uid_range one = {uids[i], uids[i]};
+
 		if (nset && d->set[nset - 1].last + 1 == uids[i])
 			d->set[nset - 1].last = uids[i];
 		else
-			d->set[nset++] = (struct ps_uid_range){uids[i], uids[i]};
+			d->set[nset++] = one;
 	}
 	d->nbatch = 0;
 	r = d->c->store.msg_fetch(d->mb, d->set, nset, keep_meta, d, &d->err);
