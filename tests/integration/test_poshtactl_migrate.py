@@ -228,7 +228,8 @@ def env(poshtad):
     ctl.seed()
     poshtad.start(poshtad.config(
         load=("storage_sqlite", "auth_sqlite", "imap"),
-        listen={"imap": IMAP_LISTENERS["imap"]}, tls=True, body=backends(poshtad)))
+        listen={"imap": IMAP_LISTENERS["imap"]}, tls=True,
+        body=backends(poshtad)))
     return ImapEnv(poshtad, ctl)
 
 
