@@ -42,6 +42,10 @@ struct ctl {
 	const char *state_dir;       /* the configuration's */
 	const char *migrate_from;    /* migrate --from */
 	const char *migrate_to;      /* migrate --to */
+	int replies;                 /* migrate-dump, migrate-load --replies:
+				      * the target's replies (ctl_migrate.h)
+				      * on the source's stdin, from the
+				      * target's CTL_MIGRATE_REPLY_FD */
 };
 
 /* "poshtactl: " and the message on stderr; returns CTL_FAIL. */
@@ -184,6 +188,7 @@ int ctl_migrate_load(struct ctl *c);
 /* ctl_migrate_progress.c: the last source UID committed into a mailbox
  * (0: none yet, and *mode_r 0) and how: CTL_MIGRATE_KEPT (the source's
  * UIDs) or CTL_MIGRATE_NEW (new ones). */
+#define CTL_MIGRATE_REPLY_FD 3
 #define CTL_MIGRATE_KEPT 'K'
 #define CTL_MIGRATE_NEW 'N'
 int ctl_migrate_progress_load(const char *state_dir, const char *user,

@@ -2,10 +2,11 @@
  * mailboxes from the storage backend of one configuration to that of
  * another. One process cannot load two configurations (the same module
  * twice, with two paths), so this one loads none: it runs poshtactl
- * twice, "-c CONF_A migrate-dump USER..." writing the record stream of
- * ctl_migrate.h into a pipe and "-c CONF_B migrate-load" reading it, and
- * waits for both. The load prints the summary; the exit status is 0 when
- * both succeeded, else 1. */
+ * twice, "-c CONF_A migrate-dump --replies USER..." writing the record
+ * stream of ctl_migrate.h into a pipe and "-c CONF_B migrate-load
+ * --replies" reading it, whose replies (the UIDs each mailbox still
+ * needs) go back through a second pipe, and waits for both. The load
+ * prints the summary; the exit status is 0 when both succeeded, else 1. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,18 +24,22 @@
  * argv[0] was a bare name found in PATH. */
 #define SELF "/proc/self/exe"
 
+/* Run argv with stdin from in, stdout to out and (when reply >= 0)
+ * CTL_MIGRATE_REPLY_FD on reply; the pipes' other ends are close-on-exec. */
 static pid_t
-spawn(char **argv, int in, int out, int other)
+spawn(char **argv, int in, int out, int reply)
 {
 	pid_t pid = fork();
 
 	if (pid != 0)
 		return pid;
-	if ((in >= 0 && dup2(in, STDIN_FILENO) < 0) ||
-	    (out >= 0 && dup2(out, STDOUT_FILENO) < 0))
+	if (dup2(in, STDIN_FILENO) < 0 || (out >= 0 &&
+					   dup2(out, STDOUT_FILENO) < 0) ||
+	    (reply >= 0 && dup2(reply, CTL_MIGRATE_REPLY_FD) < 0))
 		_exit(CTL_FAIL);
-	close(in >= 0 ? in : out);
-	close(other);
+	/* dup2 onto itself keeps close-on-exec. */
+	if (reply == CTL_MIGRATE_REPLY_FD)
+		fcntl(reply, F_SETFD, 0);
 	execv(SELF, argv);
 	fprintf(stderr, "poshtactl: %s: %s\n", SELF, strerror(errno));
 	_exit(CTL_FAIL);
@@ -71,11 +76,11 @@ check_conf(const char *opt, const char *path, struct stat *st)
 int
 ctl_migrate(struct ctl *c)
 {
-	char **dump = calloc((size_t)c->nargs + 6, sizeof(*dump));
+	char **dump = calloc((size_t)c->nargs + 7, sizeof(*dump));
 	char *load[] = {"poshtactl", "-c", (char *)c->migrate_to,
-			"migrate-load", NULL};
+			"migrate-load", "--replies", NULL};
 	struct stat a, b;
-	int fds[2], code;
+	int data[2], replies[2], code;
 	pid_t dumper, loader;
 
 	if (!dump)
@@ -94,18 +99,27 @@ ctl_migrate(struct ctl *c)
 	dump[1] = "-c";
 	dump[2] = (char *)c->migrate_from;
 	dump[3] = "migrate-dump";
-	dump[4] = "--";
+	dump[4] = "--replies";
+	dump[5] = "--";
 	for (int i = 0; i < c->nargs; i++)
-		dump[5 + i] = c->args[i];
-	if (pipe2(fds, O_CLOEXEC) < 0) {
+		dump[6 + i] = c->args[i];
+	if (pipe2(data, O_CLOEXEC) < 0) {
+		free(dump);
+		return ctl_fail("pipe: %s", strerror(errno));
+	}
+	if (pipe2(replies, O_CLOEXEC) < 0) {
+		close(data[0]);
+		close(data[1]);
 		free(dump);
 		return ctl_fail("pipe: %s", strerror(errno));
 	}
 	fflush(stdout);
-	loader = spawn(load, fds[0], -1, fds[1]);
-	dumper = loader < 0 ? -1 : spawn(dump, -1, fds[1], fds[0]);
-	close(fds[0]);
-	close(fds[1]);
+	loader = spawn(load, data[0], -1, replies[1]);
+	dumper = loader < 0 ? -1 : spawn(dump, replies[0], data[1], -1);
+	close(data[0]);
+	close(data[1]);
+	close(replies[0]);
+	close(replies[1]);
 	free(dump);
 	if (loader < 0 || dumper < 0) {
 		code = ctl_fail("fork: %s", strerror(errno));

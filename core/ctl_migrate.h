@@ -15,6 +15,7 @@
  *                    u32 messages, name (1..1000 bytes, no NUL)
  *       per message, in ascending UID order, only in a mailbox that
  *       holds messages (neither \Noselect nor \NonExistent):
+ *       'S' skipped  u32 uid: a message the target has (see below)
  *       'm' message  u32 uid, u32 flags (PS_FLAGS_STORED), i64 internal
  *                    date, i32 zone (minutes east), u64 size, u16 number
  *                    of keywords (<= 128), each u8 length (>= 1) and its
@@ -25,7 +26,13 @@
  *   'Z' end          empty: nothing may follow
  * A stream that stops anywhere before 'Z' is an error ("ended early"):
  * the source failed, and the target commits no message it did not see
- * whole. */
+ * whole.
+ *
+ * Replies (migrate-dump and migrate-load --replies, as migrate runs
+ * them): after each mailbox record that may hold messages the source
+ * flushes and waits for 4 bytes (u32, big endian) from the target: the
+ * lowest UID it still needs (0xffffffff: none). The source then writes
+ * only an 'S' record for each message below it, without reading it. */
 #ifndef PS_CORE_CTL_MIGRATE_H
 #define PS_CORE_CTL_MIGRATE_H
 
@@ -53,6 +60,7 @@ enum ctl_mrec_type {
 	CTL_MREC_USER = 'U',
 	CTL_MREC_MAILBOX = 'M',
 	CTL_MREC_MSG = 'm',
+	CTL_MREC_SKIPPED = 'S',
 	CTL_MREC_DATA = 'D',
 	CTL_MREC_MSG_END = 'E',
 	CTL_MREC_USER_END = 'u',
@@ -65,7 +73,7 @@ struct ctl_mrec {
 	char name[CTL_MREC_NAME_MAX + 1]; /* 'U', 'M' */
 	unsigned attrs;                   /* 'M' */
 	uint32_t uidvalidity, uidnext, messages;
-	uint32_t uid;                     /* 'm' */
+	uint32_t uid;                     /* 'm', 'S' */
 	unsigned flags;
 	int64_t date;
 	int tz;
@@ -107,6 +115,7 @@ int ctl_mrec_put_mailbox(FILE *f, const char *name, unsigned attrs,
 			 uint32_t uidvalidity, uint32_t uidnext,
 			 uint32_t messages);
 int ctl_mrec_put_msg(FILE *f, const struct ps_msg *m);
+int ctl_mrec_put_skipped(FILE *f, uint32_t uid);
 int ctl_mrec_put_data(FILE *f, const void *data, size_t len);
 int ctl_mrec_put_empty(FILE *f, enum ctl_mrec_type type);
 

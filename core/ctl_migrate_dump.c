@@ -2,12 +2,15 @@
  * configuration): every mailbox and message of the users named, or of
  * every user the auth backend knows, as the record stream of
  * ctl_migrate.h on standard output. Bodies are streamed with msg_read in
- * CTL_MREC_DATA_MAX pieces; only the UIDs of one mailbox are held. */
+ * CTL_MREC_DATA_MAX pieces; only the UIDs of one mailbox are held. With
+ * --replies the target says, after each mailbox record, from which UID
+ * on it needs messages; those below are neither read nor sent. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_migrate.h"
@@ -210,6 +213,36 @@ dump_batch(struct dump *d, const uint32_t *uids, size_t n)
 	return r;
 }
 
+/* With --replies: the lowest UID the target still needs. */
+static int
+read_reply(struct dump *d, uint32_t *from_r)
+{
+	unsigned char b[4];
+	size_t got = 0;
+
+	*from_r = 1;
+	if (!d->c->replies)
+		return 0;
+	if (fflush(d->out) != 0)
+		return write_failed(d);
+	while (got < sizeof(b)) {
+		ssize_t n = read(STDIN_FILENO, b + got, sizeof(b) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(d->err.msg, sizeof(d->err.msg), "the target "
+				 "stopped answering%s%s", n ? ": " : "",
+				 n ? strerror(errno) : "");
+			return PS_EIO;
+		}
+		got += (size_t)n;
+	}
+	*from_r = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		  (uint32_t)b[2] << 8 | b[3];
+	return 0;
+}
+
 /* A mailbox's record, then (when it holds messages) its messages as
  * the open found them: one delivered since has a UID past the UIDNEXT
  * the record gave, and waits for the next run. */
@@ -219,7 +252,8 @@ dump_mailbox(struct dump *d, struct ps_store_user *u, const char *name,
 {
 	const struct ps_storage_ops *s = &d->c->store;
 	struct ps_mailbox_status st;
-	uint32_t first_recent;
+	uint32_t first_recent, from;
+	size_t skip = 0;
 	int r;
 
 	if (attrs & (PS_MBOX_NOSELECT | PS_MBOX_NONEXISTENT))
@@ -236,7 +270,12 @@ dump_mailbox(struct dump *d, struct ps_store_user *u, const char *name,
 		r = write_failed(d);
 	while (d->n && d->uids[d->n - 1] >= st.uidnext)
 		d->n--;
-	for (size_t i = 0; r == 0 && i < d->n; i += DUMP_BATCH)
+	if (r == 0)
+		r = read_reply(d, &from);
+	for (; r == 0 && skip < d->n && d->uids[skip] < from; skip++)
+		if (ctl_mrec_put_skipped(d->out, d->uids[skip]) < 0)
+			r = write_failed(d);
+	for (size_t i = skip; r == 0 && i < d->n; i += DUMP_BATCH)
 		r = dump_batch(d, d->uids + i, d->n - i < DUMP_BATCH
 			       ? d->n - i : DUMP_BATCH);
 	s->mailbox_close(d->mb);

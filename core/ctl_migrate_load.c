@@ -14,10 +14,13 @@
  * source UID committed, is what a later run resumes from
  * (ctl_migrate_progress.c).
  * Appends commit every CTL_MIGRATE_BATCH messages, so an interruption
- * loses at most one uncommitted batch, which the next run copies. */
+ * loses at most one uncommitted batch, which the next run copies. With
+ * --replies the source learns, per mailbox, from which UID on messages
+ * are needed, and sends the others as 'S' records without reading them. */
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -339,6 +342,55 @@ end_message(struct load *l)
 	return ++l->batch == CTL_MIGRATE_BATCH ? commit(l) : 0;
 }
 
+/* --replies: the lowest UID this mailbox still needs from the source;
+ * none for a user that failed, all while the first message has to tell
+ * whether the mailbox is a copy (decide). A source that is gone cannot
+ * read it: the stream's end says so. */
+static void
+reply(struct load *l)
+{
+	uint32_t v = l->skip_user ? UINT32_MAX : l->undecided ? 1 : l->resume;
+	unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+			      (unsigned char)(v >> 8), (unsigned char)v};
+	size_t done = 0;
+
+	while (l->c->replies && done < sizeof(b)) {
+		ssize_t n = write(CTL_MIGRATE_REPLY_FD, b + done,
+				  sizeof(b) - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t)n;
+	}
+}
+
+/* A message the source left out, as asked: it is there. */
+static int
+skipped(struct load *l, const struct ctl_mrec *rec)
+{
+	if (l->undecided || rec->uid >= l->resume) {
+		snprintf(l->err.msg, sizeof(l->err.msg), "the source left out "
+			 "UID %u, which the target lacks", rec->uid);
+		return user_failed(l, l->mailbox);
+	}
+	l->skipped++;
+	return 0;
+}
+
+static int
+mailbox(struct load *l, const struct ctl_mrec *rec)
+{
+	if (!l->skip_user)
+		commit(l);
+	if (!l->skip_user)
+		begin_mailbox(l, rec);
+	if (!(rec->attrs & (PS_MBOX_NOSELECT | PS_MBOX_NONEXISTENT)))
+		reply(l);
+	return 0;
+}
+
 static int
 record(struct load *l, const struct ctl_mrec *rec)
 {
@@ -348,15 +400,16 @@ record(struct load *l, const struct ctl_mrec *rec)
 	case CTL_MREC_USER_END:
 		end_user(l);
 		return 0;
+	case CTL_MREC_MAILBOX:
+		return mailbox(l, rec);
 	default:
 		break;
 	}
 	if (l->skip_user)
 		return 0;
 	switch (rec->type) {
-	case CTL_MREC_MAILBOX:
-		commit(l);
-		return l->skip_user ? 0 : begin_mailbox(l, rec);
+	case CTL_MREC_SKIPPED:
+		return skipped(l, rec);
 	case CTL_MREC_MSG:
 		return begin_message(l, rec);
 	case CTL_MREC_DATA:
@@ -396,6 +449,10 @@ ctl_migrate_load(struct ctl *c)
 		return CTL_FAIL;
 	}
 	l->c = c;
+	/* A source that died closed the replies' pipe: writing to it must
+	 * not kill the target before it reports. */
+	if (c->replies)
+		signal(SIGPIPE, SIG_IGN);
 	ctl_mrec_reader_init(&l->r, read_stdin, NULL);
 	while ((k = ctl_mrec_next(&l->r, rec)) > 0)
 		record(l, rec);

@@ -116,6 +116,15 @@ ctl_mrec_put_msg(FILE *f, const struct ps_msg *m)
 }
 
 int
+ctl_mrec_put_skipped(FILE *f, uint32_t uid)
+{
+	unsigned char p[4];
+
+	put32(p, uid);
+	return put_record(f, CTL_MREC_SKIPPED, p, sizeof(p), NULL, 0);
+}
+
+int
 ctl_mrec_put_data(FILE *f, const void *data, size_t len)
 {
 	return put_record(f, CTL_MREC_DATA, data, len, NULL, 0);
@@ -251,6 +260,17 @@ get_mailbox(struct ctl_mrec_reader *r, size_t len, struct ctl_mrec *rec)
 	return 0;
 }
 
+/* A message's UID: ascending in its mailbox, below its UIDNEXT. */
+static int
+get_uid(struct ctl_mrec_reader *r, uint32_t uid)
+{
+	if (uid == 0 || uid <= r->last_uid || uid >= r->uidnext)
+		return bad(r, "message UID %u out of order (after %u, below "
+			   "UIDNEXT %u)", uid, r->last_uid, r->uidnext);
+	r->last_uid = uid;
+	return 0;
+}
+
 static int
 get_keywords(struct ctl_mrec_reader *r, const unsigned char *p, size_t len,
 	     struct ctl_mrec *rec)
@@ -290,9 +310,8 @@ get_msg(struct ctl_mrec_reader *r, size_t len, struct ctl_mrec *rec)
 	rec->tz = (int32_t)get32(p + 16);
 	rec->size = get64(p + 20);
 	rec->nkeywords = (size_t)p[28] << 8 | p[29];
-	if (rec->uid == 0 || rec->uid <= r->last_uid || rec->uid >= r->uidnext)
-		return bad(r, "message UID %u out of order (after %u, below "
-			   "UIDNEXT %u)", rec->uid, r->last_uid, r->uidnext);
+	if (get_uid(r, rec->uid) < 0)
+		return -1;
 	if (rec->flags & ~PS_FLAGS_STORED)
 		return bad(r, "unknown flags 0x%x", rec->flags);
 	/* RFC 3501 9, zone: +/-HHMM. */
@@ -301,7 +320,6 @@ get_msg(struct ctl_mrec_reader *r, size_t len, struct ctl_mrec *rec)
 	if (rec->nkeywords > CTL_MREC_KEYWORDS_MAX)
 		return bad(r, "%zu keywords (at most %d)", rec->nkeywords,
 			   CTL_MREC_KEYWORDS_MAX);
-	r->last_uid = rec->uid;
 	r->left = rec->size;
 	return get_keywords(r, p + 30, len - 30, rec);
 }
@@ -338,6 +356,11 @@ get_record(struct ctl_mrec_reader *r, int t, size_t len, struct ctl_mrec *rec)
 			break;
 		r->state = ST_MSG;
 		return get_msg(r, len, rec);
+	case CTL_MREC_SKIPPED:
+		if (s != ST_MBOX || !r->holds || len != 4)
+			break;
+		rec->uid = get32(r->buf);
+		return get_uid(r, rec->uid);
 	case CTL_MREC_DATA:
 		if (s != ST_MSG)
 			break;

@@ -42,6 +42,7 @@
 #define OPT_MIGRATE 0x4000u /* migrate --from, --to */
 #define NO_CONFIG 0x8000u   /* runs without loading a configuration */
 #define HIDDEN 0x10000u     /* not in the usage: run by another command */
+#define OPT_REPLIES 0x20000u /* migrate-dump, migrate-load --replies */
 
 struct command {
 	const char *words; /* one or two: "domain add", "import-mbox" */
@@ -90,10 +91,10 @@ static const struct command commands[] = {
 	{"queue delete", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_delete},
 	{"migrate", "--from CONF --to CONF [USER...]", 0, INT_MAX,
 	 NO_CONFIG | OPT_MIGRATE, ctl_migrate},
-	{"migrate-dump", "[USER...]", 0, INT_MAX,
-	 NEED_AUTH | NEED_STORE | HIDDEN, ctl_migrate_dump},
-	{"migrate-load", "", 0, 0, NEED_AUTH | NEED_STORE | HIDDEN,
-	 ctl_migrate_load},
+	{"migrate-dump", "[--replies] [USER...]", 0, INT_MAX,
+	 NEED_AUTH | NEED_STORE | HIDDEN | OPT_REPLIES, ctl_migrate_dump},
+	{"migrate-load", "[--replies]", 0, 0,
+	 NEED_AUTH | NEED_STORE | HIDDEN | OPT_REPLIES, ctl_migrate_load},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -220,6 +221,9 @@ parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 			c->json = 1;
 		else if ((cmd->flags & OPT_BODY) && strcmp(a, "--body") == 0)
 			c->body = 1;
+		else if ((cmd->flags & OPT_REPLIES) &&
+			 strcmp(a, "--replies") == 0)
+			c->replies = 1;
 		else if ((cmd->flags & OPT_MAILBOX) &&
 			 (v = value("--mailbox", argc, argv, &i)))
 			c->mailbox = v;

@@ -66,7 +66,9 @@ def parse_stream(data):
             attrs, uv, un, count = struct.unpack(">IIII", p[:16])
             mbox = user[p[16:].decode()] = dict(
                 attrs=attrs, uidvalidity=uv, uidnext=un, count=count,
-                msgs={})
+                msgs={}, skipped=[])
+        elif t == b"S":
+            mbox["skipped"].append(struct.unpack(">I", p)[0])
         elif t == b"m":
             uid, flags, date, tz, size, nkw = struct.unpack(
                 ">IIqiQH", p[:30])
@@ -116,10 +118,15 @@ class Store:
             f.write(body + "auth_sqlite {\n\tpath %s;\n}\n" % quote(
                 users_db))
 
-    def dump(self, *users):
-        r = subprocess.run([POSHTACTL, "-c", self.conf, "migrate-dump",
-                            "--"] + list(users), capture_output=True,
-                           timeout=TIMEOUT * 6)
+    def dump(self, *users, replies=None):
+        """The stream of users; with replies (UIDs, one per mailbox that
+        may hold messages), as the target would answer."""
+        extra = ["--replies"] if replies is not None else []
+        r = subprocess.run([POSHTACTL, "-c", self.conf, "migrate-dump"] +
+                           extra + ["--"] + list(users),
+                           input=b"".join(struct.pack(">I", u)
+                                          for u in replies or ()),
+                           capture_output=True, timeout=TIMEOUT * 6)
         assert r.returncode == 0, r.stderr
         return r.stdout
 
@@ -320,6 +327,27 @@ def test_again_copies_nothing(env):
     r = migrate(src, dst)
     assert "1 messages copied, 7 already there" in r.stdout, r.stdout
     same_mail(parse_stream(src.dump(ALICE)), parse_stream(dst.dump(ALICE)))
+
+
+def test_source_leaves_out_what_the_target_has(env):
+    """--replies: the source sends only an 'S' record for each message
+    below the UID the target asked for, without reading it."""
+    seed(env)
+    src = source_store(env)
+    # Archive, INBOX, Sent, Work/Projects, Work/Projects/2026 hold mail.
+    got = parse_stream(src.dump(ALICE, replies=[0xffffffff, 4, 1, 1, 1]))
+    mine = got[ALICE]
+    assert mine["Archive"]["msgs"] == {} and mine["Archive"]["skipped"] == [
+        1, 2]
+    assert sorted(mine["INBOX"]["msgs"]) == [4, 5]
+    assert mine["INBOX"]["skipped"] == [1, 3]
+    assert len(mine["Work/Projects/2026"]["msgs"]) == 1
+    # A target that stops answering stops the source.
+    r = subprocess.run([POSHTACTL, "-c", src.conf, "migrate-dump",
+                        "--replies", ALICE], input=b"\0\0\0\1",
+                       capture_output=True, timeout=TIMEOUT * 6)
+    assert r.returncode == 1 and b"the target stopped answering" in (
+        r.stderr), r.stderr
 
 
 def test_stream_cut_short_then_resumed(env):

@@ -239,6 +239,18 @@ test_rules(void **state)
 	assert_int_equal(verdict(err, USER, REC('M', "\0\0\0\1\0\0\0\0\0\0\0\0"
 						"\0\0\0\0Work"),
 				 MSG("\1"), 0), -1);
+	/* Skipped messages: in a mailbox that holds them, UIDs in order. */
+	assert_int_equal(verdict(err, USER, MBOX, REC('S', "\0\0\0\1"),
+				 MSG("\2"), REC('D', "ab"), REC('E', ""),
+				 REC('S', "\0\0\0\3"), REC('u', ""),
+				 REC('Z', ""), 0), 10);
+	assert_int_equal(verdict(err, USER, MBOX, MSG("\2"), REC('D', "ab"),
+				 REC('E', ""), REC('S', "\0\0\0\2"), 0), -1);
+	assert_int_equal(verdict(err, USER, MBOX, REC('S', "\0\0\0\5"), 0),
+			 -1);
+	assert_int_equal(verdict(err, USER, MBOX, REC('S', "\0\0\1"), 0), -1);
+	assert_int_equal(verdict(err, USER, MBOX, MSG("\2"),
+				 REC('S', "\0\0\0\3"), 0), -1);
 	/* Sizes. */
 	assert_int_equal(verdict(err, USER, MBOX, MSG("\1"), REC('D', "abc"),
 				 0), -1);
