@@ -350,7 +350,8 @@ static void
 reply(struct load *l)
 {
 	uint32_t v = l->skip_user ? UINT32_MAX : l->undecided ? 1 : l->resume;
-	unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	unsigned char b[4] = {(unsigned char)(v >> 24),
+			      (unsigned char)(v >> 16),
 			      (unsigned char)(v >> 8), (unsigned char)v};
 	size_t done = 0;
 
