@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 PKGS="autoconf automake libtool libltdl-dev pkg-config make gcc clang
 libssl-dev libsqlite3-dev libcrypt-dev zlib1g-dev libcmocka-dev
 python3 python3-pytest python3-dkim openssl curl swaks netcat-openbsd
-libclang-rt-14-dev libc-ares-dev dnsmasq-base libpq-dev postgresql"
+libclang-rt-14-dev libc-ares-dev dnsmasq-base libpq-dev postgresql libidn2-dev"
 
 missing=""
 for p in $PKGS; do

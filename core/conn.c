@@ -151,7 +151,8 @@ conn_finish(struct ps_conn *c, int clean)
 	if (c->t.tls && clean && c->t.encrypted)
 		ps_tls_shutdown(c->t.tls);
 	ps_transport_free(&c->t);
-	if (clean)
+	/* After the client's end of input nothing can be left unread. */
+	if (clean && !c->eof)
 		conn_discard_unread(c->t.fd);
 	close(c->t.fd);
 	c->t.fd = -1;
@@ -261,6 +262,14 @@ conn_read(struct ps_conn *c)
 			c->in.len += (size_t)n;
 			c->starved = 0;
 			c->last_active = ps_loop_now(c->loop);
+			/* A short read of a plain socket emptied it: the
+			 * read that would only say EAGAIN is saved (the
+			 * loop is level-triggered). TLS and compression
+			 * may hold bytes the socket no longer has. */
+			if ((size_t)n < room && !c->t.tls && !c->t.z) {
+				c->readable = 0;
+				c->rd_want = PS_EV_READ;
+			}
 		} else if (n == 0) {
 			c->eof = 1;
 		} else if (n == PS_TLS_WANT_READ || n == PS_TLS_WANT_WRITE) {
@@ -613,15 +622,19 @@ base36(unsigned long long n, char *end)
 }
 
 /* Unique in the server's lifetime as long as pids are not reused within
- * it: the worker's pid, then a counter. */
+ * it: the worker's pid, then a counter. Only workers make connections,
+ * each after its fork: the pid is asked once. */
 static void
 conn_name(struct ps_conn *c)
 {
 	static unsigned long long counter;
+	static pid_t self;
 	char pid[16], seq[16];
 
+	if (!self)
+		self = getpid();
 	snprintf(c->id, sizeof(c->id), "%s.%s",
-		 base36((unsigned long long)getpid(), pid + sizeof(pid)),
+		 base36((unsigned long long)self, pid + sizeof(pid)),
 		 base36(++counter, seq + sizeof(seq)));
 }
 

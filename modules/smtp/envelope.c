@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idn.h"
 #include "smtpd.h"
 
 static const char *const relay_denied = "550 5.7.1 Relaying denied";
@@ -97,7 +98,11 @@ mail_check_owner(struct smtp_session *s)
 	l->s = s;
 	l->kind = SMTP_LOOK_SENDER;
 	l->done = sender_done;
-	snprintf(l->addr, sizeof(l->addr), "%s", s->mail.path.addr);
+	if (smtp_idn_address(s->mail.path.addr, l->addr, sizeof(l->addr))) {
+		smtp_lookup_free(l);
+		return mail_refuse(s, "553 5.1.7 Bad sender address: not a "
+				   "valid domain name (RFC 5891)");
+	}
 	snprintf(l->user, sizeof(l->user), "%s", s->user);
 	if (smtp_lookup_start(l) < 0) {
 		smtp_lookup_free(l);
@@ -275,7 +280,12 @@ rcpt_lookup(struct smtp_session *s)
 	l->done = rcpt_done;
 	l->postmaster = (s->pending.path.flags & SMTP_PATH_NODOMAIN) != 0;
 	l->size = s->mail.size;
-	snprintf(l->addr, sizeof(l->addr), "%s", s->pending.path.addr);
+	/* RFC 6531 3.2: the backends know a domain by its A-labels. */
+	if (smtp_idn_address(s->pending.path.addr, l->addr, sizeof(l->addr))) {
+		smtp_lookup_free(l);
+		return smtp_reply(s, "553 5.1.3 Bad recipient address: not a "
+				  "valid domain name (RFC 5891)");
+	}
 	if (!smtp_cfg.have_store || smtp_lookup_start(l) < 0) {
 		smtp_lookup_free(l);
 		return smtp_reply(s, "451 4.3.5 Mail system not configured");

@@ -24,13 +24,14 @@ modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/enqueue.c modules/smtp/dkim_sign.c modules/smtp/relay.h \
 	modules/smtp/relay.c modules/smtp/relay_policy.c \
 	modules/smtp/relay_config.c modules/smtp/relay_dest.c \
+	modules/smtp/idn.h modules/smtp/idn.c \
 	modules/smtp/relay_session.c modules/smtp/resolve.h \
 	modules/smtp/resolve_private.h modules/smtp/resolve.c \
 	modules/smtp/resolve_lookup.c modules/smtp/bounce.h \
 	modules/smtp/bounce.c modules/smtp/bounce_diag.c $(SMTP_PURE_SOURCES)
 modules_smtp_smtp_la_CPPFLAGS = -I$(top_srcdir)/sdk -I$(top_builddir)/sdk \
 	-I$(top_srcdir)/modules/mime -I$(top_srcdir)/modules/dsn \
-	-I$(top_srcdir)/modules/dkim $(CARES_CFLAGS)
+	-I$(top_srcdir)/modules/dkim $(CARES_CFLAGS) $(IDN2_CFLAGS)
 modules_smtp_smtp_la_LDFLAGS = -module $(MODULE_LDFLAGS)
 modules_smtp_smtp_la_LIBADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
-	modules/dkim/libpsdkim.la $(CARES_LIBS)
+	modules/dkim/libpsdkim.la $(CARES_LIBS) $(IDN2_LIBS)

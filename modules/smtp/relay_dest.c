@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
+#include "idn.h"
 #include "relay.h"
 #include "resolve.h"
 
@@ -197,16 +199,24 @@ resolved(void *arg, enum ps_dns_status st, const struct ps_dns_host *hosts,
 void
 relay_batch_start(struct relay_batch *b)
 {
-	const struct relay_route *r = relay_route_for(b->domain);
 	const struct relay_smarthost *sh = &relay_cfg.relayhost;
-	char buf[RELAY_ADDR_MAX];
+	const struct relay_route *r;
+	char buf[RELAY_ADDR_MAX], domain[SMTP_DOMAIN_MAX + 1];
 	const char *addr, *name = NULL;
 	int rc;
 
-	b->tls = relay_tls_for(b->domain);
+	/* RFC 6531 3.2: routes and the DNS know the domain by its
+	 * A-labels; b->domain stays the queue's route. */
+	if (smtp_idn_domain(b->domain, domain, sizeof(domain)) < 0) {
+		fail_all(b, SMTPC_FAILED, "5.1.2 the domain is not a valid "
+			 "domain name (RFC 5891)");
+		return;
+	}
+	r = relay_route_for(domain);
+	b->tls = relay_tls_for(domain);
 	b->port = relay_cfg.port;
-	if ((addr = literal(b->domain, buf, sizeof(buf))))
-		name = b->domain;
+	if ((addr = literal(domain, buf, sizeof(buf))))
+		name = domain;
 	else if (r) {
 		name = r->host;
 		b->port = r->port;
@@ -226,7 +236,7 @@ relay_batch_start(struct relay_batch *b)
 	}
 	b->mx = !name;
 	rc = name ? smtp_dns_host(name, resolved, b)
-		  : smtp_dns_mx(b->domain, resolved, b);
+		  : smtp_dns_mx(domain, resolved, b);
 	if (rc == PS_EINVAL)
 		fail_all(b, b->mx ? SMTPC_FAILED : SMTPC_DEFERRED, b->mx ?
 			 "5.1.2 the domain is not a valid host name" :

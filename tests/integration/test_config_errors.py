@@ -74,4 +74,4 @@ def test_version():
     r = subprocess.run([POSHTAD, "-V"], capture_output=True, text=True,
                        timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     assert r.returncode == 0
-    assert "SDK ABI 1.5" in r.stdout + r.stderr
+    assert "SDK ABI 1.6" in r.stdout + r.stderr

@@ -5,7 +5,8 @@ the next MX when the first refuses the connection; the A record when
 there is no MX; null MX (RFC 7505) and NXDOMAIN fail at once, without a
 connection; a 550 for an unknown user fails the recipient with one DSN
 in alice's INBOX; a message that needs SMTPUTF8 (RFC 6531 3.4) to a
-server without it fails with that reason. One dnsmasq, one sender and
+server without it fails with that reason; a domain in U-labels is routed
+by its A-labels. One dnsmasq, one sender and
 two receivers for the module: each test has its domain or recipient."""
 
 import pytest
@@ -16,7 +17,8 @@ from outbound_helpers import scripted  # noqa: F401 (a fixture)
 MX1, MX2 = "127.0.0.2", "127.0.0.3"
 NULL_A = "127.0.0.4"    # the A record of the null-MX domain: a scripted MX
 UTF8_MX = "127.0.0.6"   # a scripted MX without SMTPUTF8
-DOMAINS = ("pref.test", "fallback.test", "amx.test")
+IDN = "xn--bcher-kva.test"  # b\u00fccher.test in A-labels (RFC 5891)
+DOMAINS = ("pref.test", "fallback.test", "amx.test", IDN)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,7 @@ def world(sdk, certs, tmp_path_factory):
         dns.mx("fallback.test", "mx2.fallback.test", 20)
         dns.a("mx1.fallback.test", DEAD).a("mx2.fallback.test", MX2)
         dns.a("amx.test", MX1)
+        dns.mx(IDN, "mx1.pref.test", 10)
         dns.null_mx("nullmx.test").a("nullmx.test", NULL_A)
         dns.mx("utf8.test", "mx.utf8.test", 10).a("mx.utf8.test", UTF8_MX)
         dns.start()
@@ -65,6 +68,17 @@ def test_a_record_without_mx(world):
     world.out.submit([to], msg("implicit mx", to))
     world.mx1.wait(to, "implicit mx")
     assert world.mx2.find(to, "implicit mx") == []
+
+
+def test_idn_domain_routed_by_its_a_labels(world):
+    """RFC 6531 3.2: mail to bob@b\u00fccher.test goes to the MX of
+    xn--bcher-kva.test, and the receiving poshtad, given the address as
+    written (SMTPUTF8), delivers it to the user it knows by the A-labels."""
+    to = "bob@b\u00fccher.test"
+    world.out.submit([to], msg("idn route", to), mail_options=["SMTPUTF8"])
+    world.mx1.wait("bob@" + IDN, "idn route")
+    assert world.out.wait_state(to, ("delivered", None))
+    assert world.mx2.find("bob@" + IDN, "idn route") == []
 
 
 def test_unknown_user_550_one_dsn(world):

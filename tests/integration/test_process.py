@@ -76,4 +76,4 @@ def test_version():
     out = subprocess.run([POSHTAD, "-V"], capture_output=True, text=True,
                          timeout=TIMEOUT).stdout
     assert out.startswith("poshtad ")
-    assert "(SDK ABI 1.5)" in out
+    assert "(SDK ABI 1.6)" in out

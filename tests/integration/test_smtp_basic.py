@@ -379,3 +379,27 @@ def test_control_characters_in_paths(env, path):
         assert r.code == 501, r
         c.quit()
     assert env.count("alice@example.test") == 0
+
+
+def test_idn_recipient_by_its_a_labels(env):
+    """RFC 6531 3.2: a domain in U-labels is the domain of its A-labels
+    (RFC 5891): RCPT TO:<anna@bücher.example> reaches the user the
+    backend knows as anna@xn--bcher-kva.example. Without SMTPUTF8 it is
+    refused; a name IDNA2008 disallows is a bad address."""
+    env.ctl.ok("domain", "add", "xn--bcher-kva.example")
+    env.ctl.add_user("anna@xn--bcher-kva.example", "anna pass 4")
+    with env.client() as c:
+        c.ehlo()
+        c.cmd("MAIL FROM:<%s> SMTPUTF8" % SENDER).check(250)
+        c.cmd("RCPT TO:<anna@b\u00fccher.example>").check(250, "2.1.5")
+        c.cmd("RCPT TO:<anna@\u2603.example>").check(553, "5.1.3")
+        c.cmd("DATA").check(354)
+        c.send(b"Subject: idn\r\n\r\nx\r\n.\r\n")
+        c.reply().check(250, "2.0.0")
+        c.cmd("MAIL FROM:<%s>" % SENDER).check(250)
+        c.cmd("RCPT TO:<anna@b\u00fccher.example>").check(553, "5.6.7")
+        c.quit()
+    (msg,) = env.messages("anna@xn--bcher-kva.example")
+    assert headers(msg, "Subject") == ["Subject: idn"]
+    # The envelope as the client wrote it stays in the trace.
+    assert "for <anna@b\u00fccher.example>" in headers(msg, "Received")[0]
