@@ -2,9 +2,10 @@
  * (poshtactl.c), domains and aliases (ctl_domains.c), users
  * (ctl_users.c), quota and mailboxes (ctl_store.c), passwords
  * (ctl_password.c), mbox files (ctl_mbox.c, ctl_import.c,
- * ctl_export.c), DKIM keys (ctl_dkim.c) and the mail queue (ctl_queue.c,
- * ctl_queue_admin.c, ctl_queue_json.c). A command returns the process's
- * exit status. */
+ * ctl_export.c), DKIM keys (ctl_dkim.c), the mail queue (ctl_queue.c,
+ * ctl_queue_admin.c, ctl_queue_json.c) and moving mail between storage
+ * backends (ctl_migrate*.c). A command returns the process's exit
+ * status. */
 #ifndef PS_CORE_CTL_H
 #define PS_CORE_CTL_H
 

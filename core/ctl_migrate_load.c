@@ -212,30 +212,59 @@ note_noselect(struct load *l, const char *name)
 	char **v = ctl_grow(l->noselect, &l->noselect_cap, l->nnoselect,
 			    sizeof(*v));
 
-	if (!v)
+	if (!v) {
+		snprintf(l->err.msg, sizeof(l->err.msg), "out of memory");
 		return PS_ENOMEM;
+	}
 	l->noselect = v;
-	if (!(v[l->nnoselect] = strdup(name)))
+	/* A leading byte for keep_parents' mark: NUL until marked. */
+	if (!(v[l->nnoselect] = malloc(strlen(name) + 2))) {
+		snprintf(l->err.msg, sizeof(l->err.msg), "out of memory");
 		return PS_ENOMEM;
+	}
+	v[l->nnoselect][0] = '\0';
+	strcpy(v[l->nnoselect] + 1, name);
 	l->nnoselect++;
 	return 0;
 }
 
+/* Which noted names are mailboxes with children in the target (those
+ * still to make \Noselect): their entries stay, the others go. */
+static int
+keep_parents(const struct ps_mailbox_info *mb, void *arg)
+{
+	struct load *l = arg;
+
+	for (size_t i = 0; i < l->nnoselect; i++)
+		if (!l->noselect[i][0] &&
+		    strcmp(mb->name, l->noselect[i] + 1) == 0 &&
+		    !(mb->attrs & (PS_MBOX_NOSELECT | PS_MBOX_NONEXISTENT)) &&
+		    mb->attrs & PS_MBOX_HASCHILDREN)
+			l->noselect[i][0] = '\1'; /* marked: a parent */
+	return 0;
+}
+
 /* Deleting a mailbox that has children leaves it \Noselect (RFC 3501
- * 6.3.4), as the source had it; one holding messages is left alone. */
+ * 6.3.4), as the source had it. Only an empty one with children: one
+ * without would be gone, and one holding messages is the user's. */
 static void
 make_noselect(struct load *l)
 {
 	const struct ps_storage_ops *s = &l->c->store;
 	struct ps_mailbox_status st;
+	char *name;
 
+	if (!l->skip_user && l->nnoselect &&
+	    s->mailbox_list(l->u, keep_parents, l, &l->err) < 0)
+		user_failed(l, "listing its mailboxes");
 	for (size_t i = 0; i < l->nnoselect; i++) {
-		if (!l->skip_user && s->mailbox_status(l->u, l->noselect[i],
-						       &st, &l->err) == 0 &&
+		name = l->noselect[i];
+		if (!l->skip_user && name[0] == '\1' &&
+		    s->mailbox_status(l->u, name + 1, &st, &l->err) == 0 &&
 		    st.messages == 0 &&
-		    s->mailbox_delete(l->u, l->noselect[i], &l->err) < 0)
-			user_failed(l, l->noselect[i]);
-		free(l->noselect[i]);
+		    s->mailbox_delete(l->u, name + 1, &l->err) < 0)
+			user_failed(l, name + 1);
+		free(name);
 	}
 	l->nnoselect = 0;
 }
