@@ -2,10 +2,10 @@
  * (poshtactl.c), domains and aliases (ctl_domains.c), users
  * (ctl_users.c), quota and mailboxes (ctl_store.c), passwords
  * (ctl_password.c), mbox files (ctl_mbox.c, ctl_import.c,
- * ctl_export.c), DKIM keys (ctl_dkim.c), the mail queue (ctl_queue.c,
- * ctl_queue_admin.c, ctl_queue_json.c) and moving mail between storage
- * backends (ctl_migrate*.c). A command returns the process's exit
- * status. */
+ * ctl_export.c), storage indexes (ctl_index.c), DKIM keys (ctl_dkim.c),
+ * the mail queue (ctl_queue.c, ctl_queue_admin.c, ctl_queue_json.c) and
+ * moving mail between storage backends (ctl_migrate*.c). A command
+ * returns the process's exit status. */
 #ifndef PS_CORE_CTL_H
 #define PS_CORE_CTL_H
 
@@ -146,6 +146,9 @@ void ctl_mbox_status_lines(char buf[64], unsigned flags);
 /* ctl_import.c, ctl_export.c */
 int ctl_import_mbox(struct ctl *c);
 int ctl_export_mbox(struct ctl *c);
+
+/* ctl_index.c: a storage index rebuilt from the mail (user_reindex). */
+int ctl_index_rebuild(struct ctl *c);
 
 /* ctl_dkim.c: the arguments checked, the key made and --out created
  * (prepare, with the invoking user's rights); then the key written and

@@ -26,8 +26,11 @@ usage(FILE *f)
 		PS_SYSCONFDIR);
 }
 
+/* The reference (-d) needs only what the modules declare: its config
+ * loads every module and sets nothing, so a directive a module requires
+ * (auth_pgsql's conninfo) must not stop it. */
 static struct ps_config *
-load_config(const char *path, int quiet, struct ps_error *err)
+load_config(const char *path, int quiet, int reference, struct ps_error *err)
 {
 	struct ps_config *cfg = ps_config_read(path, err);
 
@@ -36,7 +39,7 @@ load_config(const char *path, int quiet, struct ps_error *err)
 	/* -t prints only problems, not each module's start-up lines. */
 	ps_log_set_level(quiet ? PS_LOG_WARN : cfg->log_level);
 	if (ps_modules_load(cfg->module_dir, cfg->load, cfg->nload, err) < 0 ||
-	    ps_config_finish(cfg, err) < 0) {
+	    (!reference && ps_config_finish(cfg, err) < 0)) {
 		ps_config_free(cfg);
 		return NULL;
 	}
@@ -75,7 +78,7 @@ main(int argc, char **argv)
 		snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd, path);
 		path = abs_path;
 	}
-	cfg = load_config(path, test, &err);
+	cfg = load_config(path, test, reference, &err);
 	if (!cfg) {
 		fprintf(stderr, "poshtad: %s\n", err.msg);
 		ps_modules_unload();

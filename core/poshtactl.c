@@ -79,6 +79,8 @@ static const struct command commands[] = {
 	 NEED_AUTH | NEED_STORE | OPT_MAILBOX | FILE_IN, ctl_import_mbox},
 	{"export-mbox", "ADDRESS [--mailbox NAME] [FILE]", 1, 2,
 	 NEED_AUTH | NEED_STORE | OPT_MAILBOX | FILE_OUT, ctl_export_mbox},
+	{"index rebuild", "ADDRESS", 1, 1, NEED_AUTH | NEED_STORE,
+	 ctl_index_rebuild},
 	{"dkim keygen", "DOMAIN SELECTOR [--type rsa|ed25519] [--bits N] "
 	 "[--out FILE]", 2, 2, OPT_KEY, ctl_dkim_keygen},
 	{"queue list", "[--held] [--json]", 0, 0,

@@ -8,6 +8,7 @@ include modules/dkim/local.mk
 include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
 include modules/storage_maildir/local.mk
+include modules/storage_pgsql/local.mk
 include modules/queue_sqlite/local.mk
 include modules/smtp/local.mk
 include modules/imap/local.mk
@@ -26,3 +27,6 @@ clean-local: clean-staged
 clean-staged:
 	rm -rf $(top_builddir)/modules/.staged
 .PHONY: stage-modules clean-staged
+
+# auth_pgsql: auth in PostgreSQL (issue #8).
+include modules/auth_pgsql/local.mk

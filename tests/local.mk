@@ -11,6 +11,7 @@ TESTS += $(UNIT_TESTS) tests/check-config-reference tests/integration/run
 include tests/fuzz/local.mk
 include tests/storage/local.mk
 include tests/queue/local.mk
+include tests/bench/storage/local.mk
 
 EXTRA_DIST += tests/integration tests/modules tests/bench \
 	tests/check-config-reference

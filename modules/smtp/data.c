@@ -36,10 +36,23 @@ make_id(struct smtp_session *s)
 static void
 data_next(struct smtp_session *s, int pass)
 {
-	if (pass)
-		smtp_deliver(s);
-	else
+	unsigned hops;
+
+	if (!pass) {
 		smtp_txn_reset(s);
+		return;
+	}
+	/* RFC 5321 6.3: a loop, likely through forwarding aliases. */
+	hops = smtp_trace_hops(s->headers);
+	if (hops > smtp_cfg.max_hops) {
+		ps_conn_log(s->conn, PS_LOG_NOTICE, "message refused id=%s "
+			    "hops=%u (a mail loop?)", s->queue_id, hops);
+		smtp_reply(s, "554 5.4.6 Too many hops (%u Received fields): "
+			   "a mail loop?", hops);
+		smtp_txn_reset(s);
+		return;
+	}
+	smtp_deliver(s);
 }
 
 /* The refusal of a whole message, if any. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "smtpd.h"
 
 #define ENQ_CHUNK (64 * 1024)
@@ -30,6 +31,8 @@ struct enq {
 	struct ps_queue_envelope env;
 	struct ps_queue_rcpt_in *rcpts;
 	size_t n;
+	char **orcpts;   /* made for forwarded recipients, owned here */
+	size_t norcpts;
 	char client[SMTP_DOMAIN_MAX + 64];
 	const struct smtp_dkim *key;  /* NULL: not signed */
 	char *sig;                    /* the DKIM-Signature field */
@@ -46,7 +49,7 @@ int
 smtp_has_remote(const struct smtp_session *s)
 {
 	for (size_t i = 0; i < s->nrcpts; i++)
-		if (s->rcpts[i].remote)
+		if (s->rcpts[i].remote || s->rcpts[i].nforwards)
 			return 1;
 	return 0;
 }
@@ -111,6 +114,9 @@ enq_work(void *arg)
 static void
 enq_free(struct enq *q)
 {
+	for (size_t i = 0; i < q->norcpts; i++)
+		free(q->orcpts[i]);
+	free(q->orcpts);
 	free(q->sig);
 	free(q->rcpts);
 	free(q);
@@ -210,28 +216,74 @@ enq_dedup(struct enq *q)
 	return 0;
 }
 
+/* RFC 3461 4.2: a recipient forwarded by an alias keeps the address the
+ * client gave as its ORCPT ("rfc822;" xtext), unless the client gave one
+ * itself. A UTF-8 address goes without (the ORCPT is optional, and RFC
+ * 6533's utf-8 form is for the client to give); NULL then too. */
+static const char *
+enq_orcpt(struct enq *q, const struct smtp_rcpt_entry *r)
+{
+	size_t len = strlen(r->addr), n;
+	char *o;
+
+	if (r->orcpt && r->orcpt[0])
+		return r->orcpt;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)r->addr[i] >= 0x80)
+			return NULL;
+	if (!(o = malloc(sizeof("rfc822;") + 3 * len)))
+		return NULL;
+	memcpy(o, "rfc822;", 7);
+	if (dsn_xtext_encode(r->addr, len, o + 7, 3 * len + 1, &n) < 0) {
+		free(o);
+		return NULL;
+	}
+	q->orcpts[q->norcpts++] = o;
+	return o;
+}
+
+static void
+enq_add(struct enq *q, const char *address, const char *orcpt,
+	unsigned notify)
+{
+	q->rcpts[q->n++] = (struct ps_queue_rcpt_in){
+		.size = sizeof(*q->rcpts),
+		.address = address,
+		.kind = PS_QUEUE_REMOTE,
+		.orcpt = orcpt,
+		.notify = notify,
+	};
+}
+
 /* The remote recipients only: the local ones are delivered now by
- * deliver.c. Strings point into the session, which outlives the job
- * (smtp_wait). */
+ * deliver.c; a recipient's aliases that point to other servers are
+ * forwarded with the original envelope sender, as sendmail's and
+ * Postfix's aliases do. Strings point into the session, which outlives
+ * the job (smtp_wait). */
 static int
 enq_rcpts(struct enq *q, struct smtp_session *s)
 {
-	if (!(q->rcpts = calloc(s->nrcpts, sizeof(*q->rcpts))))
+	size_t max = 0;
+
+	for (size_t i = 0; i < s->nrcpts; i++)
+		max += (s->rcpts[i].remote != 0) + s->rcpts[i].nforwards;
+	if (!max)
+		return PS_EINVAL;
+	if (!(q->rcpts = calloc(max, sizeof(*q->rcpts))) ||
+	    !(q->orcpts = calloc(s->nrcpts, sizeof(*q->orcpts))))
 		return PS_ENOMEM;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		const struct smtp_rcpt_entry *r = &s->rcpts[i];
+		const char *orcpt = r->orcpt && r->orcpt[0] ? r->orcpt : NULL;
 
-		if (!r->remote)
-			continue;
-		q->rcpts[q->n++] = (struct ps_queue_rcpt_in){
-			.size = sizeof(*q->rcpts),
-			.address = r->addr,
-			.kind = PS_QUEUE_REMOTE,
-			.orcpt = r->orcpt && r->orcpt[0] ? r->orcpt : NULL,
-			.notify = r->notify,
-		};
+		if (r->remote)
+			enq_add(q, r->addr, orcpt, r->notify);
+		if (r->nforwards)
+			orcpt = enq_orcpt(q, r);
+		for (size_t k = 0; k < r->nforwards; k++)
+			enq_add(q, r->forwards[k], orcpt, r->notify);
 	}
-	return q->n ? enq_dedup(q) : PS_EINVAL;
+	return enq_dedup(q);
 }
 
 /* Start the job; done(arg, result) runs on the loop when the message is

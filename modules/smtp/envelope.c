@@ -197,9 +197,12 @@ rcpt_refusal(struct smtp_session *s, const struct smtp_lookup *l)
 {
 	switch (l->result) {
 	case 0:
-		if (l->remote)
-			return "451 4.3.0 Forwarding to remote addresses is "
-			       "not available yet";
+		/* An alias forwards to another server through the queue,
+		 * on any listener: the domain is ours, so this is no relay
+		 * for the client. */
+		if (l->remote && !smtp_cfg.have_queue)
+			return "451 4.3.0 Forwarding needs the mail queue, "
+			       "which is not configured";
 		return l->full ? "452 4.2.2 Mailbox full" : NULL;
 	case PS_AUTH_ENOTLOCAL:
 		return may_relay(s) && smtp_cfg.have_queue ? NULL :
@@ -239,9 +242,12 @@ rcpt_done(struct smtp_session *s, struct smtp_lookup *l)
 	e->users = l->users;
 	e->quotas = l->quotas;
 	e->nusers = l->nusers;
+	e->forwards = l->forwards;
+	e->nforwards = l->nforwards;
 	l->users = NULL;
 	l->quotas = NULL;
-	l->nusers = 0;
+	l->forwards = NULL;
+	l->nusers = l->nforwards = 0;
 	if (!e->addr || !e->orcpt) {
 		smtp_rcpt_entry_free(e);
 		smtp_reply(s, "452 4.3.1 Insufficient system storage");

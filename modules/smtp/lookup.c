@@ -28,6 +28,21 @@ add_user(struct smtp_lookup *l, const char *user)
 	return 0;
 }
 
+/* A remote target of an alias: forwarded through the queue. */
+static int
+add_forward(struct smtp_lookup *l, const char *address)
+{
+	char **f = realloc(l->forwards, (l->nforwards + 1) * sizeof(*f));
+
+	if (!f)
+		return PS_ENOMEM;
+	l->forwards = f;
+	if (!(f[l->nforwards] = strdup(address)))
+		return PS_ENOMEM;
+	l->nforwards++;
+	return 0;
+}
+
 static int
 target(const char *address, int local, void *arg)
 {
@@ -35,7 +50,7 @@ target(const char *address, int local, void *arg)
 
 	if (!local) {
 		l->remote = 1;
-		return 0;
+		return l->kind == SMTP_LOOK_RCPT ? add_forward(l, address) : 0;
 	}
 	if (l->kind == SMTP_LOOK_SENDER && strcasecmp(address, l->user) == 0)
 		l->owned = 1;
@@ -47,7 +62,9 @@ forget_users(struct smtp_lookup *l)
 {
 	for (size_t i = 0; i < l->nusers; i++)
 		free(l->users[i]);
-	l->nusers = 0;
+	for (size_t i = 0; i < l->nforwards; i++)
+		free(l->forwards[i]);
+	l->nusers = l->nforwards = 0;
 	l->remote = l->owned = 0;
 }
 
@@ -163,5 +180,6 @@ smtp_lookup_free(struct smtp_lookup *l)
 	forget_users(l);
 	free(l->users);
 	free(l->quotas);
+	free(l->forwards);
 	free(l);
 }

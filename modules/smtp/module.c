@@ -26,6 +26,10 @@ static const struct ps_directive smtp_module_directives[] = {
 	{.name = "max_errors", .type = PS_CONF_INT, .min = 1, .max = 100000,
 	 .def = "10",
 	 .help = "error replies a client may cause before 421 and close"},
+	{.name = "max_hops", .type = PS_CONF_INT, .min = 10, .max = 1000,
+	 .def = "100",
+	 .help = "Received fields a message may carry; more is a mail loop: "
+		 "554 5.4.6 (RFC 5321 6.3)"},
 	{.name = "vrfy", .type = PS_CONF_FLAG, .def = "off",
 	 .help = "answer VRFY from the user database (off: 252, RFC 5321 "
 		 "3.5.3)"},
@@ -199,6 +203,7 @@ smtp_worker_init(struct ps_error *err)
 
 	smtp_cfg.max_size = (uint64_t)ps_conf_num(m, "max_message_size");
 	smtp_cfg.max_rcpts = (size_t)ps_conf_num(m, "max_recipients");
+	smtp_cfg.max_hops = (unsigned)ps_conf_num(m, "max_hops");
 	smtp_cfg.max_errors = (unsigned)ps_conf_num(m, "max_errors");
 	smtp_cfg.vrfy = (int)ps_conf_num(m, "vrfy");
 	smtp_cfg.sender_login_match = (int)ps_conf_num(m,

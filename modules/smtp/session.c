@@ -98,6 +98,9 @@ smtp_rcpt_entry_free(struct smtp_rcpt_entry *e)
 {
 	for (size_t i = 0; i < e->nusers; i++)
 		free(e->users[i]);
+	for (size_t i = 0; i < e->nforwards; i++)
+		free(e->forwards[i]);
+	free(e->forwards);
 	free(e->users);
 	free(e->quotas);
 	free(e->addr);

@@ -27,6 +27,7 @@ struct smtp_config {
 	uint64_t max_size;
 	size_t max_rcpts;
 	unsigned max_errors;
+	unsigned max_hops;
 	int vrfy;
 	int sender_login_match;
 	const char *hostname;
@@ -59,6 +60,8 @@ struct smtp_rcpt_entry {
 	unsigned notify;  /* RFC 3461, kept for the relay's DSNs */
 	char *orcpt;
 	int remote;       /* another server's: enqueued (enqueue.c) */
+	char **forwards;  /* remote targets of its aliases: enqueued */
+	size_t nforwards;
 };
 
 struct smtp_session {
@@ -147,6 +150,8 @@ struct smtp_lookup {
 	char **users;
 	uint64_t *quotas;
 	size_t nusers;
+	char **forwards; /* RCPT: remote targets of aliases */
+	size_t nforwards;
 	struct ps_error err;
 	void (*done)(struct smtp_session *s, struct smtp_lookup *l);
 };
@@ -241,6 +246,8 @@ struct smtp_trace {
 };
 const char *smtp_trace_with(int esmtp, int utf8, int tls, int auth);
 char *smtp_trace_headers(const struct smtp_trace *t, size_t *len_r);
+/* The Received fields of a header block (NUL-terminated). */
+unsigned smtp_trace_hops(const char *headers);
 
 /* hooks.c */
 void smtp_hook(struct smtp_session *s, const char *event,

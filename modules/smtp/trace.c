@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "smtpd.h"
@@ -113,4 +114,18 @@ smtp_trace_headers(const struct smtp_trace *t, size_t *len_r)
 	}
 	*len_r = (size_t)n;
 	return out;
+}
+
+/* RFC 5321 6.3: counting Received fields finds loops (the threshold
+ * "SHOULD" be at least 100). A field name starts a line; case does not
+ * matter (RFC 5322 1.2.2). */
+unsigned
+smtp_trace_hops(const char *headers)
+{
+	unsigned n = 0;
+
+	for (const char *p = headers; p && *p; p = strchr(p, '\n'),
+	     p = p ? p + 1 : NULL)
+		n += strncasecmp(p, "Received:", 9) == 0;
+	return n;
 }

@@ -28,6 +28,8 @@ struct md_append_msg {
 	int64_t date;
 	int tz;
 	uint64_t size;
+	uint64_t vsize;  /* with bare LFs as CRLF (crlf.c): ",W=" */
+	int prev_cr;     /* the last octet so far is a CR */
 	void *cache;     /* the protocols' structure, for the index */
 	size_t cache_len;
 	char state[48];  /* the ":2," info it is delivered with */
@@ -203,6 +205,10 @@ md_append_data_do(struct ps_store_append *a, const void *data, size_t len,
 			continue;
 		if (n <= 0)
 			return md_errno(err, "write", m->tmp);
+		for (ssize_t i = 0; i < n; i++) {
+			m->vsize += 1 + (p[i] == '\n' && !m->prev_cr);
+			m->prev_cr = p[i] == '\r';
+		}
 		p += n;
 		len -= (size_t)n;
 		m->size += (uint64_t)n;
@@ -295,8 +301,9 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
 	r = md_kw_mask(a->dir, k, kw, m->nkw, 1, &mask, &m->extra, err);
 	if (r < 0)
 		return r;
-	snprintf(base, sizeof(base), "%s,S=%llu", strrchr(m->tmp, '/') + 1,
-		 (unsigned long long)m->size);
+	snprintf(base, sizeof(base), "%s,S=%llu,W=%llu",
+		 strrchr(m->tmp, '/') + 1, (unsigned long long)m->size,
+		 (unsigned long long)m->vsize);
 	md_info_build(m->flags, mask, info);
 	memcpy(m->state, info, sizeof(m->state));
 	if (!m->flags && !mask)
@@ -395,6 +402,16 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 	return r;
 }
 
+/* Whether a message went to new/ (cur 0: no info) or cur/. */
+static int
+md_append_went(const struct ps_store_append *a, int cur)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if ((strlen(a->v[i].state) > 3) == cur)
+			return 1;
+	return 0;
+}
+
 int
 md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		 uint32_t *uidvalidity_r, struct ps_error *err)
@@ -416,13 +433,11 @@ md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		r = md_append_locked(a, uids_r, &v, err);
 		md_unlock(&l);
 	}
-	if (r == 0) {
-		md_path(sub, a->dir, "new");
-		r = md_fsync_dir(sub, err);
-	}
-	if (r == 0) {
-		md_path(sub, a->dir, "cur");
-		r = md_fsync_dir(sub, err);
+	/* Only the folders the messages went to have renames to sync. */
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		md_path(sub, a->dir, i ? "cur" : "new");
+		if (md_append_went(a, i))
+			r = md_fsync_dir(sub, err);
 	}
 	if (r == 0 && uidvalidity_r)
 		*uidvalidity_r = v;

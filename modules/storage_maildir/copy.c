@@ -53,9 +53,9 @@ md_copy_one(struct ps_mbox *mb, struct md_copy *c, const struct md_msg *x,
 	free(extra);
 	if (r < 0)
 		return r;
-	md_unique(base, sizeof(base) - 32);
-	snprintf(base + strlen(base), 32, ",S=%llu",
-		 (unsigned long long)x->size);
+	md_unique(base, sizeof(base) - 64);
+	snprintf(base + strlen(base), 64, ",S=%llu,W=%llu",
+		 (unsigned long long)x->size, (unsigned long long)x->vsize);
 	md_info_build(x->flags, mask, info);
 	if (!x->flags && !mask)
 		info[0] = '\0';

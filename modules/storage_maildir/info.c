@@ -63,3 +63,34 @@ md_base_len(const char *name)
 
 	return info ? (size_t)(info - name) : strlen(name);
 }
+
+/* Letters of old's info this module does not know ('P', passed, which
+ * mutt sets, and others) appended to info (48 bytes) and all of them
+ * put in ASCII order: Dovecot keeps such letters when it renames a
+ * file for new flags (maildir-filename-flags.c), and so does STORE. */
+void
+md_info_keep(const char *old, char *info)
+{
+	const char *p = strstr(old, ":2,");
+	size_t n = strlen(info);
+	char *letters = info + 3;
+
+	for (p = p ? p + 3 : ""; *p && *p != ',' && n < 47; p++) {
+		int known = *p >= 'a' && *p <= 'z';
+
+		for (size_t i = 0; i < sizeof(md_letters) / sizeof(md_letters[0]);
+		     i++)
+			known |= *p == md_letters[i].letter;
+		if (!known && !strchr(letters, *p))
+			info[n++] = *p;
+	}
+	info[n] = '\0';
+	/* Insertion sort: at most a few dozen letters. */
+	for (size_t i = 1; letters[0] && letters[i]; i++)
+		for (size_t j = i; j > 0 && letters[j - 1] > letters[j]; j--) {
+			char t = letters[j];
+
+			letters[j] = letters[j - 1];
+			letters[j - 1] = t;
+		}
+}

@@ -1,8 +1,12 @@
 /* Keywords (RFC 3501 2.3.2) as Dovecot keeps them in a Maildir: each
- * folder's dovecot-keywords file lists "N keyword" lines, and keyword N
- * is the lower-case letter 'a' + N in a file's ":2," info. That gives a
- * folder 26 keywords; more need the index (issue #8, step 4) and are
- * refused until it lands. */
+ * folder's dovecot-keywords file lists "N keyword" lines ("%u %s\n", N
+ * from 0 to 25, in N order), and keyword N is the letter 'a' + N in a
+ * file's ":2," info, after the flags, in ASCII order (Dovecot's
+ * maildir-keywords.c and maildir-filename-flags.c: MAILDIR_KEYWORD_FIRST
+ * 'a', MAILDIR_MAX_KEYWORDS 26). Names match without regard to case, a
+ * new keyword takes the first free letter, and lines whose N is out of
+ * range or whose name is empty are skipped, as there. That gives a
+ * folder 26 keywords; more live in the index (index.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +81,19 @@ md_kw_save(const char *dir, const struct md_keywords *k,
 	return md_write_atomic(path, text, len, err);
 }
 
+/* The first letter no keyword has (a gap a removed line left, or past
+ * the last), or MD_KW_LETTERS when all 26 are taken: Dovecot's
+ * maildir_keywords_lookup_or_create chooses it so. */
+static size_t
+md_kw_free_slot(const struct md_keywords *k)
+{
+	size_t j = 0;
+
+	while (j < MD_KW_LETTERS && j < k->n && k->v[j])
+		j++;
+	return j;
+}
+
 /* The letters' mask of keywords kw; with add, new ones get letters (and
  * the file is saved). Those without a letter (all 26 taken, or not add)
  * go to extra_r (malloc'd, space-separated, "" when none), which the
@@ -104,15 +121,19 @@ md_kw_mask(const char *dir, struct md_keywords *k, const char *const *kw,
 		while (j < k->n &&
 		       (!k->v[j] || strcasecmp(k->v[j], kw[i]) != 0))
 			j++;
-		if (j == k->n && (!add || k->n == MD_KW_LETTERS)) {
+		if (j == k->n) /* new: the first free letter, as Dovecot */
+			j = md_kw_free_slot(k);
+		if (j == MD_KW_LETTERS || (!k->v[j] && !add)) {
 			len += (size_t)sprintf(*extra_r + len, "%s%s",
 					       len ? " " : "", kw[i]);
 			continue;
 		}
-		if (j == k->n) {
-			k->v[k->n++] = strdup(kw[i]);
+		if (!k->v[j]) {
+			k->v[j] = strdup(kw[i]);
 			if (!k->v[j])
 				return md_err(err, PS_ENOMEM, "out of memory");
+			if (j >= k->n)
+				k->n = j + 1;
 			added = 1;
 		}
 		*mask_r |= 1u << j;

@@ -110,6 +110,10 @@ md_msgs_add(const char *dir, struct md_msgs *m, uint32_t uid,
 	x->uid = uid;
 	md_info_parse(file->name, &x->flags, &x->kw);
 	x->size = (uint64_t)st.st_size;
+	/* Dovecot's ",W=" is the size with CRLF lines (ours say it too);
+	 * else the index has it, or the sync counts it (crlf.c). */
+	if (md_name_size(file->name, ",W=", &x->vsize) < 0)
+		x->vsize = MD_VSIZE_UNKNOWN;
 	x->mtime = (int64_t)st.st_mtime;
 	m->n++;
 	return 0;

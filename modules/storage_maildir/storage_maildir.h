@@ -70,11 +70,13 @@ struct md_keywords {
 };
 
 /* One message as a scan of new/ and cur/ found it (scan.c). */
+#define MD_VSIZE_UNKNOWN UINT64_MAX /* no ",W=": the index knows it */
 struct md_msg {
 	uint32_t uid;
 	unsigned flags;  /* PS_FLAG_* from the info */
 	uint32_t kw;     /* keyword letters */
-	uint64_t size;
+	uint64_t size;   /* octets in the file */
+	uint64_t vsize;  /* octets served: bare LFs count as CRLF (crlf.c) */
 	int64_t mtime;   /* the internal date, as Dovecot takes it */
 	char *file;      /* "cur/NAME" or "new/NAME" */
 	uint64_t modseq; /* from the index (index.c) */
@@ -160,6 +162,7 @@ void md_kw_free(struct md_keywords *k);
 /* info.c */
 void md_info_build(unsigned flags, uint32_t kw, char *out);
 void md_info_parse(const char *name, unsigned *flags_r, uint32_t *kw_r);
+void md_info_keep(const char *old, char *info);
 size_t md_base_len(const char *name);
 
 /* scan.c: the messages of folder dir, new files given UIDs (and, with
@@ -175,6 +178,28 @@ int md_folder_by_guid(const struct ps_store_user *u, const char *guid,
 /* append.c: a delivery's unique file name. */
 void md_unique(char *out, size_t cap);
 
+/* cache.c: what a scan saw of a folder (new/, cur/, the UID list, the
+ * keywords file and the user's index), so that a later call can tell that nothing changed
+ * without reading it all again. */
+struct md_fstamp {
+	uint64_t dev, ino, size;
+	int64_t sec, nsec; /* mtime */
+	int present;
+};
+struct md_stamp {
+	struct md_fstamp f[5];
+	int valid; /* taken before a scan that found it unchanged after */
+};
+
+/* crlf.c: where the last read of a message with bare LFs stopped, so the
+ * next one (a client reads a body in pieces) goes on from there. */
+struct md_crlf_pos {
+	uint32_t uid;   /* 0: none */
+	uint64_t voff;  /* octets served before ... */
+	uint64_t poff;  /* ... this octet of the file */
+	int prev_cr;    /* the octet before poff is a CR */
+};
+
 /* open.c: the open mailbox, shared with store.c and expunge.c. */
 struct ps_mbox {
 	struct ps_store_user *u;
@@ -184,7 +209,31 @@ struct ps_mbox {
 	struct md_keywords kw;
 	struct md_sync sync;  /* and what it found in the index */
 	uint32_t uidnext, uidvalidity;
+	char dir[MD_PATH_MAX]; /* the folder, as the last scan found it */
+	struct md_stamp stamp; /* and its files then */
+	int held;     /* between mailbox_hold and mailbox_release */
+	int fresh;    /* msgs is current enough for a held handle */
+	int walking;  /* msg_fetch is reporting msgs: no rescan may free it */
+	struct md_crlf_pos crlf;
+	int rfd;       /* held: the last message read stays open ... */
+	uint32_t rfd_uid; /* ... this one (0: none) */
 };
+void md_mbox_drop_fd(struct ps_mbox *mb);
+int md_mbox_refresh(struct ps_mbox *mb, struct ps_error *err);
+void md_stamp_take(const struct ps_store_user *u, const char *dir,
+		   struct md_stamp *s);
+int md_stamp_same(const struct md_stamp *a, const struct md_stamp *b);
+void md_mailbox_hold(struct ps_mbox *mb);
+void md_mailbox_release(struct ps_mbox *mb);
+
+/* crlf.c */
+int md_crlf_count(const char *path, uint64_t *vsize_r);
+int md_crlf_read(int fd, struct md_crlf_pos *pos, uint32_t uid,
+		 uint64_t offset, void *buf, size_t len, size_t *got_r);
+int md_name_size(const char *name, const char *key, uint64_t *v_r);
+
+/* reindex.c */
+int md_user_reindex(const char *user, struct ps_error *err);
 int md_mbox_scan_locked(struct ps_mbox *mb, int claim, char *dir,
 			struct md_uidlist_hdr *h, uint32_t *first_r,
 			struct ps_error *err);
@@ -207,8 +256,9 @@ int md_idx_put(sqlite3 *db, const char *guid, uint32_t uid, uint64_t modseq,
 	       const char *state, const char *extra, int tz,
 	       const void *cache, size_t len, struct ps_error *err);
 int md_idx_sync(const struct ps_store_user *u, const char *guid,
-		struct md_msgs *m, uint32_t nextuid, int claim,
-		struct md_sync *s, struct ps_error *err);
+		const char *dir, struct md_msgs *m, uint32_t nextuid,
+		int claim, struct md_sync *s, struct ps_error *err);
+
 
 /* folder.c */
 int md_folder_make(const struct ps_store_user *u, const char *canon,

@@ -124,6 +124,7 @@ md_store_rename(const char *dir, struct md_msg *x, unsigned flags,
 	char *file;
 
 	md_info_build(flags, kw, info);
+	md_info_keep(name, info);
 	if (snprintf(rel, sizeof(rel), "cur/%.*s%s", (int)md_base_len(name),
 		     name, info) >= (int)sizeof(rel))
 		return md_err(err, PS_EINVAL, "file name too long");

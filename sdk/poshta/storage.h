@@ -270,6 +270,16 @@ struct ps_storage_ops {
 				       struct ps_error *err);
 	int (*append_msg_uid)(struct ps_store_append *a, uint32_t uid,
 			      struct ps_error *err);
+
+	/* Since 1.6 (NULL where the backend has nothing to rebuild:
+	 * storage_sqlite's database is the truth): rebuild user's index
+	 * from the mail itself (poshtactl index rebuild), for an index
+	 * that was damaged or deleted. UIDs, UIDVALIDITY, flags and
+	 * keywords stay as the mail holds them; MODSEQs may start again
+	 * (above the old ones), \Recent and cached structures may be
+	 * lost. Runs while other handles of the user are open; they go
+	 * on working. PS_STORE_ENOMBOX when the user has no store. */
+	int (*user_reindex)(const char *user, struct ps_error *err);
 };
 
 #endif

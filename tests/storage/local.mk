@@ -9,5 +9,7 @@ tests_storage_conformance_SOURCES = tests/storage/suite.h \
 	tests/storage/t_threads.c tests/storage/t_restore.c
 tests_storage_conformance_CPPFLAGS = $(UNIT_CPP)
 tests_storage_conformance_LDADD = $(UNIT_LIBS)
-TESTS += tests/storage/sqlite-run tests/storage/maildir-run
-EXTRA_DIST += tests/storage/sqlite-run tests/storage/maildir-run
+TESTS += tests/storage/sqlite-run tests/storage/maildir-run \
+	tests/storage/pgsql-run
+EXTRA_DIST += tests/storage/sqlite-run tests/storage/maildir-run \
+	tests/storage/pgsql-run

@@ -509,6 +509,19 @@ test_trace(void **state)
 	assert_string_equal(smtp_trace_with(1, 0, 0, 1), "ESMTPA");
 }
 
+/* RFC 5321 6.3: Received fields at a line start, in any case. */
+static void
+test_trace_hops(void **state)
+{
+	(void)state;
+	assert_int_equal(smtp_trace_hops(""), 0);
+	assert_int_equal(smtp_trace_hops(NULL), 0);
+	assert_int_equal(smtp_trace_hops(
+		"Received: a\r\n\tfolded Received: no\r\n"
+		"RECEIVED:b\r\nX-Received: c\r\nSubject: Received: d\r\n"
+		"received: e"), 3);
+}
+
 int
 main(void)
 {
@@ -527,6 +540,7 @@ main(void)
 		cmocka_unit_test(test_data_headers),
 		cmocka_unit_test(test_spool),
 		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_trace_hops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
