@@ -2,9 +2,10 @@
  * (poshtactl.c), domains and aliases (ctl_domains.c), users
  * (ctl_users.c), quota and mailboxes (ctl_store.c), passwords
  * (ctl_password.c), mbox files (ctl_mbox.c, ctl_import.c,
- * ctl_export.c), storage indexes (ctl_index.c), DKIM keys (ctl_dkim.c) and the mail queue (ctl_queue.c,
- * ctl_queue_admin.c, ctl_queue_json.c). A command returns the process's
- * exit status. */
+ * ctl_export.c), storage indexes (ctl_index.c), DKIM keys (ctl_dkim.c),
+ * the mail queue (ctl_queue.c, ctl_queue_admin.c, ctl_queue_json.c) and
+ * moving mail between storage backends (ctl_migrate*.c). A command
+ * returns the process's exit status. */
 #ifndef PS_CORE_CTL_H
 #define PS_CORE_CTL_H
 
@@ -40,6 +41,12 @@ struct ctl {
 	int json;                    /* queue list --json */
 	int body;                    /* queue show --body */
 	const char *state_dir;       /* the configuration's */
+	const char *migrate_from;    /* migrate --from */
+	const char *migrate_to;      /* migrate --to */
+	int replies;                 /* migrate-dump, migrate-load --replies:
+				      * the target's replies (ctl_migrate.h)
+				      * on the source's stdin, from the
+				      * target's CTL_MIGRATE_REPLY_FD */
 };
 
 /* "poshtactl: " and the message on stderr; returns CTL_FAIL. */
@@ -175,6 +182,26 @@ size_t ctl_utf8_len(const char *s);
  * (RFC 8259); times in seconds since the epoch, 0 for none. */
 void ctl_queue_json(FILE *f, const struct ps_queue_msg *m,
 		    const struct ps_queue_rcpt *rcpts, size_t n);
+
+/* ctl_migrate.c (the command), ctl_migrate_dump.c (the hidden source
+ * side), ctl_migrate_load.c (the hidden target side); the stream between
+ * them is ctl_migrate.h's. */
+int ctl_migrate(struct ctl *c);
+int ctl_migrate_dump(struct ctl *c);
+int ctl_migrate_load(struct ctl *c);
+/* ctl_migrate_progress.c: the last source UID committed into a mailbox
+ * (0: none yet, and *mode_r 0) and how: CTL_MIGRATE_KEPT (the source's
+ * UIDs) or CTL_MIGRATE_NEW (new ones). */
+#define CTL_MIGRATE_REPLY_FD 3
+#define CTL_MIGRATE_KEPT 'K'
+#define CTL_MIGRATE_NEW 'N'
+int ctl_migrate_progress_load(const char *state_dir, const char *user,
+			      const char *mailbox, uint32_t uidvalidity,
+			      char *mode_r, uint32_t *last_r,
+			      struct ps_error *err);
+int ctl_migrate_progress_save(const char *state_dir, const char *user,
+			      const char *mailbox, uint32_t uidvalidity,
+			      char mode, uint32_t last, struct ps_error *err);
 
 /* ctl_queue_admin.c */
 int ctl_queue_flush(struct ctl *c);

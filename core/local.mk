@@ -46,7 +46,10 @@ core_poshtactl_SOURCES = core/poshtactl.c core/ctl.h \
 	core/ctl_domains.c core/ctl_users.c core/ctl_store.c \
 	core/ctl_password.c core/ctl_mbox.c core/ctl_import.c \
 	core/ctl_export.c core/ctl_dkim.c core/ctl_queue.c \
-	core/ctl_queue_admin.c core/ctl_queue_json.c core/ctl_index.c
+	core/ctl_queue_admin.c core/ctl_queue_json.c core/ctl_index.c \
+	core/ctl_migrate.h core/ctl_migrate.c core/ctl_migrate_rec.c \
+	core/ctl_migrate_dump.c core/ctl_migrate_load.c \
+	core/ctl_migrate_progress.c
 core_poshtactl_CPPFLAGS = $(AM_CPPFLAGS) -DPS_CORE \
 	-I$(top_srcdir)/modules/dkim -I$(top_srcdir)/modules/mime
 core_poshtactl_LDADD = core/libpscore.la modules/dkim/libpsdkim.la \

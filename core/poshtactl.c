@@ -39,6 +39,10 @@
 #define OPT_HELD 0x800u  /* queue list --held */
 #define OPT_JSON 0x1000u /* queue list --json */
 #define OPT_BODY 0x2000u /* queue show --body */
+#define OPT_MIGRATE 0x4000u /* migrate --from, --to */
+#define NO_CONFIG 0x8000u   /* runs without loading a configuration */
+#define HIDDEN 0x10000u     /* not in the usage: run by another command */
+#define OPT_REPLIES 0x20000u /* migrate-dump, migrate-load --replies */
 
 struct command {
 	const char *words; /* one or two: "domain add", "import-mbox" */
@@ -87,6 +91,12 @@ static const struct command commands[] = {
 	{"queue hold", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_hold},
 	{"queue release", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_release},
 	{"queue delete", "ID...", 1, INT_MAX, NEED_QUEUE, ctl_queue_delete},
+	{"migrate", "--from CONF --to CONF [USER...]", 0, INT_MAX,
+	 NO_CONFIG | OPT_MIGRATE, ctl_migrate},
+	{"migrate-dump", "[--replies] [USER...]", 0, INT_MAX,
+	 NEED_AUTH | NEED_STORE | HIDDEN | OPT_REPLIES, ctl_migrate_dump},
+	{"migrate-load", "[--replies]", 0, 0,
+	 NEED_AUTH | NEED_STORE | HIDDEN | OPT_REPLIES, ctl_migrate_load},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -132,7 +142,8 @@ usage(FILE *f)
 		"  -c FILE  the server's configuration (default %s/poshta.conf)"
 		"\ncommands:\n", PS_SYSCONFDIR);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %s%s%s\n", commands[i].words,
+		if (!(commands[i].flags & HIDDEN))
+			fprintf(f, "  %s%s%s\n", commands[i].words,
 			*commands[i].usage ? " " : "", commands[i].usage);
 }
 
@@ -212,6 +223,9 @@ parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 			c->json = 1;
 		else if ((cmd->flags & OPT_BODY) && strcmp(a, "--body") == 0)
 			c->body = 1;
+		else if ((cmd->flags & OPT_REPLIES) &&
+			 strcmp(a, "--replies") == 0)
+			c->replies = 1;
 		else if ((cmd->flags & OPT_MAILBOX) &&
 			 (v = value("--mailbox", argc, argv, &i)))
 			c->mailbox = v;
@@ -224,6 +238,12 @@ parse_args(const struct command *cmd, int argc, char **argv, struct ctl *c)
 		else if ((cmd->flags & OPT_KEY) &&
 			 (v = value("--out", argc, argv, &i)))
 			c->key_out = v;
+		else if ((cmd->flags & OPT_MIGRATE) &&
+			 (v = value("--from", argc, argv, &i)))
+			c->migrate_from = v;
+		else if ((cmd->flags & OPT_MIGRATE) &&
+			 (v = value("--to", argc, argv, &i)))
+			c->migrate_to = v;
 		else
 			return command_usage(cmd, "unknown option or missing "
 					     "value");
@@ -416,5 +436,7 @@ main(int argc, char **argv)
 		return code;
 	if (!c.mailbox)
 		c.mailbox = "INBOX";
+	if (cmd->flags & NO_CONFIG)
+		return cmd->run(&c);
 	return run(path, cmd, &c);
 }

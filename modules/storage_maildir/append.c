@@ -34,6 +34,8 @@ struct md_append_msg {
 	size_t cache_len;
 	char state[48];  /* the ":2," info it is delivered with */
 	char *extra;     /* keywords without a letter, for the index */
+	uint32_t uid;    /* append_msg_uid's (SDK 1.6), else 0 until commit
+			  * gives it the next */
 };
 
 struct ps_store_append {
@@ -47,6 +49,7 @@ struct ps_store_append {
 	int failed;     /* a call failed: commit refuses */
 	uint64_t usage; /* the user's bytes when the append began */
 	uint64_t added; /* bytes of this append's messages */
+	uint32_t last_uid; /* the highest UID append_msg_uid gave */
 };
 
 int
@@ -244,6 +247,24 @@ md_append_msg_end(struct ps_store_append *a, const void *cache,
 	return r;
 }
 
+/* SDK 1.6: the open message gets uid instead of the next one. Commit
+ * checks it against the UID list's next UID under the user's lock. */
+int
+md_append_msg_uid(struct ps_store_append *a, uint32_t uid,
+		  struct ps_error *err)
+{
+	if (a->fd < 0)
+		return md_err(err, PS_ESTATE, "no message is open");
+	/* uidnext must pass it and is 32 bits in the UID list too. */
+	if (uid == 0 || uid == UINT32_MAX || uid <= a->last_uid) {
+		a->failed = 1;
+		return md_err(err, PS_EINVAL, "UID %u is not above the"
+			      " append's UID %u", uid, a->last_uid);
+	}
+	a->v[a->n - 1].uid = a->last_uid = uid;
+	return 0;
+}
+
 void
 md_append_abort(struct ps_store_append *a)
 {
@@ -290,7 +311,13 @@ md_append_place(struct ps_store_append *a, struct md_append_msg *m,
 	if (snprintf(dst, MD_PATH_MAX, "%s/%s/%s%s", a->dir,
 		     info[0] ? "cur" : "new", base, info) >= MD_PATH_MAX)
 		return md_err(err, PS_EINVAL, "path too long: %s", a->dir);
-	r = md_uidlist_add(l, l->h.nextuid++, base, strlen(base));
+	if (m->uid && m->uid < l->h.nextuid)
+		return md_err(err, PS_EINVAL, "UID %u is below the mailbox's"
+			      " next UID %u", m->uid, l->h.nextuid);
+	if (!m->uid)
+		m->uid = l->h.nextuid;
+	l->h.nextuid = m->uid + 1;
+	r = md_uidlist_add(l, m->uid, base, strlen(base));
 	return r < 0 ? md_err(err, r, "out of memory") : 0;
 }
 
@@ -303,13 +330,13 @@ md_append_index(struct ps_store_append *a, const struct md_uidlist *l,
 {
 	sqlite3 *db;
 	uint64_t modseq;
-	uint32_t recent, uid = l->h.nextuid - (uint32_t)a->n; /* the first */
+	uint32_t recent;
 	int r = md_idx_open(a->u, &db, err);
 
 	if (r == 0)
 		r = md_idx_folder(db, l->h.guid, &modseq, &recent, err);
-	for (size_t i = 0; i < a->n && r == 0; i++, uid++)
-		r = md_idx_put(db, l->h.guid, uid, ++modseq,
+	for (size_t i = 0; i < a->n && r == 0; i++)
+		r = md_idx_put(db, l->h.guid, a->v[i].uid, ++modseq,
 			       a->v[i].state, a->v[i].extra, a->v[i].tz,
 			       a->v[i].cache,
 			       a->v[i].cache_len, err);
@@ -353,9 +380,9 @@ md_append_locked(struct ps_store_append *a, uint32_t *uids_r,
 	}
 	r = md_kw_load(a->dir, &k, err);
 	for (size_t i = 0; i < a->n && r == 0; i++) {
-		if (uids_r)
-			uids_r[i] = l.h.nextuid;
 		r = md_append_place(a, &a->v[i], &k, &l, dst[i], err);
+		if (uids_r)
+			uids_r[i] = a->v[i].uid;
 	}
 	if (r == 0)
 		r = md_uidlist_save(a->dir, &l, err);

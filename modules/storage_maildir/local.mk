@@ -19,7 +19,7 @@ modules_storage_maildir_storage_maildir_la_SOURCES = \
 	modules/storage_maildir/copy.c \
 	modules/storage_maildir/index.c modules/storage_maildir/changes.c \
 	modules/storage_maildir/cache.c modules/storage_maildir/crlf.c \
-	modules/storage_maildir/reindex.c
+	modules/storage_maildir/reindex.c modules/storage_maildir/restore.c
 modules_storage_maildir_storage_maildir_la_CPPFLAGS = -I$(top_srcdir)/sdk \
 	-I$(top_builddir)/sdk $(SQLITE_CFLAGS)
 modules_storage_maildir_storage_maildir_la_LDFLAGS = -module $(MODULE_LDFLAGS)

@@ -55,6 +55,8 @@ static const struct ps_storage_ops md_ops = {
 	.append_msg_end = md_append_msg_end,
 	.append_commit = md_append_commit,
 	.append_abort = md_append_abort,
+	.mailbox_set_uidvalidity = md_mailbox_set_uidvalidity,
+	.append_msg_uid = md_append_msg_uid,
 };
 
 /* Registration is only allowed here, so the table is published before

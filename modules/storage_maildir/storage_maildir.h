@@ -326,6 +326,11 @@ int md_append_msg_end(struct ps_store_append *a, const void *cache,
 int md_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		     uint32_t *uidvalidity_r, struct ps_error *err);
 void md_append_abort(struct ps_store_append *a);
+/* SDK 1.6: restore.c, append.c */
+int md_mailbox_set_uidvalidity(struct ps_store_user *u, const char *name,
+			       uint32_t uidvalidity, struct ps_error *err);
+int md_append_msg_uid(struct ps_store_append *a, uint32_t uid,
+		      struct ps_error *err);
 int md_mailbox_open(struct ps_store_user *u, const char *name, unsigned mode,
 		    struct ps_mbox **mb_r, struct ps_mailbox_status *st_r,
 		    uint32_t *first_recent_r, struct ps_error *err);

@@ -22,6 +22,7 @@ struct ss_append_msg {
 	int tz;
 	uint64_t off, size; /* the body in the spool; its cache follows */
 	size_t cache_len;
+	uint32_t uid; /* append_msg_uid's (SDK 1.6), or 0: the next one */
 };
 
 struct ps_store_append {
@@ -35,6 +36,7 @@ struct ps_store_append {
 	struct ss_append_msg *msgs;
 	size_t n, cap;
 	int open;   /* a message is between msg_begin and msg_end */
+	uint32_t last_uid; /* the highest UID append_msg_uid gave */
 	int failed; /* a call failed: nothing will be stored */
 	unsigned char buf[SS_CHUNK]; /* the spool until fd, then a chunk */
 };
@@ -290,6 +292,26 @@ ss_append_data(struct ps_store_append *a, const void *data, size_t len,
 	return ss_append_fail(a, r);
 }
 
+/* SDK 1.6: the open message gets uid instead of the next one. It must
+ * be above the transaction's earlier given UIDs here; commit checks it
+ * against uidnext and the messages before it under the write lock. */
+int
+ss_append_msg_uid(struct ps_store_append *a, uint32_t uid,
+		  struct ps_error *err)
+{
+	int r = ss_append_state(a, 1, err);
+
+	if (r < 0)
+		return r;
+	if (uid == 0 || uid <= a->last_uid)
+		return ss_append_fail(a, ss_err(err, PS_EINVAL, "UID %u is not"
+						" above the append's UID %u",
+						uid, a->last_uid));
+	a->msgs[a->n - 1].uid = uid;
+	a->last_uid = uid;
+	return 0;
+}
+
 int
 ss_append_msg_end(struct ps_store_append *a, const void *cache,
 		  size_t cache_len, struct ps_error *err)
@@ -383,6 +405,38 @@ struct ss_append_done {
 	uint32_t first;
 };
 
+/* The messages' UIDs when append_msg_uid gave some (SDK 1.6, poshtactl
+ * migrate): each given one, the others the next after the one before;
+ * all at least the mailbox's uidnext, checked again under the write
+ * lock, which then moves past the last (RFC 3501 2.3.1.1: ascending). */
+static int
+ss_append_store_uids(struct ps_store_append *a, struct ss_conn *c,
+		     struct ss_append_done *d, uint64_t modseq,
+		     struct ps_error *err)
+{
+	uint64_t next = d->row.uidnext;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < a->n; i++) {
+		uint64_t uid = a->msgs[i].uid ? a->msgs[i].uid : next;
+
+		if (uid < next || uid > UINT32_MAX)
+			return ss_err(err, PS_EINVAL, "UID %llu is below the"
+				      " mailbox's next UID %llu",
+				      (unsigned long long)uid,
+				      (unsigned long long)next);
+		a->msgs[i].uid = (uint32_t)uid;
+		r = ss_append_one(a, c, &a->msgs[i], (uint32_t)uid, modseq,
+				  err);
+		next = uid + 1;
+	}
+	if (r == 0)
+		r = ss_exec(c, err, "UPDATE mailbox SET uidnext = ? WHERE"
+			    " id = ?", "ii", (int64_t)next, a->mbox);
+	d->first = 0;
+	return r < 0 ? r : 0;
+}
+
 /* The append's part of a group commit, on the leader's connection c. The
  * quota is checked again under the write lock: other sessions may have
  * added mail since the append began. */
@@ -401,6 +455,8 @@ ss_append_store(void *arg, struct ss_conn *c, struct ps_error *err)
 			   (unsigned long long)a->u->quota);
 	if (r == 0)
 		r = ss_mbox_bump(c, a->mbox, &modseq, err);
+	if (r == 0 && a->last_uid)
+		return ss_append_store_uids(a, c, d, modseq, err);
 	if (r == 0)
 		r = ss_mbox_take_uids(c, a->mbox, (uint32_t)a->n, &d->first,
 				      err);
@@ -423,7 +479,8 @@ ss_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		r = ss_group_commit(&a->c, ss_append_store, &d, err);
 	if (r == 0) {
 		for (size_t i = 0; uids_r && i < a->n; i++)
-			uids_r[i] = d.first + (uint32_t)i;
+			uids_r[i] = a->last_uid ? a->msgs[i].uid
+						: d.first + (uint32_t)i;
 		if (uidvalidity_r)
 			*uidvalidity_r = d.row.uidvalidity;
 		ss_notify(a->u, d.row.name);

@@ -58,6 +58,8 @@ static const struct ps_storage_ops ss_ops = {
 	.append_abort = ss_append_abort,
 	.mailbox_hold = ss_mailbox_hold,
 	.mailbox_release = ss_mailbox_release,
+	.mailbox_set_uidvalidity = ss_mailbox_set_uidvalidity,
+	.append_msg_uid = ss_append_msg_uid,
 };
 
 /* Registration is only allowed here, so the table is published before

@@ -307,5 +307,10 @@ int ss_append_msg_end(struct ps_store_append *a, const void *cache,
 int ss_append_commit(struct ps_store_append *a, uint32_t *uids_r,
 		     uint32_t *uidvalidity_r, struct ps_error *err);
 void ss_append_abort(struct ps_store_append *a);
+/* SDK 1.6: restore.c, append.c */
+int ss_mailbox_set_uidvalidity(struct ps_store_user *u, const char *name,
+			       uint32_t uidvalidity, struct ps_error *err);
+int ss_append_msg_uid(struct ps_store_append *a, uint32_t uid,
+		      struct ps_error *err);
 
 #endif

@@ -3,7 +3,8 @@ if ENABLE_FUZZ
 FUZZ_TARGETS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_linereader \
 	tests/fuzz/fuzz_smtp tests/fuzz/fuzz_imap tests/fuzz/fuzz_mime \
 	tests/fuzz/fuzz_imap_search tests/fuzz/fuzz_pop3 tests/fuzz/fuzz_dsn \
-	tests/fuzz/fuzz_dkim tests/fuzz/fuzz_smtp_client
+	tests/fuzz/fuzz_dkim tests/fuzz/fuzz_smtp_client \
+	tests/fuzz/fuzz_migrate_rec
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_CPP = $(AM_CPPFLAGS) -DPS_CORE $(OPENSSL_CFLAGS)
 FUZZ_LINK = -fsanitize=fuzzer
@@ -53,6 +54,11 @@ tests_fuzz_fuzz_dsn_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 tests_fuzz_fuzz_dkim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dkim
 tests_fuzz_fuzz_dkim_LDADD = modules/dkim/libpsdkim.la
 tests_fuzz_fuzz_dkim_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# poshtactl migrate's record reader (core/ctl_migrate_rec.c), alone.
+tests_fuzz_fuzz_migrate_rec_SOURCES = tests/fuzz/fuzz_migrate_rec.c \
+	core/ctl_migrate.h core/ctl_migrate_rec.c
+tests_fuzz_fuzz_migrate_rec_CPPFLAGS = $(FUZZ_CPP) -I$(top_srcdir)/core
+tests_fuzz_fuzz_migrate_rec_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_smtp.c tests/fuzz/fuzz_imap.c tests/fuzz/fuzz_mime.c \
@@ -63,4 +69,5 @@ EXTRA_DIST += tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_linereader.c \
 	tests/fuzz/fuzz_conf.dict tests/fuzz/fuzz_pop3.dict \
 	tests/fuzz/fuzz_linereader.dict tests/fuzz/fuzz_smtp.dict \
 	tests/fuzz/fuzz_imap.dict tests/fuzz/fuzz_mime.dict \
-	tests/fuzz/fuzz_imap_search.dict tests/fuzz/smoke
+	tests/fuzz/fuzz_imap_search.dict tests/fuzz/smoke \
+	tests/fuzz/fuzz_migrate_rec.c tests/fuzz/fuzz_migrate_rec.dict

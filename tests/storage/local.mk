@@ -6,7 +6,7 @@ tests_storage_conformance_SOURCES = tests/storage/suite.h \
 	tests/storage/main.c tests/storage/helpers.c \
 	tests/storage/t_mailbox.c tests/storage/t_message.c \
 	tests/storage/t_append.c tests/storage/t_process.c \
-	tests/storage/t_threads.c
+	tests/storage/t_threads.c tests/storage/t_restore.c
 tests_storage_conformance_CPPFLAGS = $(UNIT_CPP)
 tests_storage_conformance_LDADD = $(UNIT_LIBS)
 TESTS += tests/storage/sqlite-run tests/storage/maildir-run \

@@ -97,6 +97,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(st_test_crash_during_commit),
 		cmocka_unit_test(st_test_crash_after_store),
 		cmocka_unit_test(st_test_big_message),
+		cmocka_unit_test(st_test_restore_uidvalidity),
+		cmocka_unit_test(st_test_restore_uids),
 	};
 	struct ps_error err = {""};
 	struct ps_config *cfg;

@@ -102,5 +102,7 @@ void st_test_crash_after_commit(void **state);
 void st_test_crash_during_commit(void **state);
 void st_test_crash_after_store(void **state);
 void st_test_big_message(void **state);
+void st_test_restore_uidvalidity(void **state);
+void st_test_restore_uids(void **state);
 
 #endif

@@ -125,3 +125,10 @@ tests_unit_test_dkim_LDADD = modules/dkim/libpsdkim.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/dkim_sign_cli
 tests_unit_dkim_sign_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dkim
 tests_unit_dkim_sign_cli_LDADD = modules/dkim/libpsdkim.la
+
+# poshtactl migrate's record stream (core/ctl_migrate_rec.c), linked directly.
+UNIT_TESTS += tests/unit/test_ctl_migrate_rec
+tests_unit_test_ctl_migrate_rec_SOURCES = tests/unit/test_ctl_migrate_rec.c \
+	core/ctl_migrate.h core/ctl_migrate_rec.c
+tests_unit_test_ctl_migrate_rec_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/core
+tests_unit_test_ctl_migrate_rec_LDADD = $(CMOCKA_LIBS)
