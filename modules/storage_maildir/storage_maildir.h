@@ -100,8 +100,8 @@ struct md_msgs {
 };
 
 /* util.c */
-int md_err(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+/* err's message from fmt (err may be NULL), code returned: libpsstore's. */
+#define md_err pst_err
 int md_errno(struct ps_error *err, const char *what, const char *path);
 int md_path(char *out, const char *dir, const char *name);
 int md_mkdirs(const char *dir, struct ps_error *err);

@@ -96,8 +96,8 @@ enum sp_sync {
  * u uint32_t, s a string (NULL: SQL NULL), b a pointer and a size_t
  * (bytea, sent in binary). SQL is always a constant; user data only
  * ever travels as a parameter. */
-int sp_err(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+/* err's message from fmt (err may be NULL), code returned: libpsstore's. */
+#define sp_err pst_err
 int sp_pgmsg(struct ps_error *err, int code, const char *prefix,
 	     const char *msg);
 int sp_pgerr(struct sp_conn *c, const PGresult *res, struct ps_error *err);

@@ -108,8 +108,8 @@ enum ss_sync {
 };
 
 /* db.c */
-int ss_err(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+/* err's message from fmt (err may be NULL), code returned: libpsstore's. */
+#define ss_err pst_err
 int ss_dberr(struct ss_conn *c, struct ps_error *err);
 void ss_db_free(struct ss_db *d);
 void ss_conn_init(struct ss_conn *c, const char *file);
