@@ -105,24 +105,26 @@ test_names(void **state)
 static void
 test_path_encode(void **state)
 {
-	char *s;
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} t[] = {
+		{ "Alice.B+x_y-z", 13, "alice.b+x_y-z" },
+		{ ".hidden", 7, "%2ehidden" },
+		{ "../a/b", 6, "%2e.%2fa%2fb" },
+		{ "a%b\xc3\xa9", 5, "a%25b%c3%a9" },
+		{ "abc", 0, "" },
+	};
 
 	(void)state;
-	s = pst_path_encode("Alice.B+x_y-z", 13);
-	assert_string_equal(s, "alice.b+x_y-z");
-	free(s);
-	s = pst_path_encode(".hidden", 7);
-	assert_string_equal(s, "%2ehidden");
-	free(s);
-	s = pst_path_encode("../a/b", 6);
-	assert_string_equal(s, "%2e.%2fa%2fb");
-	free(s);
-	s = pst_path_encode("a%b\xc3\xa9", 5);
-	assert_string_equal(s, "a%25b%c3%a9");
-	free(s);
-	s = pst_path_encode("abc", 0);
-	assert_string_equal(s, "");
-	free(s);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *s = pst_path_encode(t[i].in, t[i].len);
+
+		assert_non_null(s);
+		assert_string_equal(s, t[i].out);
+		free(s);
+	}
 }
 
 static void
@@ -163,6 +165,25 @@ test_kw_check(void **state)
 	assert_true(pst_kw_valid(long_kw));
 }
 
+/* k loaded from stored, then changed by mode with kw: changed or not,
+ * and the list as stored afterwards (NULL: none). */
+static void
+check_apply(struct pst_kw *k, const char *stored, enum ps_store_mode mode,
+	    const char *const *kw, size_t n, int want_changed,
+	    const char *want)
+{
+	struct ps_error err = { "" };
+	int changed = -1;
+
+	assert_int_equal(pst_kw_load(k, stored), 0);
+	assert_int_equal(pst_kw_apply(k, mode, kw, n, &changed, &err), 0);
+	assert_int_equal(changed, want_changed);
+	if (want)
+		assert_string_equal(pst_kw_join(k), want);
+	else
+		assert_null(pst_kw_join(k));
+}
+
 static void
 test_kw_apply(void **state)
 {
@@ -170,8 +191,6 @@ test_kw_apply(void **state)
 	const char *add[] = { "b", "C", "d" };
 	const char *rm[] = { "A", "zz" };
 	const char *rep[] = { "x" };
-	struct ps_error err = { "" };
-	int changed;
 
 	(void)state;
 	assert_int_equal(pst_kw_load(&k, NULL), 0);
@@ -181,39 +200,16 @@ test_kw_apply(void **state)
 	assert_int_equal(k.n, 3);
 
 	/* ADD keeps the stored spelling, adds what is new */
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_ADD, add, 3, &changed,
-				      &err), 0);
-	assert_true(changed);
-	assert_string_equal(pst_kw_join(&k), "a B c d");
-	assert_int_equal(pst_kw_load(&k, "a B c d"), 0);
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_ADD, add, 3, &changed,
-				      &err), 0);
-	assert_false(changed);
-
+	check_apply(&k, "a B c", PS_STORE_ADD, add, 3, 1, "a B c d");
+	check_apply(&k, "a B c d", PS_STORE_ADD, add, 3, 0, "a B c d");
 	/* REMOVE without regard to case; a missing one changes nothing */
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_REMOVE, rm, 2, &changed,
-				      &err), 0);
-	assert_true(changed);
-	assert_string_equal(pst_kw_join(&k), "B c d");
-	assert_int_equal(pst_kw_load(&k, "B c d"), 0);
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_REMOVE, rm + 1, 1,
-				      &changed, &err), 0);
-	assert_false(changed);
-
+	check_apply(&k, "a B c d", PS_STORE_REMOVE, rm, 2, 1, "B c d");
+	check_apply(&k, "B c d", PS_STORE_REMOVE, rm + 1, 1, 0, "B c d");
 	/* REPLACE: the same set in another case is no change */
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_REPLACE, rep, 1, &changed,
-				      &err), 0);
-	assert_true(changed);
-	assert_string_equal(pst_kw_join(&k), "x");
-	assert_int_equal(pst_kw_load(&k, "X"), 0);
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_REPLACE, rep, 1, &changed,
-				      &err), 0);
-	assert_false(changed);
-	assert_int_equal(pst_kw_apply(&k, PS_STORE_REPLACE, NULL, 0,
-				      &changed, &err), 0);
-	assert_true(changed);
+	check_apply(&k, "B c d", PS_STORE_REPLACE, rep, 1, 1, "x");
+	check_apply(&k, "X", PS_STORE_REPLACE, rep, 1, 0, "x");
+	check_apply(&k, "X", PS_STORE_REPLACE, NULL, 0, 1, NULL);
 	assert_int_equal(k.n, 0);
-	assert_null(pst_kw_join(&k));
 	pst_kw_free(&k);
 	pst_kw_free(&k);
 }
