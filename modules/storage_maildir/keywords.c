@@ -14,26 +14,11 @@
 
 #include "storage_maildir.h"
 
-/* An IMAP atom (RFC 3501 9: no specials, no '\' as in system flags),
- * 1 to 255 bytes. */
-static int
-md_kw_ok(const char *kw)
-{
-	size_t len = strlen(kw);
-
-	if (len == 0 || len > 255)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)kw; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f || strchr("(){%*\"\\]", *p))
-			return 0;
-	return 1;
-}
-
 int
 md_kw_check(const char *const *kw, size_t n, struct ps_error *err)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!md_kw_ok(kw[i]))
+		if (!pst_kw_valid(kw[i]))
 			return md_err(err, PS_EINVAL, "keyword %zu is not an "
 				      "IMAP atom", i);
 	return 0;
@@ -56,7 +41,8 @@ md_kw_load(const char *dir, struct md_keywords *k, struct ps_error *err)
 		char *sp = strchr(line, ' ');
 		unsigned long i = strtoul(line, NULL, 10);
 
-		if (!sp || i >= MD_KW_LETTERS || k->v[i] || !md_kw_ok(sp + 1))
+		if (!sp || i >= MD_KW_LETTERS || k->v[i] ||
+		    !pst_kw_valid(sp + 1))
 			continue;
 		k->v[i] = strdup(sp + 1);
 		if (i >= k->n)

@@ -1,6 +1,7 @@
 # storage_maildir.so: mail in Maildir++ trees Dovecot reads too, one per
 # user at path/DOMAIN/LOCAL/Maildir (docs/architecture.md,
-# "storage_maildir"). SDK headers only, like any module built out of tree.
+# "storage_maildir"). SDK headers only, like any module built out of tree,
+# and libpsstore (modules/storekit) for the rules every backend shares.
 module_LTLIBRARIES += modules/storage_maildir/storage_maildir.la
 modules_storage_maildir_storage_maildir_la_SOURCES = \
 	modules/storage_maildir/storage_maildir.h \
@@ -21,6 +22,7 @@ modules_storage_maildir_storage_maildir_la_SOURCES = \
 	modules/storage_maildir/cache.c modules/storage_maildir/crlf.c \
 	modules/storage_maildir/reindex.c modules/storage_maildir/restore.c
 modules_storage_maildir_storage_maildir_la_CPPFLAGS = -I$(top_srcdir)/sdk \
-	-I$(top_builddir)/sdk $(SQLITE_CFLAGS)
+	-I$(top_builddir)/sdk -I$(top_srcdir)/modules/storekit $(SQLITE_CFLAGS)
 modules_storage_maildir_storage_maildir_la_LDFLAGS = -module $(MODULE_LDFLAGS)
-modules_storage_maildir_storage_maildir_la_LIBADD = $(SQLITE_LIBS)
+modules_storage_maildir_storage_maildir_la_LIBADD = \
+	modules/storekit/libpsstore.la $(SQLITE_LIBS)

@@ -9,76 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "storage_maildir.h"
 
-/* Bytes in the UTF-8 sequence at s (RFC 3629 4), or 0. */
-static size_t
-md_utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* No control characters, no LIST wildcards, and no '.', Maildir++'s
- * separator on disk. */
-static int
-md_name_char_ok(unsigned char ch)
-{
-	return ch >= 0x20 && ch != 0x7f && ch != '*' && ch != '%' &&
-	       ch != '.';
-}
-
-/* Check a full mailbox name and write its canonical form to out
- * (MD_NAME_MAX + 1 bytes): levels non-empty, "INBOX" in any case as the
- * first level becomes "INBOX". */
+/* libpsstore's rules (pst_name_canon), with no '.': Maildir++'s
+ * separator on disk. out: MD_NAME_MAX + 1 bytes. */
 int
 md_name_canon(const char *name, char *out, struct ps_error *err)
 {
-	const unsigned char *s = (const unsigned char *)name;
-	size_t len = name ? strlen(name) : 0, i = 0, n;
-
-	if (len == 0 || len > MD_NAME_MAX)
-		return md_err(err, PS_STORE_EBADNAME,
-			      "a mailbox name has 1 to %d bytes", MD_NAME_MAX);
-	while (i < len) {
-		n = md_utf8_len(s + i);
-		if (!n || !md_name_char_ok(s[i]))
-			return md_err(err, PS_STORE_EBADNAME, "mailbox name "
-				      "with a bad character at byte %zu (a "
-				      "Maildir++ name holds no '.')", i);
-		if (s[i] == MD_DELIM &&
-		    (i == 0 || i + 1 == len || s[i + 1] == MD_DELIM))
-			return md_err(err, PS_STORE_EBADNAME,
-				      "mailbox name with an empty level");
-		i += n;
-	}
-	memcpy(out, name, len + 1);
-	if (strncasecmp(out, "INBOX", 5) == 0 &&
-	    (out[5] == '\0' || out[5] == MD_DELIM))
-		memcpy(out, "INBOX", 5);
-	return 0;
+	return pst_name_canon(name, out, ".", " (a Maildir++ name holds no "
+			      "'.')", err);
 }
 
 int
@@ -186,35 +126,6 @@ md_dir_name(const char *root, const char *entry, char *out, size_t cap)
 	return md_name_canon(out, check, NULL) < 0 ? -1 : 0;
 }
 
-/* Lower case; every byte but [a-z0-9_+-] and an inner '.' as %xx, so
- * no part is "", "." or "..", none holds '/', and distinct names give
- * distinct parts (as storage_sqlite). */
-static char *
-md_encode(const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char *out = malloc(len * 3 + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char)(ch - 'A' + 'a');
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '_' || ch == '+' || ch == '-' || (ch == '.' && i)) {
-			*o++ = (char)ch;
-			continue;
-		}
-		*o++ = '%';
-		*o++ = hex[ch >> 4];
-		*o++ = hex[ch & 15];
-	}
-	*o = '\0';
-	return out;
-}
-
 static char *
 md_printf_dup(const char *fmt, const char *a, const char *b, const char *c)
 {
@@ -243,8 +154,8 @@ md_user_dirs(const char *user, char **name_r, char **home_r, char **root_r,
 		return md_err(err, PS_EINVAL, "a user is local@domain, at "
 			      "most %d bytes", PS_AUTH_NAME_MAX);
 	*name_r = strdup(user);
-	local = md_encode(user, (size_t)(at - user));
-	domain = md_encode(at + 1, strlen(at + 1));
+	local = pst_path_encode(user, (size_t)(at - user));
+	domain = pst_path_encode(at + 1, strlen(at + 1));
 	if (*name_r && local && domain)
 		*home_r = md_printf_dup("%s/%s/%s", md_config.path, domain,
 					local);

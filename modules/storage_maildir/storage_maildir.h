@@ -12,8 +12,10 @@
 #include <poshta/poshta.h>
 #include <sqlite3.h>
 
-#define MD_NAME_MAX 1000 /* bytes of a mailbox name, as storage_sqlite */
-#define MD_DELIM '/'     /* the SDK's hierarchy delimiter */
+#include "storekit.h" /* names, keywords' syntax: libpsstore */
+
+#define MD_NAME_MAX PST_NAME_MAX /* bytes of a mailbox name */
+#define MD_DELIM PST_DELIM /* the SDK's hierarchy delimiter */
 #define MD_PATH_MAX 4096
 #define MD_UIDLIST "dovecot-uidlist"
 #define MD_SPECIAL_USE "poshta-special-use"
@@ -98,8 +100,8 @@ struct md_msgs {
 };
 
 /* util.c */
-int md_err(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+/* err's message from fmt (err may be NULL), code returned: libpsstore's. */
+#define md_err pst_err
 int md_errno(struct ps_error *err, const char *what, const char *path);
 int md_path(char *out, const char *dir, const char *name);
 int md_mkdirs(const char *dir, struct ps_error *err);

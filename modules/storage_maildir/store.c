@@ -24,20 +24,8 @@ static void
 md_store_apply(const struct md_store *s, const struct md_msg *x,
 	       unsigned *flags_r, uint32_t *kw_r)
 {
-	switch (s->mode) {
-	case PS_STORE_ADD:
-		*flags_r = x->flags | s->flags;
-		*kw_r = x->kw | s->kw;
-		break;
-	case PS_STORE_REMOVE:
-		*flags_r = x->flags & ~s->flags;
-		*kw_r = x->kw & ~s->kw;
-		break;
-	default:
-		*flags_r = s->flags;
-		*kw_r = s->kw;
-		break;
-	}
+	*flags_r = pst_flags_apply(x->flags, s->mode, s->flags);
+	*kw_r = pst_flags_apply(x->kw, s->mode, s->kw);
 }
 
 /* 1 when space-separated list has word, in any case (RFC 3501 2.3.2). */

@@ -216,7 +216,7 @@ sp_append_check(unsigned flags, const char *const *keywords,
 	/* RFC 3501 9, zone: +/-HHMM; a day's worth either way. */
 	if (tz <= -24 * 60 || tz >= 24 * 60)
 		return sp_err(err, PS_EINVAL, "time zone %d minutes", tz);
-	return sp_kw_check(keywords, nkeywords, err);
+	return pst_kw_check(keywords, nkeywords, err);
 }
 
 /* Keywords as stored: without repeats, joined. */
@@ -224,18 +224,18 @@ static int
 sp_append_keywords(struct sp_append_msg *m, const char *const *keywords,
 		   size_t nkeywords, struct ps_error *err)
 {
-	struct sp_kw k = { .n = 0 };
+	struct pst_kw k = { .n = 0 };
 	const char *text;
 	int changed;
-	int r = sp_kw_apply(&k, PS_STORE_ADD, keywords, nkeywords, &changed,
+	int r = pst_kw_apply(&k, PS_STORE_ADD, keywords, nkeywords, &changed,
 			    err);
 
-	text = r == 0 ? sp_kw_join(&k) : NULL;
+	text = r == 0 ? pst_kw_join(&k) : NULL;
 	if (text)
 		m->keywords = strdup(text);
 	if (r == 0 && k.n && !m->keywords)
 		r = sp_err(err, PS_ENOMEM, "out of memory");
-	sp_kw_free(&k);
+	pst_kw_free(&k);
 	return r;
 }
 

@@ -28,7 +28,7 @@ sp_quota_check(struct sp_conn *c, int64_t user, uint64_t quota,
 
 /* The UIDs of set present in src, in order, with their octets. */
 static PGresult *
-sp_copy_collect(struct sp_conn *c, int64_t src, const struct sp_uidset *set,
+sp_copy_collect(struct sp_conn *c, int64_t src, const struct pst_uidset *set,
 		uint64_t *bytes_r, struct ps_error *err)
 {
 	PGresult *res;
@@ -114,7 +114,7 @@ sp_copy_insert(struct sp_conn *c, int64_t src, const PGresult *uids,
 /* A move removes exactly the collected messages: within the set, and,
  * when moving into the same mailbox, below the copies' first UID. */
 static int
-sp_move_remove(struct sp_conn *c, int64_t src, const struct sp_uidset *set,
+sp_move_remove(struct sp_conn *c, int64_t src, const struct pst_uidset *set,
 	       const struct sp_mbox_row *dst, uint32_t first,
 	       struct ps_error *err)
 {
@@ -136,7 +136,7 @@ sp_move_remove(struct sp_conn *c, int64_t src, const struct sp_uidset *set,
  * transaction; *n_r counts them. */
 int
 sp_copy_rows(struct sp_conn *c, int64_t user, int64_t src,
-	     const struct sp_uidset *set, const struct sp_mbox_row *dst,
+	     const struct pst_uidset *set, const struct sp_mbox_row *dst,
 	     int move, uint64_t quota, ps_store_uidmap_fn map, void *arg,
 	     size_t *n_r, struct ps_error *err)
 {
@@ -169,7 +169,7 @@ sp_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 {
 	char canon[SP_NAME_MAX + 1];
 	struct sp_mbox_row src, dst;
-	struct sp_uidset u;
+	struct pst_uidset u;
 	size_t n = 0;
 	int r = move ? sp_mbox_writable(mb, err) : 0;
 
@@ -190,6 +190,6 @@ sp_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	r = sp_write_end(&mb->c, r, err);
 	if (r == 0 && dest_uidvalidity_r)
 		*dest_uidvalidity_r = dst.uidvalidity;
-	sp_uidset_free(&u);
+	pst_uidset_free(&u);
 	return r;
 }

@@ -11,19 +11,6 @@
 
 #include "storage_pgsql.h"
 
-int
-sp_err(struct ps_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* libpq's message on one line: its newlines and tabs (a DETAIL, a
  * HINT, "Is the server running...") become spaces, the end trimmed. */
 int

@@ -43,7 +43,7 @@ sp_expunge_report(struct sp_conn *c, int64_t mbox, uint64_t modseq,
 }
 
 static int
-sp_expunge_in(struct ps_mbox *mb, const struct sp_uidset *set,
+sp_expunge_in(struct ps_mbox *mb, const struct pst_uidset *set,
 	      ps_store_uid_fn removed, void *arg, size_t *n_r,
 	      struct ps_error *err)
 {
@@ -64,7 +64,7 @@ sp_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	   ps_store_uid_fn removed, void *arg, struct ps_error *err)
 {
 	struct sp_mbox_row row;
-	struct sp_uidset u;
+	struct pst_uidset u;
 	size_t n = 0;
 	int r = sp_mbox_writable(mb, err);
 
@@ -83,6 +83,6 @@ sp_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		r = 0;
 	if (r == 0 && n)
 		sp_blob_sweep(&mb->c);
-	sp_uidset_free(&u);
+	pst_uidset_free(&u);
 	return r;
 }

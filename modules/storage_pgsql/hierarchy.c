@@ -87,7 +87,7 @@ sp_rename_inbox(struct sp_conn *c, int64_t user,
 		struct ps_error *err)
 {
 	struct sp_mbox_row dst;
-	struct sp_uidset all;
+	struct pst_uidset all;
 	int64_t id;
 	size_t n;
 	int r = sp_mbox_insert(c, user, to, 0, &id, err);
@@ -95,7 +95,7 @@ sp_rename_inbox(struct sp_conn *c, int64_t user,
 	if (r == 0)
 		r = sp_mbox_get(c, user, NULL, id, 0, &dst, err);
 	if (r == 0)
-		r = sp_uidset(NULL, 0, &all, err);
+		r = pst_uidset(NULL, 0, &all, err);
 	if (r == 0)
 		r = sp_copy_rows(c, user, inbox->id, &all, &dst, 1, 0, NULL,
 				 NULL, &n, err);

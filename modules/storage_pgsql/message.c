@@ -40,7 +40,7 @@ sp_msg_row(struct sp_msg_rows *rows, int i, struct ps_msg *m)
 	const PGresult *res = rows->res;
 	int null_kw = PQgetisnull(res, i, 2);
 
-	if (sp_kw_load(&rows->kw, null_kw ? NULL : PQgetvalue(res, i, 2)) < 0)
+	if (pst_kw_load(&rows->kw, null_kw ? NULL : PQgetvalue(res, i, 2)) < 0)
 		return PS_ENOMEM;
 	*m = (struct ps_msg){
 		.uid = (uint32_t)sp_bin8(res, i, 0),
@@ -62,7 +62,7 @@ sp_msg_rows_free(struct sp_msg_rows *rows)
 {
 	PQclear(rows->res);
 	rows->res = NULL;
-	sp_kw_free(&rows->kw);
+	pst_kw_free(&rows->kw);
 }
 
 /* Hand the first column (text) of each row to fn. */
@@ -134,14 +134,14 @@ sp_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	     ps_store_msg_fn fn, void *arg, struct ps_error *err)
 {
 	struct sp_msg_call call = { fn, arg };
-	struct sp_uidset s;
+	struct pst_uidset s;
 	struct sp_msg_rows rows = { .res = NULL };
-	int r = sp_uidset(set, nset, &s, err);
+	int r = pst_uidset(set, nset, &s, err);
 
 	if (r == 0)
 		r = sp_read_begin(&mb->c, err);
 	if (r < 0) {
-		sp_uidset_free(&s);
+		pst_uidset_free(&s);
 		return r;
 	}
 	for (size_t i = 0; r == 0 && i < s.n; i++)
@@ -149,7 +149,7 @@ sp_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 				   0, &rows, sp_msg_call, &call, err);
 	sp_read_end(&mb->c);
 	sp_msg_rows_free(&rows);
-	sp_uidset_free(&s);
+	pst_uidset_free(&s);
 	return r;
 }
 

@@ -215,10 +215,10 @@ sp_mbox_current(struct ps_mbox *mb, struct sp_mbox_row *row,
  * left to undo. */
 int
 sp_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-	       size_t nset, enum sp_sync sync, struct sp_uidset *u,
+	       size_t nset, enum sp_sync sync, struct pst_uidset *u,
 	       struct sp_mbox_row *row, struct ps_error *err)
 {
-	int r = sp_uidset(set, nset, u, err);
+	int r = pst_uidset(set, nset, u, err);
 
 	if (r == 0)
 		r = sp_write_begin(&mb->c, mb->u, sync, err);
@@ -228,6 +228,6 @@ sp_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 			sp_write_end(&mb->c, r, err);
 	}
 	if (r < 0)
-		sp_uidset_free(u);
+		pst_uidset_free(u);
 	return r;
 }

@@ -1,22 +1,24 @@
 /* storage_pgsql's internals shared by its files: the configuration, the
  * connection pool (pool.c) and the per-handle connection (db.c), the
  * schema (schema.c), mailbox rows (mailbox.c), change notices (notify.c,
- * listen.c) and the rules for names, keywords and UID sets (names.c,
- * keywords.c, uidset.c). Every user lives in one database that several
- * workers and several front ends share; a write transaction locks the
- * user's row first, so UIDs and MODSEQs of a user are given out one
- * transaction at a time (docs/architecture.md, "storage_pgsql"). */
+ * listen.c) and user names (names.c); the rules for mailbox names,
+ * keywords and UID sets are modules/storekit's libpsstore. Every user
+ * lives in one database that several workers and several front ends
+ * share; a write transaction locks the user's row first, so UIDs and
+ * MODSEQs of a user are given out one transaction at a time
+ * (docs/architecture.md, "storage_pgsql"). */
 #ifndef SP_STORAGE_PGSQL_H
 #define SP_STORAGE_PGSQL_H
 
 #include <poshta/poshta.h>
 #include <libpq-fe.h>
 
+#include "storekit.h" /* keywords, UID sets, names: libpsstore */
+
 #define SP_CHUNK (256 * 1024)        /* body rows: reads and writes stay
 				      * bounded whatever a message's size */
-#define SP_NAME_MAX 1000             /* bytes of a mailbox name */
-#define SP_KEYWORD_MAX 128           /* keywords on one message */
-#define SP_KEYWORD_LEN 255           /* bytes of one keyword */
+#define SP_NAME_MAX PST_NAME_MAX      /* bytes of a mailbox name */
+#define SP_KEYWORD_MAX PST_KEYWORD_MAX /* keywords on one message */
 #define SP_CACHE_MAX (16 * 1024 * 1024) /* a message's cached structure */
 #define SP_DELIM '/'
 #define SP_CHANNEL "poshta_store"    /* NOTIFY channel of change notices */
@@ -82,22 +84,6 @@ struct sp_mbox_row {
 	int noselect;
 };
 
-/* A sorted, merged UID set; "all" backs the NULL set. */
-struct sp_uidset {
-	struct ps_uid_range *r;
-	size_t n;
-	struct ps_uid_range all;
-};
-
-/* A message's keywords (see storage_sqlite's keywords.c, the same
- * rules). */
-struct sp_kw {
-	const char *v[2 * SP_KEYWORD_MAX];
-	size_t n;
-	char *split, *text;
-	size_t split_cap, text_cap;
-};
-
 /* How far a change must have gone when its call returns. */
 enum sp_sync {
 	SP_SYNC_FULL, /* flushed to the WAL on disk: new mail */
@@ -110,8 +96,8 @@ enum sp_sync {
  * u uint32_t, s a string (NULL: SQL NULL), b a pointer and a size_t
  * (bytea, sent in binary). SQL is always a constant; user data only
  * ever travels as a parameter. */
-int sp_err(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+/* err's message from fmt (err may be NULL), code returned: libpsstore's. */
+#define sp_err pst_err
 int sp_pgmsg(struct ps_error *err, int code, const char *prefix,
 	     const char *msg);
 int sp_pgerr(struct sp_conn *c, const PGresult *res, struct ps_error *err);
@@ -185,23 +171,14 @@ int sp_blob_read(const char *name, uint64_t off, void *buf, size_t len,
 void sp_blob_unlink(const char *name);
 void sp_blob_sweep(struct sp_conn *c);
 
-/* names.c */
-int sp_name_canon(const char *name, char *out, struct ps_error *err);
+/* names.c; a mailbox name's rules are libpsstore's, as the other
+ * backends' (out: SP_NAME_MAX + 1 bytes). */
+static inline int
+sp_name_canon(const char *name, char *out, struct ps_error *err)
+{
+	return pst_name_canon(name, out, NULL, "", err);
+}
 int sp_user_name(const char *user, char **name_r, struct ps_error *err);
-
-/* keywords.c */
-int sp_kw_check(const char *const *kw, size_t n, struct ps_error *err);
-int sp_kw_load(struct sp_kw *k, const char *text);
-int sp_kw_apply(struct sp_kw *k, enum ps_store_mode mode,
-		const char *const *kw, size_t n, int *changed_r,
-		struct ps_error *err);
-const char *sp_kw_join(struct sp_kw *k);
-void sp_kw_free(struct sp_kw *k);
-
-/* uidset.c */
-int sp_uidset(const struct ps_uid_range *set, size_t nset,
-	      struct sp_uidset *s, struct ps_error *err);
-void sp_uidset_free(struct sp_uidset *s);
 
 /* mailbox.c: rows inside a caller's transaction. */
 int sp_mbox_get(struct sp_conn *c, int64_t user, const char *name,
@@ -225,7 +202,7 @@ int sp_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
 int sp_mbox_current(struct ps_mbox *mb, struct sp_mbox_row *row,
 		    struct ps_error *err);
 int sp_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-		   size_t nset, enum sp_sync sync, struct sp_uidset *u,
+		   size_t nset, enum sp_sync sync, struct pst_uidset *u,
 		   struct sp_mbox_row *row, struct ps_error *err);
 
 /* message.c */
@@ -235,7 +212,7 @@ int sp_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 	"JOIN store_body b ON b.id = m.body_id "
 struct sp_msg_rows {
 	PGresult *res;
-	struct sp_kw kw;
+	struct pst_kw kw;
 	unsigned char *cache; /* the current row's, unescaped */
 };
 int sp_msg_row(struct sp_msg_rows *rows, int i, struct ps_msg *m);
@@ -256,7 +233,7 @@ int sp_expunge_range(struct sp_conn *c, int64_t mbox, uint32_t first,
 
 /* copy.c */
 int sp_copy_rows(struct sp_conn *c, int64_t user, int64_t src,
-		 const struct sp_uidset *set, const struct sp_mbox_row *dst,
+		 const struct pst_uidset *set, const struct sp_mbox_row *dst,
 		 int move, uint64_t quota, ps_store_uidmap_fn map, void *arg,
 		 size_t *n_r, struct ps_error *err);
 

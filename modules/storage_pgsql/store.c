@@ -19,24 +19,11 @@ struct sp_store {
 	size_t nchanged;
 };
 
-static unsigned
-sp_flags_apply(unsigned old, enum ps_store_mode mode, unsigned flags)
-{
-	switch (mode) {
-	case PS_STORE_ADD:
-		return old | flags;
-	case PS_STORE_REMOVE:
-		return old & ~flags;
-	default:
-		return flags;
-	}
-}
-
 static int
 sp_store_write(struct sp_store *s, struct ps_msg *m, unsigned flags,
 	       struct ps_error *err)
 {
-	const char *text = sp_kw_join(&s->rows.kw);
+	const char *text = pst_kw_join(&s->rows.kw);
 	int r;
 
 	if (s->rows.kw.n && !text)
@@ -69,15 +56,15 @@ sp_store_one(struct sp_msg_rows *rows, int i, void *arg,
 		return sp_err(err, PS_ENOMEM, "out of memory");
 	if (s->unchangedsince && m.modseq > s->unchangedsince)
 		return s->refused ? s->refused(m.uid, s->arg) : 0;
-	flags = sp_flags_apply(m.flags, s->mode, s->flags);
-	r = sp_kw_apply(&rows->kw, s->mode, s->kw, s->nkw, &kw_changed, err);
+	flags = pst_flags_apply(m.flags, s->mode, s->flags);
+	r = pst_kw_apply(&rows->kw, s->mode, s->kw, s->nkw, &kw_changed, err);
 	if (r < 0 || (flags == m.flags && !kw_changed))
 		return r;
 	return sp_store_write(s, &m, flags, err);
 }
 
 static int
-sp_store_ranges(struct sp_store *s, const struct sp_uidset *set,
+sp_store_ranges(struct sp_store *s, const struct pst_uidset *set,
 		struct ps_error *err)
 {
 	int r = 0;
@@ -97,11 +84,7 @@ sp_store_check(struct ps_mbox *mb, enum ps_store_mode mode, unsigned flags,
 
 	if (r < 0)
 		return r;
-	if (mode < PS_STORE_ADD || mode > PS_STORE_REPLACE)
-		return sp_err(err, PS_EINVAL, "unknown store mode %d", mode);
-	if (flags & ~(PS_FLAGS_STORED | PS_FLAG_RECENT))
-		return sp_err(err, PS_EINVAL, "unknown flags 0x%x", flags);
-	return sp_kw_check(kw, nkw, err);
+	return pst_store_check(mode, flags, kw, nkw, err);
 }
 
 int
@@ -119,7 +102,7 @@ sp_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		.refused = refused, .arg = arg,
 	};
 	struct sp_mbox_row row;
-	struct sp_uidset u;
+	struct pst_uidset u;
 	int r = sp_store_check(mb, mode, flags, keywords, nkeywords, err);
 
 	/* Flags commit without waiting for the disk (docs/architecture.md,
@@ -140,6 +123,6 @@ sp_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	if (r == 1)
 		r = 0;
 	sp_msg_rows_free(&s.rows);
-	sp_uidset_free(&u);
+	pst_uidset_free(&u);
 	return r;
 }

@@ -216,7 +216,7 @@ ss_append_check(unsigned flags, const char *const *keywords,
 	/* RFC 3501 9, zone: +/-HHMM; a day's worth either way. */
 	if (tz <= -24 * 60 || tz >= 24 * 60)
 		return ss_err(err, PS_EINVAL, "time zone %d minutes", tz);
-	return ss_kw_check(keywords, nkeywords, err);
+	return pst_kw_check(keywords, nkeywords, err);
 }
 
 /* Keywords as stored: without repeats, joined. */
@@ -224,18 +224,18 @@ static int
 ss_append_keywords(struct ss_append_msg *m, const char *const *keywords,
 		   size_t nkeywords, struct ps_error *err)
 {
-	struct ss_kw k = { .n = 0 };
+	struct pst_kw k = { .n = 0 };
 	const char *text;
 	int changed;
-	int r = ss_kw_apply(&k, PS_STORE_ADD, keywords, nkeywords, &changed,
+	int r = pst_kw_apply(&k, PS_STORE_ADD, keywords, nkeywords, &changed,
 			    err);
 
-	text = r == 0 ? ss_kw_join(&k) : NULL;
+	text = r == 0 ? pst_kw_join(&k) : NULL;
 	if (text)
 		m->keywords = strdup(text);
 	if (r == 0 && k.n && !m->keywords)
 		r = ss_err(err, PS_ENOMEM, "out of memory");
-	ss_kw_free(&k);
+	pst_kw_free(&k);
 	return r;
 }
 

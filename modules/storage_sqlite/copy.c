@@ -30,7 +30,7 @@ ss_uids_push(struct ss_uids *u, uint32_t uid)
 
 /* The UIDs of set present in src, in order, and their octets. */
 static int
-ss_uids_collect(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
+ss_uids_collect(struct ss_conn *c, int64_t src, const struct pst_uidset *set,
 		struct ss_uids *u, struct ps_error *err)
 {
 	sqlite3_stmt *st = ss_prep(c, err, "SELECT uid, size FROM message"
@@ -104,7 +104,7 @@ ss_copy_insert(struct ss_conn *c, int64_t src, const struct ss_uids *u,
 /* A move removes exactly the collected messages: within the set, and,
  * when moving into the same mailbox, below the copies' first UID. */
 static int
-ss_move_remove(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
+ss_move_remove(struct ss_conn *c, int64_t src, const struct pst_uidset *set,
 	       const struct ss_mbox_row *dst, uint32_t first,
 	       struct ps_error *err)
 {
@@ -125,7 +125,7 @@ ss_move_remove(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
 /* Copy (move) the messages of set from src to dst inside the caller's
  * transaction; *n_r counts them. */
 int
-ss_copy_rows(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
+ss_copy_rows(struct ss_conn *c, int64_t src, const struct pst_uidset *set,
 	     const struct ss_mbox_row *dst, int move, uint64_t quota,
 	     ps_store_uidmap_fn map, void *arg, size_t *n_r,
 	     struct ps_error *err)
@@ -158,7 +158,7 @@ ss_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 {
 	char canon[SS_NAME_MAX + 1];
 	struct ss_mbox_row src, dst;
-	struct ss_uidset u;
+	struct pst_uidset u;
 	size_t n = 0;
 	int r = move ? ss_mbox_writable(mb, err) : 0;
 
@@ -179,6 +179,6 @@ ss_msg_copy(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		ss_notify(mb->u, dst.name);
 	if (r == 0 && n && move)
 		ss_notify(mb->u, src.name);
-	ss_uidset_free(&u);
+	pst_uidset_free(&u);
 	return r;
 }

@@ -12,17 +12,6 @@
 #include "storage_sqlite.h"
 
 int
-ss_err(struct ps_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-int
 ss_dberr(struct ss_conn *c, struct ps_error *err)
 {
 	int code = c->db ? sqlite3_errcode(c->db) : SQLITE_NOMEM;

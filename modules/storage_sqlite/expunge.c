@@ -45,7 +45,7 @@ ss_expunge_report(struct ss_conn *c, int64_t mbox, uint64_t modseq,
 }
 
 static int
-ss_expunge_in(struct ps_mbox *mb, const struct ss_uidset *set,
+ss_expunge_in(struct ps_mbox *mb, const struct pst_uidset *set,
 	      ps_store_uid_fn removed, void *arg, size_t *n_r,
 	      struct ps_error *err)
 {
@@ -66,7 +66,7 @@ ss_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	   ps_store_uid_fn removed, void *arg, struct ps_error *err)
 {
 	struct ss_mbox_row row;
-	struct ss_uidset u;
+	struct pst_uidset u;
 	size_t n = 0;
 	int r = ss_mbox_writable(mb, err);
 
@@ -81,6 +81,6 @@ ss_expunge(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	r = ss_write_end(&mb->c, r, n > 0, err);
 	if (r == 0 && n)
 		ss_notify(mb->u, row.name);
-	ss_uidset_free(&u);
+	pst_uidset_free(&u);
 	return r;
 }

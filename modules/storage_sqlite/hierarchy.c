@@ -81,7 +81,7 @@ ss_rename_inbox(struct ss_conn *c, const struct ss_mbox_row *inbox,
 		const char *to, struct ps_error *err)
 {
 	struct ss_mbox_row dst;
-	struct ss_uidset all;
+	struct pst_uidset all;
 	int64_t id;
 	size_t n;
 	int r = ss_mbox_insert(c, to, 0, &id, err);
@@ -89,7 +89,7 @@ ss_rename_inbox(struct ss_conn *c, const struct ss_mbox_row *inbox,
 	if (r == 0)
 		r = ss_mbox_get(c, NULL, id, 0, &dst, err);
 	if (r == 0)
-		r = ss_uidset(NULL, 0, &all, err);
+		r = pst_uidset(NULL, 0, &all, err);
 	if (r == 0)
 		r = ss_copy_rows(c, inbox->id, &all, &dst, 1, 0, NULL, NULL, &n,
 				 err);

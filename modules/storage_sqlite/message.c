@@ -9,9 +9,9 @@
 
 /* Fill m from a row of SS_MSG_SELECT, keywords split into kw. */
 int
-ss_msg_row(sqlite3_stmt *st, struct ss_kw *kw, struct ps_msg *m)
+ss_msg_row(sqlite3_stmt *st, struct pst_kw *kw, struct ps_msg *m)
 {
-	if (ss_kw_load(kw, (const char *)sqlite3_column_text(st, 2)) < 0)
+	if (pst_kw_load(kw, (const char *)sqlite3_column_text(st, 2)) < 0)
 		return PS_ENOMEM;
 	*m = (struct ps_msg){
 		.uid = (uint32_t)sqlite3_column_int64(st, 0),
@@ -31,7 +31,7 @@ ss_msg_row(sqlite3_stmt *st, struct ss_kw *kw, struct ps_msg *m)
 /* Hand each row of st (SS_MSG_SELECT) to fn: 0 at the end, fn's stop
  * value, or an error. */
 static int
-ss_msg_each(struct ss_conn *c, sqlite3_stmt *st, struct ss_kw *kw,
+ss_msg_each(struct ss_conn *c, sqlite3_stmt *st, struct pst_kw *kw,
 	    ps_store_msg_fn fn, void *arg, struct ps_error *err)
 {
 	struct ps_msg m;
@@ -66,15 +66,15 @@ int
 ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	     ps_store_msg_fn fn, void *arg, struct ps_error *err)
 {
-	struct ss_uidset s;
-	struct ss_kw kw = { .n = 0 };
+	struct pst_uidset s;
+	struct pst_kw kw = { .n = 0 };
 	sqlite3_stmt *st = NULL;
-	int r = ss_uidset(set, nset, &s, err);
+	int r = pst_uidset(set, nset, &s, err);
 
 	if (r == 0)
 		r = ss_read_begin(&mb->c, err);
 	if (r < 0) {
-		ss_uidset_free(&s);
+		pst_uidset_free(&s);
 		return r;
 	}
 	st = ss_prep(&mb->c, err, SS_MSG_SELECT "WHERE m.mailbox_id = ?"
@@ -88,8 +88,8 @@ ss_msg_fetch(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	}
 	ss_done(&mb->c, st);
 	ss_read_end(&mb->c);
-	ss_kw_free(&kw);
-	ss_uidset_free(&s);
+	pst_kw_free(&kw);
+	pst_uidset_free(&s);
 	return r;
 }
 
@@ -220,7 +220,7 @@ ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
 		 ps_store_msg_fn changed, ps_store_uid_fn expunged, void *arg,
 		 struct ps_error *err)
 {
-	struct ss_kw kw = { .n = 0 };
+	struct pst_kw kw = { .n = 0 };
 	struct ss_mbox_row row;
 	sqlite3_stmt *st;
 	int r = ss_read_begin(&mb->c, err);
@@ -249,6 +249,6 @@ ss_changes_since(struct ps_mbox *mb, uint64_t modseq,
 		ss_done(&mb->c, st);
 	}
 	ss_read_end(&mb->c);
-	ss_kw_free(&kw);
+	pst_kw_free(&kw);
 	return r;
 }

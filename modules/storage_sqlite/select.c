@@ -216,10 +216,10 @@ ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
  * the open: ss_mbox_current). On failure nothing is left to undo. */
 int
 ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-	       size_t nset, enum ss_sync sync, struct ss_uidset *u,
+	       size_t nset, enum ss_sync sync, struct pst_uidset *u,
 	       struct ss_mbox_row *row, struct ps_error *err)
 {
-	int r = ss_uidset(set, nset, u, err);
+	int r = pst_uidset(set, nset, u, err);
 
 	if (r == 0)
 		r = ss_write_begin(&mb->c, sync, err);
@@ -229,6 +229,6 @@ ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 			ss_write_end(&mb->c, r, 0, err);
 	}
 	if (r < 0)
-		ss_uidset_free(u);
+		pst_uidset_free(u);
 	return r;
 }

@@ -1,6 +1,7 @@
 /* storage_sqlite's internals shared by its files: the handles, the
  * database helpers (db.c, schema.c), mailbox rows (mailbox.c) and the
- * rules for names, keywords and UID sets (names.c, keywords.c, uidset.c).
+ * rules for names, keywords and UID sets (names.c; the rules every
+ * backend shares are modules/storekit's libpsstore).
  * A handle holds a SQLite connection only during a call (db.c). */
 #ifndef SS_STORAGE_SQLITE_H
 #define SS_STORAGE_SQLITE_H
@@ -10,11 +11,12 @@
 #include <poshta/poshta.h>
 #include <sqlite3.h>
 
+#include "storekit.h" /* keywords, UID sets, names: libpsstore */
+
 #define SS_CHUNK (64 * 1024)         /* body rows: reads and writes stay
 				      * bounded whatever a message's size */
-#define SS_NAME_MAX 1000             /* bytes of a mailbox name */
-#define SS_KEYWORD_MAX 128           /* keywords on one message */
-#define SS_KEYWORD_LEN 255           /* bytes of one keyword */
+#define SS_NAME_MAX PST_NAME_MAX      /* bytes of a mailbox name */
+#define SS_KEYWORD_MAX PST_KEYWORD_MAX /* keywords on one message */
 #define SS_CACHE_MAX (16 * 1024 * 1024) /* a message's cached structure */
 #define SS_DELIM '/'
 
@@ -96,22 +98,6 @@ struct ss_mbox_row {
 	int noselect;
 };
 
-/* A sorted, merged UID set; "all" backs the NULL set. */
-struct ss_uidset {
-	struct ps_uid_range *r;
-	size_t n;
-	struct ps_uid_range all;
-};
-
-/* A message's keywords: v points into split, the caller's strings, or
- * both (while a STORE computes the new list). */
-struct ss_kw {
-	const char *v[2 * SS_KEYWORD_MAX];
-	size_t n;
-	char *split, *text;
-	size_t split_cap, text_cap;
-};
-
 /* How far a change must have gone when its call returns (db.c). */
 enum ss_sync {
 	SS_SYNC_FULL, /* on the disk (the WAL fsynced): what a power loss
@@ -122,8 +108,8 @@ enum ss_sync {
 };
 
 /* db.c */
-int ss_err(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+/* err's message from fmt (err may be NULL), code returned: libpsstore's. */
+#define ss_err pst_err
 int ss_dberr(struct ss_conn *c, struct ps_error *err);
 void ss_db_free(struct ss_db *d);
 void ss_conn_init(struct ss_conn *c, const char *file);
@@ -175,26 +161,17 @@ void ss_pool_forget(const char *file);
 /* schema.c */
 int ss_schema_migrate(struct ss_conn *c, struct ps_error *err);
 
-/* names.c */
-int ss_name_canon(const char *name, char *out, struct ps_error *err);
+/* names.c; a mailbox name's rules are libpsstore's, as the other
+ * backends' (out: SS_NAME_MAX + 1 bytes). */
+static inline int
+ss_name_canon(const char *name, char *out, struct ps_error *err)
+{
+	return pst_name_canon(name, out, NULL, "", err);
+}
 int ss_name_parent(const char *name, size_t *len_r);
 int ss_user_path(const char *user, char **name_r, char **dir_r,
 		 char **file_r, struct ps_error *err);
 int ss_mkdirs(const char *dir, struct ps_error *err);
-
-/* keywords.c */
-int ss_kw_check(const char *const *kw, size_t n, struct ps_error *err);
-int ss_kw_load(struct ss_kw *k, const char *text);
-int ss_kw_apply(struct ss_kw *k, enum ps_store_mode mode,
-		const char *const *kw, size_t n, int *changed_r,
-		struct ps_error *err);
-const char *ss_kw_join(struct ss_kw *k);
-void ss_kw_free(struct ss_kw *k);
-
-/* uidset.c */
-int ss_uidset(const struct ps_uid_range *set, size_t nset,
-	      struct ss_uidset *s, struct ps_error *err);
-void ss_uidset_free(struct ss_uidset *s);
 
 /* mailbox.c: rows inside a caller's transaction */
 /* SQL for the names below name: those in [name + '/', name + '0'), '0'
@@ -223,7 +200,7 @@ int ss_mbox_writable(const struct ps_mbox *mb, struct ps_error *err);
 int ss_mbox_current(struct ps_mbox *mb, struct ss_mbox_row *row,
 		    struct ps_error *err);
 int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
-		   size_t nset, enum ss_sync sync, struct ss_uidset *u,
+		   size_t nset, enum ss_sync sync, struct pst_uidset *u,
 		   struct ss_mbox_row *row, struct ps_error *err);
 
 /* message.c. SS_MSG_FROM(index) names the index of message to use. */
@@ -232,7 +209,7 @@ int ss_mbox_change(struct ps_mbox *mb, const struct ps_uid_range *set,
 	"m.internal_tz, m.size, m.modseq, b.cache FROM message m "       \
 	index "JOIN body b ON b.id = m.body_id "
 #define SS_MSG_SELECT SS_MSG_FROM("")
-int ss_msg_row(sqlite3_stmt *st, struct ss_kw *kw, struct ps_msg *m);
+int ss_msg_row(sqlite3_stmt *st, struct pst_kw *kw, struct ps_msg *m);
 int ss_uid_each(struct ss_conn *c, sqlite3_stmt *st, ps_store_uid_fn fn,
 		void *arg, struct ps_error *err);
 
@@ -242,7 +219,7 @@ int ss_expunge_range(struct ss_conn *c, int64_t mbox, uint32_t first,
 		     size_t *n_r, struct ps_error *err);
 
 /* copy.c */
-int ss_copy_rows(struct ss_conn *c, int64_t src, const struct ss_uidset *set,
+int ss_copy_rows(struct ss_conn *c, int64_t src, const struct pst_uidset *set,
 		 const struct ss_mbox_row *dst, int move, uint64_t quota,
 		 ps_store_uidmap_fn map, void *arg, size_t *n_r,
 		 struct ps_error *err);

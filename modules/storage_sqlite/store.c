@@ -14,30 +14,17 @@ struct ss_store {
 	ps_store_msg_fn changed;
 	ps_store_uid_fn refused;
 	void *arg;
-	struct ss_kw k;
+	struct pst_kw k;
 	sqlite3_stmt *sel, *upd;
 	size_t nchanged;
 };
-
-static unsigned
-ss_flags_apply(unsigned old, enum ps_store_mode mode, unsigned flags)
-{
-	switch (mode) {
-	case PS_STORE_ADD:
-		return old | flags;
-	case PS_STORE_REMOVE:
-		return old & ~flags;
-	default:
-		return flags;
-	}
-}
 
 static int
 ss_store_write(struct ss_store *s, struct ps_msg *m, unsigned flags,
 	       struct ps_error *err)
 {
 	struct ss_conn *c = &s->mb->c;
-	const char *text = ss_kw_join(&s->k);
+	const char *text = pst_kw_join(&s->k);
 	int r;
 
 	if (s->k.n && !text)
@@ -72,15 +59,15 @@ ss_store_one(struct ss_store *s, struct ps_error *err)
 		return 0;
 	if (s->unchangedsince && m.modseq > s->unchangedsince)
 		return s->refused ? s->refused(m.uid, s->arg) : 0;
-	flags = ss_flags_apply(m.flags, s->mode, s->flags);
-	r = ss_kw_apply(&s->k, s->mode, s->kw, s->nkw, &kw_changed, err);
+	flags = pst_flags_apply(m.flags, s->mode, s->flags);
+	r = pst_kw_apply(&s->k, s->mode, s->kw, s->nkw, &kw_changed, err);
 	if (r < 0 || (flags == m.flags && !kw_changed))
 		return r;
 	return ss_store_write(s, &m, flags, err);
 }
 
 static int
-ss_store_ranges(struct ss_store *s, const struct ss_uidset *set,
+ss_store_ranges(struct ss_store *s, const struct pst_uidset *set,
 		struct ps_error *err)
 {
 	struct ss_conn *c = &s->mb->c;
@@ -111,11 +98,7 @@ ss_store_check(struct ps_mbox *mb, enum ps_store_mode mode, unsigned flags,
 
 	if (r < 0)
 		return r;
-	if (mode < PS_STORE_ADD || mode > PS_STORE_REPLACE)
-		return ss_err(err, PS_EINVAL, "unknown store mode %d", mode);
-	if (flags & ~(PS_FLAGS_STORED | PS_FLAG_RECENT))
-		return ss_err(err, PS_EINVAL, "unknown flags 0x%x", flags);
-	return ss_kw_check(kw, nkw, err);
+	return pst_store_check(mode, flags, kw, nkw, err);
 }
 
 int
@@ -133,7 +116,7 @@ ss_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 		.refused = refused, .arg = arg,
 	};
 	struct ss_mbox_row row;
-	struct ss_uidset u;
+	struct pst_uidset u;
 	int r = ss_store_check(mb, mode, flags, keywords, nkeywords, err);
 
 	/* Flags are committed without fsync (docs/architecture.md, Mail
@@ -150,7 +133,7 @@ ss_msg_store(struct ps_mbox *mb, const struct ps_uid_range *set, size_t nset,
 	r = ss_write_end(&mb->c, r, s.nchanged > 0, err);
 	if (r == 0 && s.nchanged)
 		ss_notify(mb->u, row.name);
-	ss_kw_free(&s.k);
-	ss_uidset_free(&u);
+	pst_kw_free(&s.k);
+	pst_uidset_free(&u);
 	return r;
 }

@@ -7,7 +7,7 @@ UNIT_TESTS += tests/unit/test_conf tests/unit/test_buf tests/unit/test_loop \
 	tests/unit/test_pop3_parse tests/unit/test_dsn \
 	tests/unit/test_smtp_client tests/unit/test_relay_policy \
 	tests/unit/test_smtp_mxlist tests/unit/test_smtp_bounce \
-	tests/unit/test_smtp_bounce_run
+	tests/unit/test_smtp_bounce_run tests/unit/test_storekit
 
 tests_unit_test_conf_CPPFLAGS = $(UNIT_CPP)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS)
@@ -109,6 +109,12 @@ tests_unit_test_pop3_parse_LDADD = $(CMOCKA_LIBS)
 # libpsdsn (modules/dsn/local.mk) with the libpsmime it reads headers with.
 tests_unit_test_dsn_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/dsn
 tests_unit_test_dsn_LDADD = modules/dsn/libpsdsn.la modules/mime/libpsmime.la \
+	$(CMOCKA_LIBS)
+
+# libpsstore (modules/storekit/local.mk), alone.
+tests_unit_test_storekit_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/storekit
+tests_unit_test_storekit_LDADD = modules/storekit/libpsstore.la \
 	$(CMOCKA_LIBS)
 
 # A DSN from a text spec, for tests/integration/test_dsn_format.py: built

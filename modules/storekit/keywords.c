@@ -1,49 +1,50 @@
-/* Message keywords (RFC 3501 2.3.2): their syntax, an atom (RFC 3501 9),
- * and the lists STORE changes; the same rules as storage_sqlite's. Keywords
- * compare case-insensitively (RFC 3501 9) and keep the spelling they were
- * first stored with. */
+/* Message keywords (RFC 3501 2.3.2) for every storage backend: their
+ * syntax, an atom (RFC 3501 9), and the lists STORE changes. Keywords
+ * compare case-insensitively (RFC 3501 9: "all alphabetic characters are
+ * case-insensitive") and keep the spelling they were first stored with. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "storage_pgsql.h"
+#include "storekit.h"
 
 /* ATOM-CHAR: any CHAR but atom-specials: ( ) { SP CTL % * " \ ] */
 static int
-sp_atom_char(unsigned char ch)
+pst_atom_char(unsigned char ch)
 {
 	return ch > 0x20 && ch < 0x7f && !strchr("(){%*\"\\]", ch);
 }
 
-static int
-sp_kw_valid(const char *kw)
+/* An atom of 1 to PST_KEYWORD_LEN bytes; NULL is not. */
+int
+pst_kw_valid(const char *kw)
 {
 	size_t len = kw ? strlen(kw) : 0;
 
-	if (len == 0 || len > SP_KEYWORD_LEN)
+	if (len == 0 || len > PST_KEYWORD_LEN)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (!sp_atom_char((unsigned char)kw[i]))
+		if (!pst_atom_char((unsigned char)kw[i]))
 			return 0;
 	return 1;
 }
 
 int
-sp_kw_check(const char *const *kw, size_t n, struct ps_error *err)
+pst_kw_check(const char *const *kw, size_t n, struct ps_error *err)
 {
-	if (n > SP_KEYWORD_MAX)
-		return sp_err(err, PS_EINVAL, "more than %d keywords",
-			      SP_KEYWORD_MAX);
+	if (n > PST_KEYWORD_MAX)
+		return pst_err(err, PS_EINVAL, "more than %d keywords",
+			       PST_KEYWORD_MAX);
 	for (size_t i = 0; i < n; i++)
-		if (!sp_kw_valid(kw[i]))
-			return sp_err(err, PS_EINVAL, "keyword %zu is not an "
-				      "atom of 1 to %d bytes", i + 1,
-				      SP_KEYWORD_LEN);
+		if (!pst_kw_valid(kw[i]))
+			return pst_err(err, PS_EINVAL, "keyword %zu is not an "
+				       "atom of 1 to %d bytes", i + 1,
+				       PST_KEYWORD_LEN);
 	return 0;
 }
 
 static int
-sp_grow(char **buf, size_t *cap, size_t need)
+pst_grow(char **buf, size_t *cap, size_t need)
 {
 	char *p;
 
@@ -59,7 +60,7 @@ sp_grow(char **buf, size_t *cap, size_t need)
 
 /* Split a stored list (NULL: none) into k. */
 int
-sp_kw_load(struct sp_kw *k, const char *text)
+pst_kw_load(struct pst_kw *k, const char *text)
 {
 	size_t len = text ? strlen(text) : 0;
 	char *save = NULL;
@@ -67,17 +68,17 @@ sp_kw_load(struct sp_kw *k, const char *text)
 	k->n = 0;
 	if (!len)
 		return 0;
-	if (sp_grow(&k->split, &k->split_cap, len + 1) < 0)
+	if (pst_grow(&k->split, &k->split_cap, len + 1) < 0)
 		return PS_ENOMEM;
 	memcpy(k->split, text, len + 1);
 	for (char *w = strtok_r(k->split, " ", &save);
-	     w && k->n < SP_KEYWORD_MAX; w = strtok_r(NULL, " ", &save))
+	     w && k->n < PST_KEYWORD_MAX; w = strtok_r(NULL, " ", &save))
 		k->v[k->n++] = w;
 	return 0;
 }
 
 static int
-sp_kw_in(const char *const *v, size_t n, const char *w)
+pst_kw_in(const char *const *v, size_t n, const char *w)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(v[i], w) == 0)
@@ -87,28 +88,29 @@ sp_kw_in(const char *const *v, size_t n, const char *w)
 
 /* Change k's list as STORE's mode asks (RFC 3501 6.4.6); *changed_r
  * tells whether the set of keywords differs afterwards. kw is checked
- * (sp_kw_check) and must outlive k's use of it. */
+ * (pst_kw_check) and must outlive k's use of it. */
 int
-sp_kw_apply(struct sp_kw *k, enum ps_store_mode mode, const char *const *kw,
-	    size_t n, int *changed_r, struct ps_error *err)
+pst_kw_apply(struct pst_kw *k, enum ps_store_mode mode,
+	     const char *const *kw, size_t n, int *changed_r,
+	     struct ps_error *err)
 {
-	const char *out[2 * SP_KEYWORD_MAX];
+	const char *out[2 * PST_KEYWORD_MAX];
 	size_t m = 0;
 
 	if (mode != PS_STORE_REPLACE)
 		for (size_t i = 0; i < k->n; i++)
-			if (mode == PS_STORE_ADD || !sp_kw_in(kw, n, k->v[i]))
+			if (mode == PS_STORE_ADD || !pst_kw_in(kw, n, k->v[i]))
 				out[m++] = k->v[i];
 	if (mode != PS_STORE_REMOVE)
 		for (size_t i = 0; i < n; i++)
-			if (!sp_kw_in(out, m, kw[i]))
+			if (!pst_kw_in(out, m, kw[i]))
 				out[m++] = kw[i];
-	if (m > SP_KEYWORD_MAX)
-		return sp_err(err, PS_EINVAL, "a message holds at most %d "
-			      "keywords", SP_KEYWORD_MAX);
+	if (m > PST_KEYWORD_MAX)
+		return pst_err(err, PS_EINVAL, "a message holds at most %d "
+			       "keywords", PST_KEYWORD_MAX);
 	*changed_r = m != k->n;
 	for (size_t i = 0; i < m && !*changed_r; i++)
-		*changed_r = !sp_kw_in(k->v, k->n, out[i]);
+		*changed_r = !pst_kw_in(k->v, k->n, out[i]);
 	memcpy(k->v, out, m * sizeof(out[0]));
 	k->n = m;
 	return 0;
@@ -117,14 +119,14 @@ sp_kw_apply(struct sp_kw *k, enum ps_store_mode mode, const char *const *kw,
 /* The list as stored: space-separated, NULL when empty or out of
  * memory (the caller tells them apart by k->n). */
 const char *
-sp_kw_join(struct sp_kw *k)
+pst_kw_join(struct pst_kw *k)
 {
 	size_t len = 0;
 	char *o;
 
 	for (size_t i = 0; i < k->n; i++)
 		len += strlen(k->v[i]) + 1;
-	if (!len || sp_grow(&k->text, &k->text_cap, len) < 0)
+	if (!len || pst_grow(&k->text, &k->text_cap, len) < 0)
 		return NULL;
 	o = k->text;
 	for (size_t i = 0; i < k->n; i++) {
@@ -138,7 +140,7 @@ sp_kw_join(struct sp_kw *k)
 }
 
 void
-sp_kw_free(struct sp_kw *k)
+pst_kw_free(struct pst_kw *k)
 {
 	free(k->split);
 	free(k->text);

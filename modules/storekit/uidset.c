@@ -1,13 +1,13 @@
-/* UID sets (RFC 3501 9, sequence-set; RFC 4315 for UID EXPUNGE): ranges
- * in any order, "5:3" meaning 3:5, overlapping or not, become sorted
- * disjoint ranges, so every caller walks them in UID order and meets each
- * message once. UID 0 never names a message. */
+/* UID sets for every storage backend (RFC 3501 9, sequence-set; RFC 4315
+ * for UID EXPUNGE): ranges in any order, "5:3" meaning 3:5, overlapping
+ * or not, become sorted disjoint ranges, so every caller walks them in UID
+ * order and meets each message once. UID 0 never names a message. */
 #include <stdlib.h>
 
-#include "storage_sqlite.h"
+#include "storekit.h"
 
 static int
-ss_range_cmp(const void *a, const void *b)
+pst_range_cmp(const void *a, const void *b)
 {
 	const struct ps_uid_range *x = a, *y = b;
 
@@ -16,8 +16,8 @@ ss_range_cmp(const void *a, const void *b)
 
 /* NULL means every UID. */
 int
-ss_uidset(const struct ps_uid_range *set, size_t nset, struct ss_uidset *s,
-	  struct ps_error *err)
+pst_uidset(const struct ps_uid_range *set, size_t nset, struct pst_uidset *s,
+	   struct ps_error *err)
 {
 	size_t n = 0;
 
@@ -32,7 +32,7 @@ ss_uidset(const struct ps_uid_range *set, size_t nset, struct ss_uidset *s,
 		return 0;
 	s->r = calloc(nset, sizeof(*s->r));
 	if (!s->r)
-		return ss_err(err, PS_ENOMEM, "out of memory");
+		return pst_err(err, PS_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nset; i++) {
 		uint32_t a = set[i].first, b = set[i].last;
 
@@ -44,7 +44,7 @@ ss_uidset(const struct ps_uid_range *set, size_t nset, struct ss_uidset *s,
 			s->r[n].first = 1;
 		n++;
 	}
-	qsort(s->r, n, sizeof(*s->r), ss_range_cmp);
+	qsort(s->r, n, sizeof(*s->r), pst_range_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct ps_uid_range *prev = s->n ? &s->r[s->n - 1] : NULL;
 
@@ -59,7 +59,7 @@ ss_uidset(const struct ps_uid_range *set, size_t nset, struct ss_uidset *s,
 }
 
 void
-ss_uidset_free(struct ss_uidset *s)
+pst_uidset_free(struct pst_uidset *s)
 {
 	if (s->r != &s->all)
 		free(s->r);
