@@ -1,0 +1,31 @@
+/* libpsauth's messages: the errors struct ps_auth_ops promises, worded
+ * once so every backend answers poshtactl and the protocols alike. */
+#include <stdio.h>
+
+#include "authkit.h"
+
+int
+authkit_fail(struct ps_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+authkit_no_domain(struct ps_error *err, const char *domain)
+{
+	return authkit_fail(err, PS_ENOENT, "no domain %s (add the domain "
+			    "first)", domain);
+}
+
+int
+authkit_user_changed(int r, const char *user, struct ps_error *err)
+{
+	if (r == 0)
+		return authkit_fail(err, PS_ENOENT, "no user %s", user);
+	return r < 0 ? r : 0;
+}
