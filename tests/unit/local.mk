@@ -125,3 +125,9 @@ tests_unit_test_dkim_LDADD = modules/dkim/libpsdkim.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/dkim_sign_cli
 tests_unit_dkim_sign_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/dkim
 tests_unit_dkim_sign_cli_LDADD = modules/dkim/libpsdkim.la
+
+# libpsauth (modules/authkit/local.mk), what the auth backends share,
+# linked alone.
+UNIT_TESTS += tests/unit/test_authkit
+tests_unit_test_authkit_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/authkit
+tests_unit_test_authkit_LDADD = modules/authkit/libpsauth.la $(CMOCKA_LIBS)
