@@ -68,11 +68,7 @@ auth_user_add(const char *user, const char *hash, struct ps_error *err)
 	r = auth_db_change(err, "INSERT INTO users (address, domain, hash) "
 			   "VALUES (?1, ?2, ?3)", "sss", u,
 			   authkit_name_domain_of(u), hash);
-	if (r == PS_EEXIST)
-		return authkit_fail(err, r, "user %s exists", u);
-	if (r == PS_ENOENT)
-		return authkit_no_domain(err, authkit_name_domain_of(u));
-	return r < 0 ? r : 0;
+	return authkit_user_added(r, u, err);
 }
 
 int
@@ -174,11 +170,7 @@ auth_alias_add(const char *alias, const char *target, struct ps_error *err)
 	r = auth_db_change(err, "INSERT INTO aliases (alias, target, domain) "
 			   "VALUES (?1, ?2, ?3)", "sss", a, t,
 			   authkit_name_domain_of(a));
-	if (r == PS_EEXIST)
-		return authkit_fail(err, r, "alias %s -> %s exists", a, t);
-	if (r == PS_ENOENT)
-		return authkit_no_domain(err, authkit_name_domain_of(a));
-	return r < 0 ? r : 0;
+	return authkit_alias_added(r, a, t, err);
 }
 
 int

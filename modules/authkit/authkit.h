@@ -55,6 +55,12 @@ int authkit_no_domain(struct ps_error *err, const char *domain);
 /* The result r of an UPDATE or DELETE of one user (rows changed, or a
  * negative code): 0, PS_ENOENT "no user" when none changed, or r. */
 int authkit_user_changed(int r, const char *user, struct ps_error *err);
+/* The result r of an INSERT of a canonical user or alias (rows added,
+ * or a negative code: PS_EEXIST a unique key, PS_ENOENT its domain is
+ * not there): 0, the code with its message, or r. */
+int authkit_user_added(int r, const char *user, struct ps_error *err);
+int authkit_alias_added(int r, const char *alias, const char *target,
+			struct ps_error *err);
 
 /* ---- hash.c ---------------------------------------------------------- */
 

@@ -29,3 +29,25 @@ authkit_user_changed(int r, const char *user, struct ps_error *err)
 		return authkit_fail(err, PS_ENOENT, "no user %s", user);
 	return r < 0 ? r : 0;
 }
+
+int
+authkit_user_added(int r, const char *user, struct ps_error *err)
+{
+	if (r == PS_EEXIST)
+		return authkit_fail(err, r, "user %s exists", user);
+	if (r == PS_ENOENT)
+		return authkit_no_domain(err, authkit_name_domain_of(user));
+	return r < 0 ? r : 0;
+}
+
+int
+authkit_alias_added(int r, const char *alias, const char *target,
+		    struct ps_error *err)
+{
+	if (r == PS_EEXIST)
+		return authkit_fail(err, r, "alias %s -> %s exists", alias,
+				    target);
+	if (r == PS_ENOENT)
+		return authkit_no_domain(err, authkit_name_domain_of(alias));
+	return r < 0 ? r : 0;
+}

@@ -206,6 +206,23 @@ test_fail(void **state)
 	assert_int_equal(authkit_user_changed(1, "a@x.org", &err), 0);
 	assert_int_equal(authkit_user_changed(PS_EIO, "a@x.org", &err),
 			 PS_EIO);
+	assert_int_equal(authkit_user_added(1, "a@x.org", &err), 0);
+	assert_int_equal(authkit_user_added(PS_EEXIST, "a@x.org", &err),
+			 PS_EEXIST);
+	assert_string_equal(err.msg, "user a@x.org exists");
+	assert_int_equal(authkit_user_added(PS_ENOENT, "a@x.org", &err),
+			 PS_ENOENT);
+	assert_string_equal(err.msg, "no domain x.org (add the domain first)");
+	assert_int_equal(authkit_user_added(PS_EIO, "a@x.org", &err), PS_EIO);
+	assert_int_equal(authkit_alias_added(1, "@x.org", "b@y.org", &err), 0);
+	assert_int_equal(authkit_alias_added(PS_EEXIST, "@x.org", "b@y.org",
+					     &err), PS_EEXIST);
+	assert_string_equal(err.msg, "alias @x.org -> b@y.org exists");
+	assert_int_equal(authkit_alias_added(PS_ENOENT, "a@x.org", "b@y.org",
+					     &err), PS_ENOENT);
+	assert_string_equal(err.msg, "no domain x.org (add the domain first)");
+	assert_int_equal(authkit_alias_added(PS_EIO, "a@x.org", "b@y.org",
+					     &err), PS_EIO);
 }
 
 static void
