@@ -6,6 +6,7 @@ include modules/mime/local.mk
 include modules/dsn/local.mk
 include modules/dkim/local.mk
 include modules/storekit/local.mk
+include modules/authkit/local.mk
 include modules/auth_sqlite/local.mk
 include modules/storage_sqlite/local.mk
 include modules/storage_maildir/local.mk

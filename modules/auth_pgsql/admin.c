@@ -9,63 +9,28 @@
 
 #include "auth_pgsql.h"
 
-/* Hashes are crypt(3) strings: printable ASCII, well under this. */
-#define AUTH_HASH_MAX 512
-
-static int
-check_hash(const char *hash, struct ps_error *err)
-{
-	size_t len = strnlen(hash, AUTH_HASH_MAX + 1);
-
-	if (len == 0 || len > AUTH_HASH_MAX)
-		return auth_fail(err, PS_EINVAL, "password hash empty or "
-				 "longer than %d bytes", AUTH_HASH_MAX);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)hash[i] <= ' ' ||
-		    (unsigned char)hash[i] >= 0x7f)
-			return auth_fail(err, PS_EINVAL, "password hash holds "
-					 "a space or control byte");
-	return 0;
-}
-
-static int
-no_domain(struct ps_error *err, const char *domain)
-{
-	return auth_fail(err, PS_ENOENT, "no domain %s (add the domain "
-			 "first)", domain);
-}
-
-/* The result of an UPDATE or DELETE of one user. */
-static int
-user_changed(int r, const char *user, struct ps_error *err)
-{
-	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no user %s", user);
-	return r < 0 ? r : 0;
-}
-
 int
 auth_domain_add(const char *domain, struct ps_error *err)
 {
-	char d[AUTH_DOMAIN_MAX + 1];
+	char d[AUTHKIT_DOMAIN_MAX + 1];
 	struct auth_params p = {{d}, 1};
-	int r = auth_name_domain(domain, d, err);
+	int r = authkit_name_domain(domain, d, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_change(err, "INSERT INTO auth_domains (name) VALUES ($1)",
 			   &p);
 	if (r == PS_EEXIST)
-		return auth_fail(err, r, "domain %s exists", d);
+		return authkit_fail(err, r, "domain %s exists", d);
 	return r < 0 ? r : 0;
 }
 
 int
 auth_domain_del(const char *domain, struct ps_error *err)
 {
-	char d[AUTH_DOMAIN_MAX + 1];
+	char d[AUTHKIT_DOMAIN_MAX + 1];
 	struct auth_params p = {{d}, 1};
-	int r = auth_name_domain(domain, d, err);
+	int r = authkit_name_domain(domain, d, err);
 
 	if (r < 0)
 		return r;
@@ -73,7 +38,7 @@ auth_domain_del(const char *domain, struct ps_error *err)
 	r = auth_db_change(err, "DELETE FROM auth_domains WHERE name = $1",
 			   &p);
 	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no domain %s", d);
+		return authkit_fail(err, PS_ENOENT, "no domain %s", d);
 	return r < 0 ? r : 0;
 }
 
@@ -104,18 +69,14 @@ auth_user_add(const char *user, const char *hash, struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
 	struct auth_params p = {{u, NULL, hash}, 3};
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
-	if (r < 0 || (r = check_hash(hash, err)) < 0)
+	if (r < 0 || (r = authkit_hash_check(hash, err)) < 0)
 		return r;
-	p.v[1] = auth_name_domain_of(u);
+	p.v[1] = authkit_name_domain_of(u);
 	r = auth_db_change(err, "INSERT INTO auth_users (address, domain, "
 			   "hash) VALUES ($1, $2, $3)", &p);
-	if (r == PS_EEXIST)
-		return auth_fail(err, r, "user %s exists", u);
-	if (r == PS_ENOENT)
-		return no_domain(err, auth_name_domain_of(u));
-	return r < 0 ? r : 0;
+	return authkit_user_added(r, u, err);
 }
 
 int
@@ -124,13 +85,13 @@ auth_user_set_password(const char *user, const char *hash,
 {
 	char u[PS_AUTH_NAME_MAX + 1];
 	struct auth_params p = {{u, hash}, 2};
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
-	if (r < 0 || (r = check_hash(hash, err)) < 0)
+	if (r < 0 || (r = authkit_hash_check(hash, err)) < 0)
 		return r;
 	r = auth_db_change(err, "UPDATE auth_users SET hash = $2 "
 			   "WHERE address = $1", &p);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
@@ -139,17 +100,17 @@ auth_user_set_quota(const char *user, uint64_t quota_bytes,
 {
 	char u[PS_AUTH_NAME_MAX + 1], q[24];
 	struct auth_params p = {{u, q}, 2};
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
 	if (r < 0)
 		return r;
 	/* bigint is signed 64-bit. */
 	if (quota_bytes > INT64_MAX)
-		return auth_fail(err, PS_EINVAL, "quota too large");
+		return authkit_fail(err, PS_EINVAL, "quota too large");
 	snprintf(q, sizeof(q), "%" PRIu64, quota_bytes);
 	r = auth_db_change(err, "UPDATE auth_users SET quota = $2 "
 			   "WHERE address = $1", &p);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
@@ -157,13 +118,13 @@ auth_user_set_enabled(const char *user, int enabled, struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
 	struct auth_params p = {{u, enabled ? "true" : "false"}, 2};
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_change(err, "UPDATE auth_users SET enabled = $2 "
 			   "WHERE address = $1", &p);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
@@ -171,20 +132,20 @@ auth_user_del(const char *user, struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
 	struct auth_params p = {{u}, 1};
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_change(err, "DELETE FROM auth_users WHERE address = $1",
 			   &p);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
 auth_user_list(const char *domain, ps_auth_name_fn fn, void *arg,
 	       struct ps_error *err)
 {
-	char d[AUTH_DOMAIN_MAX + 1];
+	char d[AUTHKIT_DOMAIN_MAX + 1];
 	struct auth_params p = {{d}, 1};
 	PGresult *res;
 	int r;
@@ -192,14 +153,14 @@ auth_user_list(const char *domain, ps_auth_name_fn fn, void *arg,
 	if (!domain)
 		return names(fn, arg, err, "SELECT address FROM auth_users "
 			     "ORDER BY address COLLATE \"C\"", NULL);
-	if ((r = auth_name_domain(domain, d, err)) < 0 ||
+	if ((r = authkit_name_domain(domain, d, err)) < 0 ||
 	    (r = auth_db_query(&res, err, "SELECT 1 FROM auth_domains "
 			       "WHERE name = $1", &p)) < 0)
 		return r;
 	r = PQntuples(res);
 	PQclear(res);
 	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no domain %s", d);
+		return authkit_fail(err, PS_ENOENT, "no domain %s", d);
 	return names(fn, arg, err, "SELECT address FROM auth_users "
 		     "WHERE domain = $1 ORDER BY address COLLATE \"C\"", &p);
 }
@@ -209,18 +170,14 @@ auth_alias_add(const char *alias, const char *target, struct ps_error *err)
 {
 	char a[PS_AUTH_NAME_MAX + 1], t[PS_AUTH_NAME_MAX + 1];
 	struct auth_params p = {{a, t, NULL}, 3};
-	int r = auth_name_alias(alias, a, err);
+	int r = authkit_name_alias(alias, a, err);
 
-	if (r < 0 || (r = auth_name_address(target, t, err)) < 0)
+	if (r < 0 || (r = authkit_name_address(target, t, err)) < 0)
 		return r;
-	p.v[2] = auth_name_domain_of(a);
+	p.v[2] = authkit_name_domain_of(a);
 	r = auth_db_change(err, "INSERT INTO auth_aliases (alias, target, "
 			   "domain) VALUES ($1, $2, $3)", &p);
-	if (r == PS_EEXIST)
-		return auth_fail(err, r, "alias %s -> %s exists", a, t);
-	if (r == PS_ENOENT)
-		return no_domain(err, auth_name_domain_of(a));
-	return r < 0 ? r : 0;
+	return authkit_alias_added(r, a, t, err);
 }
 
 int
@@ -228,9 +185,9 @@ auth_alias_del(const char *alias, const char *target, struct ps_error *err)
 {
 	char a[PS_AUTH_NAME_MAX + 1], t[PS_AUTH_NAME_MAX + 1];
 	struct auth_params p = {{a, t}, 2};
-	int r = auth_name_alias(alias, a, err);
+	int r = authkit_name_alias(alias, a, err);
 
-	if (r < 0 || (target && (r = auth_name_address(target, t, err)) < 0))
+	if (r < 0 || (target && (r = authkit_name_address(target, t, err)) < 0))
 		return r;
 	if (target)
 		r = auth_db_change(err, "DELETE FROM auth_aliases "
@@ -241,8 +198,8 @@ auth_alias_del(const char *alias, const char *target, struct ps_error *err)
 				   "WHERE alias = $1", &p);
 	}
 	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no alias %s%s%s", a,
-				 target ? " -> " : "", target ? t : "");
+		return authkit_fail(err, PS_ENOENT, "no alias %s%s%s", a,
+				    target ? " -> " : "", target ? t : "");
 	return r < 0 ? r : 0;
 }
 

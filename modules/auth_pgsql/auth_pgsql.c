@@ -52,7 +52,8 @@ auth_init(struct ps_error *err)
 
 	if (r == 0)
 		r = ps_iface_publish(PS_AUTH_KIND, "pgsql", &auth_ops);
-	return r < 0 ? auth_fail(err, r, "cannot register (error %d)", r) : 0;
+	return r < 0 ? authkit_fail(err, r, "cannot register (error %d)", r) :
+		0;
 }
 
 /* Connect once and bring the schema up to date, so a wrong conninfo or
@@ -64,7 +65,8 @@ auth_worker_init(struct ps_error *err)
 	const char *conninfo = ps_conf_str(s, "conninfo");
 
 	if (!conninfo || !*conninfo)
-		return auth_fail(err, PS_EINVAL, "auth_pgsql needs conninfo");
+		return authkit_fail(err, PS_EINVAL,
+				    "auth_pgsql needs conninfo");
 	return auth_pool_start(conninfo, (int)ps_conf_num(s, "connections"),
 			       (int)ps_conf_num(s, "timeout"), err);
 }

@@ -1,35 +1,17 @@
-/* auth_pgsql's parts, shared between its files: address checks
- * (name.c), the connection pool (pool.c), statements and their errors
- * (db.c), the schema and its migrations (schema.c), administration
- * (admin.c) and the look-ups protocols use (query.c, resolve.c).
- * Nothing here is exported: the module's one symbol is its descriptor. */
+/* auth_pgsql's parts, shared between its files: the connection pool
+ * (pool.c), statements and their errors (db.c), the schema and its
+ * migrations (schema.c), administration (admin.c) and the look-ups
+ * protocols use (query.c, resolve.c). Address checks, messages and the
+ * alias walk's bounds are libpsauth's (authkit.h), the same for every
+ * backend. Nothing here is exported: the module's one symbol is its
+ * descriptor. */
 #ifndef AUTH_PGSQL_H
 #define AUTH_PGSQL_H
 
 #include <poshta/poshta.h>
 #include <libpq-fe.h>
 
-/* RFC 5321 4.5.3.1.1 and 4.5.3.1.2 (the address bound is their sum,
- * PS_AUTH_NAME_MAX). */
-#define AUTH_LOCAL_MAX 64
-#define AUTH_DOMAIN_MAX 255
-
-/* ---- name.c (the same checks as auth_sqlite's name.c) ----------------- */
-
-/* Each writes the canonical (lower-case) form of in to out, or returns
- * PS_EINVAL with a message saying what is wrong. */
-int auth_name_domain(const char *in, char out[AUTH_DOMAIN_MAX + 1],
-		     struct ps_error *err);
-int auth_name_address(const char *in, char out[PS_AUTH_NAME_MAX + 1],
-		      struct ps_error *err);
-/* An address, or "@domain" (a catch-all). */
-int auth_name_alias(const char *in, char out[PS_AUTH_NAME_MAX + 1],
-		    struct ps_error *err);
-/* The domain of a canonical address or "@domain". */
-const char *auth_name_domain_of(const char *name);
-/* Set err and return code (a PS_E* or PS_AUTH_E* value). */
-int auth_fail(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+#include "authkit.h"
 
 /* ---- pool.c ---------------------------------------------------------- */
 

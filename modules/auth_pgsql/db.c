@@ -21,8 +21,8 @@ db_error(PGconn *conn, const PGresult *res, struct ps_error *err)
 
 	if (!msg)
 		msg = PQerrorMessage(conn);
-	auth_fail(err, PS_EIO, "PostgreSQL: %s", msg && *msg ? msg :
-		  "out of memory");
+	authkit_fail(err, PS_EIO, "PostgreSQL: %s", msg && *msg ? msg :
+		     "out of memory");
 	err->msg[strcspn(err->msg, "\n")] = '\0';
 	return PS_EIO;
 }
@@ -42,9 +42,9 @@ checked(PGconn *conn, PGresult *res, int *code_r, struct ps_error *err)
 	else if (state && strcmp(state, SQLSTATE_FOREIGN_KEY) == 0)
 		*code_r = PS_ENOENT;
 	else if (state && strcmp(state, SQLSTATE_CHECK) == 0)
-		*code_r = auth_fail(err, PS_EINVAL, "refused by the database: "
-				    "%s", PQresultErrorField(
-					    res, PG_DIAG_MESSAGE_PRIMARY));
+		*code_r = authkit_fail(err, PS_EINVAL, "refused by the "
+				       "database: %s", PQresultErrorField(
+					       res, PG_DIAG_MESSAGE_PRIMARY));
 	else
 		*code_r = db_error(conn, res, err);
 	PQclear(res);

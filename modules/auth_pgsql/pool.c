@@ -86,8 +86,8 @@ connect_one(struct ps_error *err)
 		PQfinish(conn);
 		return NULL;
 	}
-	auth_fail(err, PS_EIO, "cannot connect to PostgreSQL: %s",
-		  conn ? PQerrorMessage(conn) : "out of memory");
+	authkit_fail(err, PS_EIO, "cannot connect to PostgreSQL: %s",
+		     conn ? PQerrorMessage(conn) : "out of memory");
 	/* libpq's messages end in a newline. */
 	err->msg[strcspn(err->msg, "\n")] = '\0';
 	PQfinish(conn);
@@ -125,8 +125,8 @@ auth_pool_start(const char *info, int max, int timeout, struct ps_error *err)
 	int r = 0;
 
 	if (max < 1 || max > AUTH_POOL_MAX)
-		return auth_fail(err, PS_EINVAL, "connections must be 1 to %d",
-				 AUTH_POOL_MAX);
+		return authkit_fail(err, PS_EINVAL, "connections must be 1 "
+				    "to %d", AUTH_POOL_MAX);
 	pthread_once(&freed_once, freed_init);
 	pthread_mutex_lock(&lock);
 	if (!conninfo)
@@ -135,7 +135,7 @@ auth_pool_start(const char *info, int max, int timeout, struct ps_error *err)
 	timeout_ms = timeout;
 	pthread_mutex_unlock(&lock);
 	if (!conninfo)
-		return auth_fail(err, PS_ENOMEM, "out of memory");
+		return authkit_fail(err, PS_ENOMEM, "out of memory");
 	if (!(conn = connect_one(err)))
 		r = PS_EIO;
 	else if ((r = auth_schema_migrate(conn, err)) < 0)
@@ -213,13 +213,13 @@ auth_pool_get(int *reused_r, struct ps_error *err)
 	}
 	pthread_mutex_unlock(&lock);
 	if (!up) {
-		auth_fail(err, PS_ESTATE, "auth_pgsql is not started here "
-			  "(only in workers)");
+		authkit_fail(err, PS_ESTATE, "auth_pgsql is not started here "
+			     "(only in workers)");
 		return NULL;
 	}
 	if (timed_out) {
-		auth_fail(err, PS_EIO, "all %d PostgreSQL connections stayed "
-			  "busy for %d ms", max, timeout_ms);
+		authkit_fail(err, PS_EIO, "all %d PostgreSQL connections "
+			     "stayed busy for %d ms", max, timeout_ms);
 		return NULL;
 	}
 	*reused_r = conn != NULL;

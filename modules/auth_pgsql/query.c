@@ -30,7 +30,7 @@ fetch_user(PGconn *conn, const char *name, struct ps_auth_user *u,
 	u->enabled = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	u->quota_bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
 	if (hash_r && !(*hash_r = strdup(PQgetvalue(res, 0, 2))))
-		r = auth_fail(err, PS_ENOMEM, "out of memory");
+		r = authkit_fail(err, PS_ENOMEM, "out of memory");
 	/* The hash is in the result too. */
 	explicit_bzero(PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
 	PQclear(res);
@@ -66,14 +66,7 @@ fetch_on(PGconn *conn, void *arg, struct ps_error *err)
 	return fetch_user(conn, f->name, f->u, f->hash_r, err);
 }
 
-static void
-free_hash(char *hash)
-{
-	if (hash) {
-		explicit_bzero(hash, strlen(hash));
-		free(hash);
-	}
-}
+
 
 int
 auth_verify(const char *user, const char *password,
@@ -85,11 +78,11 @@ auth_verify(const char *user, const char *password,
 	struct ps_error why;
 	int r, ok;
 
-	r = auth_name_address(user ? user : "", name, &why);
+	r = authkit_name_address(user ? user : "", name, &why);
 	if (r == 0) {
 		r = auth_db_with(fetch_on, &f, err);
 		if (r < 0 && r != PS_ENOENT) {
-			free_hash(hash);
+			authkit_hash_free(hash);
 			return r;
 		}
 	}
@@ -97,9 +90,10 @@ auth_verify(const char *user, const char *password,
 	 * costs the same time as a real one. */
 	ok = ps_password_verify(r == 0 && u.enabled ? hash : NULL,
 				password ? password : "");
-	free_hash(hash);
+	authkit_hash_free(hash);
 	if (!ok)
-		return auth_fail(err, PS_AUTH_EDENIED, "authentication failed");
+		return authkit_fail(err, PS_AUTH_EDENIED,
+				    "authentication failed");
 	*user_r = u;
 	return 0;
 }
@@ -110,12 +104,12 @@ auth_lookup(const char *user, struct ps_auth_user *user_r,
 {
 	char name[PS_AUTH_NAME_MAX + 1];
 	struct fetch f = {name, user_r, NULL};
-	int r = auth_name_address(user, name, err);
+	int r = authkit_name_address(user, name, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_with(fetch_on, &f, err);
 	if (r == PS_ENOENT)
-		return auth_fail(err, r, "no user %s", name);
+		return authkit_fail(err, r, "no user %s", name);
 	return r;
 }

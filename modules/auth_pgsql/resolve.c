@@ -8,59 +8,12 @@
 
 #include "auth_pgsql.h"
 
-/* Aliases of aliases followed, and addresses one resolution may visit. */
-#define AUTH_ALIAS_DEPTH 8
-#define AUTH_RESOLVE_MAX 1000
-
 struct resolve {
 	PGconn *conn;
 	struct ps_error *err;
 	const char *address; /* canonical */
-	char **seen;         /* addresses and "@domain" keys expanded */
-	size_t nseen;
-	char **out;          /* final addresses, in order found */
-	int *local;          /* for each of out */
-	size_t nout;
+	struct authkit_walk w;
 };
-
-static int
-in_list(char *const *v, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Append a copy of name to v (sized AUTH_RESOLVE_MAX). */
-static int
-push(struct resolve *rs, char **v, size_t *n, const char *name)
-{
-	if (*n >= AUTH_RESOLVE_MAX)
-		return auth_fail(rs->err, PS_EFAIL, "aliases reach more than "
-				 "%d addresses", AUTH_RESOLVE_MAX);
-	if (!(v[*n] = strdup(name)))
-		return auth_fail(rs->err, PS_ENOMEM, "out of memory");
-	(*n)++;
-	return 0;
-}
-
-static void
-free_names(char **v, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++)
-		free(v[i]);
-	*n = 0;
-}
-
-static int
-emit(struct resolve *rs, const char *address, int local)
-{
-	if (in_list(rs->out, rs->nout, address))
-		return 0;
-	rs->local[rs->nout] = local;
-	return push(rs, rs->out, &rs->nout, address);
-}
 
 /* What one statement tells about an address: whether its domain is
  * ours, its user, its alias targets and its domain's catch-all targets,
@@ -79,8 +32,8 @@ struct node {
 static int
 node_get(struct resolve *rs, const char *address, struct node *n)
 {
-	const char *domain = auth_name_domain_of(address);
-	char key[AUTH_DOMAIN_MAX + 2];
+	const char *domain = authkit_name_domain_of(address);
+	char key[AUTHKIT_DOMAIN_MAX + 2];
 	struct auth_params p = {{address, domain, key}, 3};
 	int code = 0, rows;
 
@@ -131,7 +84,7 @@ follow(struct resolve *rs, const struct node *n, const char *alias,
 		if (strcmp(t, alias) != 0)
 			r = expand(rs, t, depth + 1);
 		else if (n->user == 1)
-			r = emit(rs, alias, 1);
+			r = authkit_walk_emit(&rs->w, alias, 1);
 	}
 	return r;
 }
@@ -143,20 +96,18 @@ static int
 expand_node(struct resolve *rs, const char *address, const struct node *n,
 	    int depth)
 {
-	char key[AUTH_DOMAIN_MAX + 2];
+	char key[AUTHKIT_DOMAIN_MAX + 2];
 	int r;
 
 	if (!n->local)
-		return emit(rs, address, 0);
+		return authkit_walk_emit(&rs->w, address, 0);
 	if (n->na > 0)
 		return follow(rs, n, address, n->a0, n->na, depth);
 	if (n->user >= 0)
-		return n->user ? emit(rs, address, 1) : 0;
+		return n->user ? authkit_walk_emit(&rs->w, address, 1) : 0;
 	key[0] = '@';
-	strcpy(key + 1, auth_name_domain_of(address));
-	if (in_list(rs->seen, rs->nseen, key))
-		return 0;
-	if ((r = push(rs, rs->seen, &rs->nseen, key)) < 0)
+	strcpy(key + 1, authkit_name_domain_of(address));
+	if ((r = authkit_walk_mark(&rs->w, key)) <= 0)
 		return r;
 	return follow(rs, n, key, n->c0, n->nc, depth);
 }
@@ -167,12 +118,7 @@ expand(struct resolve *rs, const char *address, int depth)
 	struct node n;
 	int r;
 
-	if (in_list(rs->seen, rs->nseen, address))
-		return 0;
-	if (depth > AUTH_ALIAS_DEPTH)
-		return auth_fail(rs->err, PS_EFAIL, "aliases nested deeper "
-				 "than %d at %s", AUTH_ALIAS_DEPTH, address);
-	if ((r = push(rs, rs->seen, &rs->nseen, address)) < 0 ||
+	if ((r = authkit_walk_enter(&rs->w, address, depth)) <= 0 ||
 	    (r = node_get(rs, address, &n)) < 0)
 		return r;
 	r = expand_node(rs, address, &n, depth);
@@ -202,18 +148,17 @@ expand_all(PGconn *conn, void *arg, struct ps_error *err)
 	int r;
 
 	rs->conn = conn;
-	free_names(rs->seen, &rs->nseen);
-	free_names(rs->out, &rs->nout);
+	authkit_walk_reset(&rs->w);
 	if ((r = node_get(rs, rs->address, &n)) < 0)
 		return r;
 	if (!n.local)
-		r = auth_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a "
-			      "local domain", rs->address);
+		r = authkit_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a "
+				 "local domain", rs->address);
 	else if (node_final(&n) &&
-		 (r = push(rs, rs->seen, &rs->nseen, rs->address)) == 0)
+		 (r = authkit_walk_mark(&rs->w, rs->address)) > 0)
 		r = expand_node(rs, rs->address, &n, 0);
 	PQclear(n.res);
-	if (r < 0 || rs->nseen > 0)
+	if (r < 0 || rs->w.seen.n > 0)
 		return r;
 	if ((r = auth_db_simple(conn, err, "BEGIN ISOLATION LEVEL "
 				"REPEATABLE READ READ ONLY")) < 0)
@@ -240,14 +185,14 @@ static int
 invalid_address(const char *address, struct ps_error *err)
 {
 	const char *at = strrchr(address, '@');
-	char domain[AUTH_DOMAIN_MAX + 1];
+	char domain[AUTHKIT_DOMAIN_MAX + 1];
 	struct ps_error ignored;
 
-	if (!at || auth_name_domain(at + 1, domain, &ignored) < 0 ||
+	if (!at || authkit_name_domain(at + 1, domain, &ignored) < 0 ||
 	    auth_db_with(domain_on, domain, &ignored) != 0)
 		return PS_EINVAL;
-	return auth_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a local domain",
-			 address);
+	return authkit_fail(err, PS_AUTH_ENOTLOCAL, "%s is not in a local "
+			    "domain", address);
 }
 
 int
@@ -256,30 +201,19 @@ auth_resolve(const char *address, ps_auth_target_fn fn, void *arg,
 {
 	char name[PS_AUTH_NAME_MAX + 1];
 	struct resolve rs = {.err = err, .address = name};
-	int r = auth_name_address(address, name, err);
+	int r = authkit_name_address(address, name, err);
 
 	if (r == PS_EINVAL)
 		return invalid_address(address, err);
 	if (r < 0)
 		return r;
-	rs.seen = calloc(AUTH_RESOLVE_MAX, sizeof(*rs.seen));
-	rs.out = calloc(AUTH_RESOLVE_MAX, sizeof(*rs.out));
-	rs.local = calloc(AUTH_RESOLVE_MAX, sizeof(*rs.local));
-	if (!rs.seen || !rs.out || !rs.local)
-		r = auth_fail(err, PS_ENOMEM, "out of memory");
-	else
+	if ((r = authkit_walk_init(&rs.w, err)) == 0)
 		r = auth_db_with(expand_all, &rs, err);
-	if (r == 0 && rs.nout == 0)
-		r = auth_fail(err, PS_ENOENT, "no mailbox for %s", name);
+	if (r == 0 && rs.w.out.n == 0)
+		r = authkit_fail(err, PS_ENOENT, "no mailbox for %s", name);
 	/* Callbacks run with no connection borrowed. */
-	for (size_t i = 0; r == 0 && i < rs.nout; i++)
-		r = fn(rs.out[i], rs.local[i], arg);
-	if (rs.seen)
-		free_names(rs.seen, &rs.nseen);
-	if (rs.out)
-		free_names(rs.out, &rs.nout);
-	free(rs.seen);
-	free(rs.out);
-	free(rs.local);
+	if (r == 0)
+		r = authkit_walk_deliver(&rs.w, fn, arg);
+	authkit_walk_free(&rs.w);
 	return r;
 }

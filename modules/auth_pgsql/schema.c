@@ -72,8 +72,8 @@ schema_version(PGconn *conn, int *v_r, struct ps_error *err)
 		return r;
 	if (!(res = auth_db_exec(conn, &code, err, "SELECT version FROM "
 				 "auth_schema", NULL)))
-		return code == PS_EIO ? code : auth_fail(err, PS_EIO, "cannot "
-							 "read auth_schema");
+		return code == PS_EIO ? code :
+			authkit_fail(err, PS_EIO, "cannot read auth_schema");
 	*v_r = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
 	PQclear(res);
 	return 0;
@@ -104,9 +104,9 @@ migrate_locked(PGconn *conn, struct ps_error *err)
 	    (r = schema_version(conn, &v, err)) < 0)
 		return r;
 	if (v > AUTH_SCHEMA_VERSION)
-		return auth_fail(err, PS_EFAIL, "auth_schema version %d is "
-				 "newer than this module's (%d)", v,
-				 AUTH_SCHEMA_VERSION);
+		return authkit_fail(err, PS_EFAIL, "auth_schema version %d is "
+				    "newer than this module's (%d)", v,
+				    AUTH_SCHEMA_VERSION);
 	if (v == AUTH_SCHEMA_VERSION)
 		return 0;
 	for (int i = v; i < AUTH_SCHEMA_VERSION; i++)

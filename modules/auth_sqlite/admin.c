@@ -5,67 +5,33 @@
 
 #include "auth_sqlite.h"
 
-/* Hashes are crypt(3) strings: printable ASCII, well under this. */
-#define AUTH_HASH_MAX 512
-
-static int
-check_hash(const char *hash, struct ps_error *err)
-{
-	size_t len = strnlen(hash, AUTH_HASH_MAX + 1);
-
-	if (len == 0 || len > AUTH_HASH_MAX)
-		return auth_fail(err, PS_EINVAL, "password hash empty or "
-				 "longer than %d bytes", AUTH_HASH_MAX);
-	for (size_t i = 0; i < len; i++)
-		if (hash[i] <= ' ' || hash[i] == 0x7f)
-			return auth_fail(err, PS_EINVAL, "password hash holds "
-					 "a space or control byte");
-	return 0;
-}
-
-static int
-no_domain(struct ps_error *err, const char *domain)
-{
-	return auth_fail(err, PS_ENOENT, "no domain %s (add the domain "
-			 "first)", domain);
-}
-
-/* The result of an UPDATE or DELETE of one user. */
-static int
-user_changed(int r, const char *user, struct ps_error *err)
-{
-	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no user %s", user);
-	return r < 0 ? r : 0;
-}
-
 int
 auth_domain_add(const char *domain, struct ps_error *err)
 {
-	char d[AUTH_DOMAIN_MAX + 1];
-	int r = auth_name_domain(domain, d, err);
+	char d[AUTHKIT_DOMAIN_MAX + 1];
+	int r = authkit_name_domain(domain, d, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_change(err, "INSERT INTO domains (name) VALUES (?1)",
 			   "s", d);
 	if (r == PS_EEXIST)
-		return auth_fail(err, r, "domain %s exists", d);
+		return authkit_fail(err, r, "domain %s exists", d);
 	return r < 0 ? r : 0;
 }
 
 int
 auth_domain_del(const char *domain, struct ps_error *err)
 {
-	char d[AUTH_DOMAIN_MAX + 1];
-	int r = auth_name_domain(domain, d, err);
+	char d[AUTHKIT_DOMAIN_MAX + 1];
+	int r = authkit_name_domain(domain, d, err);
 
 	if (r < 0)
 		return r;
 	/* Users and aliases go with it (ON DELETE CASCADE). */
 	r = auth_db_change(err, "DELETE FROM domains WHERE name = ?1", "s", d);
 	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no domain %s", d);
+		return authkit_fail(err, PS_ENOENT, "no domain %s", d);
 	return r < 0 ? r : 0;
 }
 
@@ -95,18 +61,14 @@ int
 auth_user_add(const char *user, const char *hash, struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
-	if (r < 0 || (r = check_hash(hash, err)) < 0)
+	if (r < 0 || (r = authkit_hash_check(hash, err)) < 0)
 		return r;
 	r = auth_db_change(err, "INSERT INTO users (address, domain, hash) "
 			   "VALUES (?1, ?2, ?3)", "sss", u,
-			   auth_name_domain_of(u), hash);
-	if (r == PS_EEXIST)
-		return auth_fail(err, r, "user %s exists", u);
-	if (r == PS_ENOENT)
-		return no_domain(err, auth_name_domain_of(u));
-	return r < 0 ? r : 0;
+			   authkit_name_domain_of(u), hash);
+	return authkit_user_added(r, u, err);
 }
 
 int
@@ -114,13 +76,13 @@ auth_user_set_password(const char *user, const char *hash,
 		       struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
-	if (r < 0 || (r = check_hash(hash, err)) < 0)
+	if (r < 0 || (r = authkit_hash_check(hash, err)) < 0)
 		return r;
 	r = auth_db_change(err, "UPDATE users SET hash = ?2 WHERE address = ?1",
 			   "ss", u, hash);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
@@ -128,44 +90,44 @@ auth_user_set_quota(const char *user, uint64_t quota_bytes,
 		    struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
 	if (r < 0)
 		return r;
 	/* SQLite integers are signed 64-bit. */
 	if (quota_bytes > INT64_MAX)
-		return auth_fail(err, PS_EINVAL, "quota too large");
+		return authkit_fail(err, PS_EINVAL, "quota too large");
 	r = auth_db_change(err, "UPDATE users SET quota = ?2 "
 			   "WHERE address = ?1", "si", u,
 			   (long long)quota_bytes);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
 auth_user_set_enabled(const char *user, int enabled, struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_change(err, "UPDATE users SET enabled = ?2 "
 			   "WHERE address = ?1", "si", u,
 			   (long long)(enabled != 0));
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 int
 auth_user_del(const char *user, struct ps_error *err)
 {
 	char u[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_address(user, u, err);
+	int r = authkit_name_address(user, u, err);
 
 	if (r < 0)
 		return r;
 	r = auth_db_change(err, "DELETE FROM users WHERE address = ?1", "s",
 			   u);
-	return user_changed(r, u, err);
+	return authkit_user_changed(r, u, err);
 }
 
 static int
@@ -178,19 +140,19 @@ int
 auth_user_list(const char *domain, ps_auth_name_fn fn, void *arg,
 	       struct ps_error *err)
 {
-	char d[AUTH_DOMAIN_MAX + 1];
+	char d[AUTHKIT_DOMAIN_MAX + 1];
 	struct name_walk w = {fn, arg};
 	int r;
 
 	if (!domain)
 		return auth_db_rows(err, name_row, &w, "SELECT address FROM "
 				    "users ORDER BY address", "");
-	if ((r = auth_name_domain(domain, d, err)) < 0)
+	if ((r = authkit_name_domain(domain, d, err)) < 0)
 		return r;
 	r = auth_db_rows(err, found_row, NULL, "SELECT 1 FROM domains "
 			 "WHERE name = ?1", "s", d);
 	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no domain %s", d);
+		return authkit_fail(err, PS_ENOENT, "no domain %s", d);
 	if (r < 0)
 		return r;
 	return auth_db_rows(err, name_row, &w, "SELECT address FROM users "
@@ -201,27 +163,23 @@ int
 auth_alias_add(const char *alias, const char *target, struct ps_error *err)
 {
 	char a[PS_AUTH_NAME_MAX + 1], t[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_alias(alias, a, err);
+	int r = authkit_name_alias(alias, a, err);
 
-	if (r < 0 || (r = auth_name_address(target, t, err)) < 0)
+	if (r < 0 || (r = authkit_name_address(target, t, err)) < 0)
 		return r;
 	r = auth_db_change(err, "INSERT INTO aliases (alias, target, domain) "
 			   "VALUES (?1, ?2, ?3)", "sss", a, t,
-			   auth_name_domain_of(a));
-	if (r == PS_EEXIST)
-		return auth_fail(err, r, "alias %s -> %s exists", a, t);
-	if (r == PS_ENOENT)
-		return no_domain(err, auth_name_domain_of(a));
-	return r < 0 ? r : 0;
+			   authkit_name_domain_of(a));
+	return authkit_alias_added(r, a, t, err);
 }
 
 int
 auth_alias_del(const char *alias, const char *target, struct ps_error *err)
 {
 	char a[PS_AUTH_NAME_MAX + 1], t[PS_AUTH_NAME_MAX + 1];
-	int r = auth_name_alias(alias, a, err);
+	int r = authkit_name_alias(alias, a, err);
 
-	if (r < 0 || (target && (r = auth_name_address(target, t, err)) < 0))
+	if (r < 0 || (target && (r = authkit_name_address(target, t, err)) < 0))
 		return r;
 	if (target)
 		r = auth_db_change(err, "DELETE FROM aliases WHERE alias = ?1 "
@@ -230,8 +188,8 @@ auth_alias_del(const char *alias, const char *target, struct ps_error *err)
 		r = auth_db_change(err, "DELETE FROM aliases WHERE alias = ?1",
 				   "s", a);
 	if (r == 0)
-		return auth_fail(err, PS_ENOENT, "no alias %s%s%s", a,
-				 target ? " -> " : "", target ? t : "");
+		return authkit_fail(err, PS_ENOENT, "no alias %s%s%s", a,
+				    target ? " -> " : "", target ? t : "");
 	return r < 0 ? r : 0;
 }
 

@@ -43,7 +43,8 @@ auth_init(struct ps_error *err)
 
 	if (r == 0)
 		r = ps_iface_publish(PS_AUTH_KIND, "sqlite", &auth_ops);
-	return r < 0 ? auth_fail(err, r, "cannot register (error %d)", r) : 0;
+	return r < 0 ? authkit_fail(err, r, "cannot register (error %d)", r) :
+		0;
 }
 
 static int
@@ -57,7 +58,8 @@ auth_worker_init(struct ps_error *err)
 		if ((size_t)snprintf(def, sizeof(def), "%s/users.db",
 				     ps_conf_str(ps_conf_core(), "state_dir"))
 		    >= sizeof(def))
-			return auth_fail(err, PS_EINVAL, "state_dir too long");
+			return authkit_fail(err, PS_EINVAL,
+					    "state_dir too long");
 		path = def;
 	}
 	return auth_db_start(path, (int)ps_conf_num(s, "busy_timeout"), err);

@@ -1,6 +1,7 @@
-/* auth_sqlite's parts, shared between its files: address checks
- * (name.c), the connection pool and schema (db.c), administration
- * (admin.c) and the look-ups protocols use (query.c). Nothing here is
+/* auth_sqlite's parts, shared between its files: the connection pool and
+ * schema (db.c), administration (admin.c) and the look-ups protocols use
+ * (query.c). Address checks, messages and the alias walk's bounds are
+ * libpsauth's (authkit.h), the same for every backend. Nothing here is
  * exported: the module's one symbol is its descriptor. */
 #ifndef AUTH_SQLITE_H
 #define AUTH_SQLITE_H
@@ -8,27 +9,7 @@
 #include <poshta/poshta.h>
 #include <sqlite3.h>
 
-/* RFC 5321 4.5.3.1.1 and 4.5.3.1.2 (the address bound is their sum,
- * PS_AUTH_NAME_MAX). */
-#define AUTH_LOCAL_MAX 64
-#define AUTH_DOMAIN_MAX 255
-
-/* ---- name.c ---------------------------------------------------------- */
-
-/* Each writes the canonical (lower-case) form of in to out, or returns
- * PS_EINVAL with a message saying what is wrong. */
-int auth_name_domain(const char *in, char out[AUTH_DOMAIN_MAX + 1],
-		     struct ps_error *err);
-int auth_name_address(const char *in, char out[PS_AUTH_NAME_MAX + 1],
-		      struct ps_error *err);
-/* An address, or "@domain" (a catch-all). */
-int auth_name_alias(const char *in, char out[PS_AUTH_NAME_MAX + 1],
-		    struct ps_error *err);
-/* The domain of a canonical address or "@domain". */
-const char *auth_name_domain_of(const char *name);
-/* Set err and return code (a PS_E* or PS_AUTH_E* value). */
-int auth_fail(struct ps_error *err, int code, const char *fmt, ...)
-	PS_PRINTF(3, 4);
+#include "authkit.h"
 
 /* ---- db.c ------------------------------------------------------------ */
 

@@ -48,8 +48,8 @@ static int db_busy_ms;
 int
 auth_db_error(sqlite3 *db, struct ps_error *err)
 {
-	return auth_fail(err, PS_EIO, "%s: %s", db_path,
-			 db ? sqlite3_errmsg(db) : "out of memory");
+	return authkit_fail(err, PS_EIO, "%s: %s", db_path,
+			    db ? sqlite3_errmsg(db) : "out of memory");
 }
 
 /* A new connection with this module's settings. SQLite opens the file
@@ -114,9 +114,9 @@ migrate(sqlite3 *db, struct ps_error *err)
 	if ((r = user_version(db, &v, err)) < 0)
 		goto fail;
 	if (v > AUTH_SCHEMA_VERSION) {
-		r = auth_fail(err, PS_EFAIL, "%s: schema version %d is newer "
-			      "than this module's (%d)", db_path, v,
-			      AUTH_SCHEMA_VERSION);
+		r = authkit_fail(err, PS_EFAIL, "%s: schema version %d is "
+				 "newer than this module's (%d)", db_path, v,
+				 AUTH_SCHEMA_VERSION);
 		goto fail;
 	}
 	for (; v < AUTH_SCHEMA_VERSION; v++)
@@ -138,7 +138,7 @@ auth_db_start(const char *path, int busy_ms, struct ps_error *err)
 	int fd;
 
 	if (strlen(path) >= sizeof(db_path))
-		return auth_fail(err, PS_EINVAL, "path too long: %s", path);
+		return authkit_fail(err, PS_EINVAL, "path too long: %s", path);
 	strcpy(db_path, path);
 	db_busy_ms = busy_ms;
 	/* The file holds password hashes: only the server may read it.
@@ -187,8 +187,8 @@ auth_db_get(struct ps_error *err)
 		db = idle[--nidle];
 	pthread_mutex_unlock(&pool_lock);
 	if (!up) {
-		auth_fail(err, PS_ESTATE, "auth_sqlite is not started here "
-			  "(only in workers)");
+		authkit_fail(err, PS_ESTATE, "auth_sqlite is not started here "
+			     "(only in workers)");
 		return NULL;
 	}
 	/* Opening takes no lock of ours: callers never wait for each

@@ -138,3 +138,9 @@ tests_unit_test_ctl_migrate_rec_SOURCES = tests/unit/test_ctl_migrate_rec.c \
 	core/ctl_migrate.h core/ctl_migrate_rec.c
 tests_unit_test_ctl_migrate_rec_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/core
 tests_unit_test_ctl_migrate_rec_LDADD = $(CMOCKA_LIBS)
+
+# libpsauth (modules/authkit/local.mk), what the auth backends share,
+# linked alone.
+UNIT_TESTS += tests/unit/test_authkit
+tests_unit_test_authkit_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/authkit
+tests_unit_test_authkit_LDADD = modules/authkit/libpsauth.la $(CMOCKA_LIBS)

@@ -1,22 +1,10 @@
-/* Addresses and domains as auth_sqlite stores them: checked against the
- * shape of RFC 5321 4.1.2 (a dot-atom local part, RFC 5322 3.2.3, and a
- * domain of LDH labels) and its size limits (4.5.3.1), in lower case.
+/* Addresses and domains as the auth backends store them: checked against
+ * the shape of RFC 5321 4.1.2 (a dot-atom local part, RFC 5322 3.2.3, and
+ * a domain of LDH labels) and its size limits (4.5.3.1), in lower case.
  * ASCII only: quoted local parts and address literals are refused. */
-#include <stdio.h>
 #include <string.h>
 
-#include "auth_sqlite.h"
-
-int
-auth_fail(struct ps_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return code;
-}
+#include "authkit.h"
 
 /* in, safe to quote in a message: control bytes as '?', cut at 64. */
 static const char *
@@ -36,8 +24,8 @@ bad(struct ps_error *err, const char *what, const char *in, const char *why)
 {
 	char ex[72];
 
-	return auth_fail(err, PS_EINVAL, "bad %s '%s': %s", what,
-			 excerpt(ex, in), why);
+	return authkit_fail(err, PS_EINVAL, "bad %s '%s': %s", what,
+			    excerpt(ex, in), why);
 }
 
 static int
@@ -68,7 +56,7 @@ domain_problem(const char *in, size_t len)
 
 	if (len == 0)
 		return "empty domain";
-	if (len > AUTH_DOMAIN_MAX)
+	if (len > AUTHKIT_DOMAIN_MAX)
 		return "domain longer than 255 octets";
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] == '.') {
@@ -94,7 +82,7 @@ local_problem(const char *in, size_t len)
 {
 	if (len == 0)
 		return "empty local part";
-	if (len > AUTH_LOCAL_MAX)
+	if (len > AUTHKIT_LOCAL_MAX)
 		return "local part longer than 64 octets";
 	if (in[0] == '.' || in[len - 1] == '.')
 		return "local part starting or ending with '.'";
@@ -117,10 +105,10 @@ copy_lower(char *out, const char *in, size_t len)
 }
 
 int
-auth_name_domain(const char *in, char out[AUTH_DOMAIN_MAX + 1],
-		 struct ps_error *err)
+authkit_name_domain(const char *in, char out[AUTHKIT_DOMAIN_MAX + 1],
+		    struct ps_error *err)
 {
-	size_t len = strnlen(in, AUTH_DOMAIN_MAX + 1);
+	size_t len = strnlen(in, AUTHKIT_DOMAIN_MAX + 1);
 	const char *why = domain_problem(in, len);
 
 	if (why)
@@ -130,8 +118,8 @@ auth_name_domain(const char *in, char out[AUTH_DOMAIN_MAX + 1],
 }
 
 int
-auth_name_address(const char *in, char out[PS_AUTH_NAME_MAX + 1],
-		  struct ps_error *err)
+authkit_name_address(const char *in, char out[PS_AUTH_NAME_MAX + 1],
+		     struct ps_error *err)
 {
 	size_t len = strnlen(in, PS_AUTH_NAME_MAX + 1);
 	const char *at = memchr(in, '@', len), *why;
@@ -150,17 +138,17 @@ auth_name_address(const char *in, char out[PS_AUTH_NAME_MAX + 1],
 }
 
 int
-auth_name_alias(const char *in, char out[PS_AUTH_NAME_MAX + 1],
-		struct ps_error *err)
+authkit_name_alias(const char *in, char out[PS_AUTH_NAME_MAX + 1],
+		   struct ps_error *err)
 {
 	if (in[0] != '@')
-		return auth_name_address(in, out, err);
+		return authkit_name_address(in, out, err);
 	out[0] = '@';
-	return auth_name_domain(in + 1, out + 1, err);
+	return authkit_name_domain(in + 1, out + 1, err);
 }
 
 const char *
-auth_name_domain_of(const char *name)
+authkit_name_domain_of(const char *name)
 {
 	return strchr(name, '@') + 1;
 }
