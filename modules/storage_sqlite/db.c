@@ -24,12 +24,9 @@ ss_dberr(struct ss_conn *c, struct ps_error *err)
 /* After a checkpoint, the WAL a big append grew shrinks back to this. */
 #define SS_WAL_KEEP (4 * 1024 * 1024)
 
-/* WAL lets readers work beside the one writer. synchronous=NORMAL writes
- * each commit to the WAL without fsync: atomic and consistent still, and
- * WAL recovery keeps a prefix of the commits (each frame's checksum
- * covers those before it). A change that must survive a power loss, new
- * mail above all, is made durable by walsync.c after the commit, which
- * makes the lazy ones before it durable too. */
+/* WAL lets readers work beside the one writer; synchronous=FULL syncs
+ * the WAL at every commit, which is what makes a change "durable when it
+ * returns" even if the machine loses power right after. */
 static int
 ss_conn_pragmas(struct ss_conn *c, struct ps_error *err)
 {
@@ -56,7 +53,7 @@ ss_conn_pragmas(struct ss_conn *c, struct ps_error *err)
 		return ss_err(err, PS_EIO, "sqlite: cannot use WAL for %s",
 			      sqlite3_db_filename(c->db, "main"));
 	snprintf(sql, sizeof(sql),
-		 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+		 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
 		 "PRAGMA cache_size = -%lld; "
 		 "PRAGMA journal_size_limit = %d",
 		 ss_config.cache_kib, SS_WAL_KEEP);
@@ -102,7 +99,7 @@ ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 		return ss_err(err, PS_ENOMEM, "out of memory");
 	c->d->next = NULL;
 	c->d->nstmt = 0;
-	c->d->wal_fd = -1;
+	c->d->sync = SS_SYNC_FULL; /* ss_conn_pragmas */
 	c->d->blob = NULL;
 	memcpy(c->d->file, c->file, len);
 	if (sqlite3_open_v2(c->file, &c->d->db, flags, NULL) != SQLITE_OK) {
@@ -136,7 +133,6 @@ ss_db_free(struct ss_db *d)
 	for (unsigned i = 0; i < d->nstmt; i++)
 		sqlite3_finalize(d->stmt[i].st);
 	sqlite3_close_v2(d->db);
-	ss_wal_close(d);
 	free(d);
 }
 
@@ -273,6 +269,32 @@ ss_conn_release(struct ss_conn *c)
 	ss_conn_close(c);
 }
 
+/* Commit the next transaction with sync. WAL with synchronous=NORMAL
+ * writes the commit to the WAL without fsync: atomic and consistent
+ * still, and WAL recovery keeps a prefix of the commits (each frame's
+ * checksum covers those before it), so a later FULL commit makes the
+ * lazy ones before it durable too, and a power loss can only undo the
+ * last lazy ones. The pragma takes effect when compiled, so it is run
+ * with exec, and only when the level changes. */
+static int
+ss_sync_set(struct ss_conn *c, enum ss_sync sync)
+{
+	if (c->d->sync == (int)sync)
+		return SQLITE_OK;
+	c->d->sync = -1; /* unknown, should the pragma fail */
+	if (sqlite3_exec(c->db, sync == SS_SYNC_FULL
+				? "PRAGMA synchronous = FULL"
+				: "PRAGMA synchronous = NORMAL",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_errcode(c->db);
+	c->d->sync = (int)sync;
+	return SQLITE_OK;
+}
+
+/* Refuses a change inside a callback of the same handle, and a change
+ * to a store user_delete removed while the handle was open (it would
+ * vanish with the unlinked file). sync: how the commit reaches the
+ * disk. */
 static void
 ss_turn_end(struct ss_conn *c)
 {
@@ -281,10 +303,6 @@ ss_turn_end(struct ss_conn *c)
 	c->turn = 0;
 }
 
-/* Refuses a change inside a callback of the same handle, and a change
- * to a store user_delete removed while the handle was open (it would
- * vanish with the unlinked file). sync: how the commit reaches the
- * disk. */
 int
 ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 {
@@ -300,6 +318,8 @@ ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 					   SQLITE_FCNTL_HAS_MOVED, &moved) ==
 	    SQLITE_OK && moved)
 		r = ss_err(err, PS_ENOENT, "the user's store was deleted");
+	if (r == 0 && ss_sync_set(c, sync) != SQLITE_OK)
+		r = ss_dberr(c, err);
 	if (r == 0)
 		c->turn = ss_turn_enter(c->file);
 	if (r == 0 && ss_txn(c, "BEGIN IMMEDIATE") != SQLITE_OK)
@@ -310,14 +330,13 @@ ss_write_begin(struct ss_conn *c, enum ss_sync sync, struct ps_error *err)
 		return r;
 	}
 	c->depth = 1;
-	c->sync_due = sync == SS_SYNC_FULL;
 	return 0;
 }
 
 /* Commit when r is 0 and something changed, else roll back; returns r,
- * or the commit's error. The connection stays for ss_write_finish. */
+ * or the commit's error. */
 int
-ss_write_commit(struct ss_conn *c, int r, int changed, struct ps_error *err)
+ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
 {
 	c->depth = 0;
 	if (r == 0 && changed && ss_txn(c, "COMMIT") != SQLITE_OK)
@@ -325,26 +344,9 @@ ss_write_commit(struct ss_conn *c, int r, int changed, struct ps_error *err)
 	if (!sqlite3_get_autocommit(c->db))
 		ss_txn(c, "ROLLBACK");
 	ss_turn_end(c);
-	c->sync_due &= r == 0 && changed;
-	return r;
-}
-
-/* After the locks, so other writers go on while the disk syncs. */
-int
-ss_write_finish(struct ss_conn *c, int r, struct ps_error *err)
-{
-	if (r == 0 && c->sync_due)
-		r = ss_wal_sync(c->d, err);
-	c->sync_due = 0;
 	if (!c->held)
 		ss_conn_close(c);
 	return r;
-}
-
-int
-ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err)
-{
-	return ss_write_finish(c, ss_write_commit(c, r, changed, err), err);
 }
 
 /* Bind fmt's parameters from 1 on: 'i' int64_t, 'u' unsigned, 's' text

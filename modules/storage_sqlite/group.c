@@ -1,11 +1,11 @@
-/* Group commit. Each durable commit costs one fsync of the WAL
- * (walsync.c), and a disk does a few hundred of those a second; sessions of one
+/* Group commit. Each commit with synchronous=FULL costs one fsync of the
+ * WAL, and a disk does a few hundred of those a second; sessions of one
  * worker that commit to the same user's database at the same time
  * therefore share one transaction. The first to arrive leads: once it
  * holds the database's write lock it takes every change queued so far,
  * runs each in a savepoint on its own connection (one change that fails
- * rolls back alone), commits once, lets the next group begin, syncs and
- * wakes the others; changes queued meanwhile form the next group. Nobody waits for a group to fill: under
+ * rolls back alone), commits once and wakes the others; changes queued
+ * meanwhile form the next group. Nobody waits for a group to fill: under
  * no load a group is one change. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -86,8 +86,7 @@ ss_group_one(struct ss_conn *c, struct ss_grouped *it)
 
 /* The leader's part, called and returning with the lock held: begin the
  * transaction on c (perhaps waiting for another process to commit), take
- * everything queued by then, run it and commit. The next group may begin
- * as soon as this one has committed, while its WAL syncs (walsync.c). */
+ * everything queued by then, run it and commit. */
 static struct ss_grouped *
 ss_group_run(struct ss_group *g, struct ss_conn *c)
 {
@@ -107,18 +106,14 @@ ss_group_run(struct ss_group *g, struct ss_conn *c)
 		it->r = ss_group_one(c, it);
 		any |= it->r == 0;
 	}
-	r = ss_write_commit(c, r, any, &err);
-	pthread_mutex_lock(&ss_group_lock);
-	g->busy = 0;
-	pthread_cond_broadcast(&g->cond);
-	pthread_mutex_unlock(&ss_group_lock);
-	r = ss_write_finish(c, r, &err);
+	r = ss_write_end(c, r, any, &err);
 	for (struct ss_grouped *it = batch; r < 0 && it; it = it->next)
 		if (it->r == 0 || !any) {
 			it->r = r;
 			*it->err = err;
 		}
 	pthread_mutex_lock(&ss_group_lock);
+	g->busy = 0;
 	return batch;
 }
 
@@ -138,8 +133,7 @@ ss_group_commit(struct ss_conn *c, ss_group_fn fn, void *arg,
 	*g->tail = &me;
 	g->tail = &me.next;
 	while (!me.done) {
-		/* Empty: me is in a group still syncing. */
-		if (g->busy || !g->queue) {
+		if (g->busy) {
 			pthread_cond_wait(&g->cond, &ss_group_lock);
 			continue;
 		}

@@ -13,7 +13,7 @@ modules_storage_sqlite_storage_sqlite_la_SOURCES = \
 	modules/storage_sqlite/message.c modules/storage_sqlite/store.c \
 	modules/storage_sqlite/copy.c modules/storage_sqlite/expunge.c \
 	modules/storage_sqlite/append.c modules/storage_sqlite/turnstile.c \
-	modules/storage_sqlite/walsync.c modules/storage_sqlite/restore.c
+	modules/storage_sqlite/restore.c
 modules_storage_sqlite_storage_sqlite_la_CPPFLAGS = -I$(top_srcdir)/sdk \
 	-I$(top_builddir)/sdk -I$(top_srcdir)/modules/storekit $(SQLITE_CFLAGS)
 modules_storage_sqlite_storage_sqlite_la_LDFLAGS = -module $(MODULE_LDFLAGS)

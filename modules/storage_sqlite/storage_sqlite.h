@@ -6,8 +6,6 @@
 #ifndef SS_STORAGE_SQLITE_H
 #define SS_STORAGE_SQLITE_H
 
-#include <sys/types.h>
-
 #include <poshta/poshta.h>
 #include <sqlite3.h>
 
@@ -45,9 +43,7 @@ struct ss_stmt {
 struct ss_db {
 	sqlite3 *db;
 	struct ss_db *next; /* pool.c's list */
-	int wal_fd;         /* walsync.c's descriptor of the WAL, or -1 */
-	ino_t wal_ino;      /* ... and which file it is */
-	dev_t wal_dev;
+	int sync;           /* enum ss_sync the connection commits with */
 	sqlite3_blob *blob; /* message.c's, open only inside a snapshot */
 	unsigned nstmt;
 	struct ss_stmt stmt[SS_STMTS];
@@ -61,12 +57,7 @@ struct ss_conn {
 	unsigned depth; /* open transaction levels: callbacks may read */
 	int held;       /* ss_conn_hold: d and a read snapshot stay */
 	int turn;       /* in the writers' turnstile (turnstile.c) */
-	int sync_due;   /* the transaction is SS_SYNC_FULL */
 };
-
-/* walsync.c: make what d committed durable, once its locks are gone. */
-int ss_wal_sync(struct ss_db *d, struct ps_error *err);
-void ss_wal_close(struct ss_db *d);
 
 /* turnstile.c: around a write transaction on file. */
 int ss_turn_enter(const char *file);
@@ -123,11 +114,6 @@ void ss_read_end(struct ss_conn *c);
 int ss_write_begin(struct ss_conn *c, enum ss_sync sync,
 		   struct ps_error *err);
 int ss_write_end(struct ss_conn *c, int r, int changed, struct ps_error *err);
-/* ss_write_end in two steps: commit and let go of the locks, then wait
- * for the disk (group.c lets the next group write meanwhile). */
-int ss_write_commit(struct ss_conn *c, int r, int changed,
-		    struct ps_error *err);
-int ss_write_finish(struct ss_conn *c, int r, struct ps_error *err);
 /* Statements come from the connection's cache, keyed by the address of
  * their text: the macros accept only string literals ("" sql does not
  * compile otherwise), so a key never stands for two texts. Give a
