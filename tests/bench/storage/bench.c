@@ -63,7 +63,7 @@ report(const char *phase, unsigned count, double secs)
 	fflush(stdout);
 }
 
-static void
+static _Noreturn void
 die(const char *what, const struct ps_error *err)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, err ? err->msg : "failed");
