@@ -1,8 +1,9 @@
 /* Listening sockets: "host:port" addresses, binding in the master
  * (SO_REUSEADDR, IPV6_V6ONLY), and accepting in each worker, where the
  * connection limits are applied before a protocol sees the client. All
- * workers watch the same inherited fds, so an accept4 that finds nothing
- * (EAGAIN) only means another worker was quicker. */
+ * workers watch the same inherited fds, each new connection waking one
+ * sleeping worker (EPOLLEXCLUSIVE: the others sleep on), and an accept4
+ * that finds nothing (EAGAIN) only means another worker was quicker. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -237,7 +238,7 @@ static void
 listen_unpause(void *arg)
 {
 	pause_timer = NULL;
-	if (listen_watch_all(PS_EV_READ) < 0)
+	if (listen_watch_all(PS_EV_READ | PS_EV_EXCLUSIVE) < 0)
 		ps_err("cannot watch the listeners again: not accepting");
 }
 
@@ -313,7 +314,7 @@ ps_listen_start(struct ps_loop *loop, struct ps_listener *first)
 	accept_loop = loop;
 	accepting = first;
 	shortage_logged = 0;
-	return listen_watch_all(PS_EV_READ);
+	return listen_watch_all(PS_EV_READ | PS_EV_EXCLUSIVE);
 }
 
 void

@@ -132,6 +132,13 @@ watch_ctl(struct ps_loop *l, int fd, unsigned old, unsigned events,
 	ev.events = (events & PS_EV_READ ? EPOLLIN : 0) |
 		    (events & PS_EV_WRITE ? EPOLLOUT : 0);
 	ev.data.u64 = (uint64_t)gen << 32 | (uint32_t)fd;
+	/* epoll takes EPOLLEXCLUSIVE only when an fd is added. */
+	if (events & PS_EV_EXCLUSIVE) {
+		ev.events |= EPOLLEXCLUSIVE;
+		if (old)
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		op = EPOLL_CTL_ADD;
+	}
 	if (epoll_ctl(l->epfd, op, fd, &ev) == 0)
 		return 0;
 	/* Closing a watched fd removes it from epoll behind our back; if its
@@ -153,7 +160,9 @@ ps_loop_watch(struct ps_loop *l, int fd, unsigned events, ps_io_fn *fn,
 	if (watch_grow(l, fd) < 0)
 		return PS_ENOMEM;
 	w = &l->watch[fd];
-	events &= PS_EV_READ | PS_EV_WRITE;
+	events &= PS_EV_READ | PS_EV_WRITE | PS_EV_EXCLUSIVE;
+	if (events == PS_EV_EXCLUSIVE)
+		events = 0;
 	if (watch_ctl(l, fd, w->fn ? w->events : 0, events, w->gen) < 0)
 		return PS_EIO;
 	w->fn = fn;

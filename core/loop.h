@@ -13,6 +13,10 @@
 #define PS_EV_WRITE 0x2
 #define PS_EV_ERROR 0x4 /* reported only: EPOLLERR or EPOLLHUP, always
 			 * with PS_EV_READ so the reader meets the EOF */
+/* With PS_EV_READ, for an fd that several processes watch (a listening
+ * socket): a new event wakes one sleeping watcher, not all of them
+ * (EPOLLEXCLUSIVE). Watching with it again re-registers the fd. */
+#define PS_EV_EXCLUSIVE 0x8
 
 struct ps_loop;
 struct ps_timer;
