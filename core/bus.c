@@ -47,7 +47,10 @@ static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t loop_thread;
 static struct ps_loop *worker_loop;
 static void (*on_lost)(void);
+/* Made by worker_init and fixed after it (ps_bus_seal), which lets pool
+ * threads read them without a lock. */
 static struct ps_bus_sub *subs;
+static int sealed;
 static size_t nsubs;
 
 int
@@ -202,6 +205,24 @@ ps_bus_hub_detach(struct ps_loop *loop, int fd)
 	}
 }
 
+static int
+matches(const char *topic, const struct ps_bus_sub *sub)
+{
+	return strncmp(topic, sub->prefix, strlen(sub->prefix)) == 0;
+}
+
+/* Every worker runs the same modules' worker_init, so every worker has
+ * the same subscriptions as this one: a topic none of them matches here
+ * would go to the master and to each worker only to be dropped. */
+static int
+wanted(const char *topic)
+{
+	for (size_t i = 0; i < nsubs; i++)
+		if (matches(topic, &subs[i]))
+			return 1;
+	return 0;
+}
+
 static void
 dispatch(const unsigned char *msg, size_t len)
 {
@@ -213,7 +234,7 @@ dispatch(const unsigned char *msg, size_t len)
 	memcpy(topic, msg + 1, tlen);
 	topic[tlen] = '\0';
 	for (size_t i = 0; i < nsubs; i++)
-		if (strncmp(topic, subs[i].prefix, strlen(subs[i].prefix)) == 0)
+		if (matches(topic, &subs[i]))
 			subs[i].fn(topic, msg + 1 + tlen, len - 1 - tlen,
 				   subs[i].arg);
 }
@@ -309,6 +330,8 @@ ps_bus_publish(const char *topic, const void *data, size_t len)
 		return PS_ESTATE;
 	if ((n = frame(msg, topic, data, len)) < 0)
 		return (int)n;
+	if (!wanted(topic))
+		return 0;
 	pthread_mutex_lock(&self_lock);
 	if (pthread_equal(pthread_self(), loop_thread))
 		deliver(worker_loop, &self, msg, (size_t)n, worker_event);
@@ -343,6 +366,11 @@ ps_bus_subscribe(struct ps_module_ctx *m, const char *prefix, ps_bus_fn fn,
 
 	if (!prefix || !fn)
 		return PS_EINVAL;
+	if (sealed) {
+		ps_logf(m, NULL, PS_LOG_ERR, "bus: subscribe to \"%s\" after "
+			"worker_init: refused", prefix);
+		return PS_ESTATE;
+	}
 	v = realloc(subs, (nsubs + 1) * sizeof(*v));
 	if (!v)
 		return PS_ENOMEM;
@@ -354,4 +382,10 @@ ps_bus_subscribe(struct ps_module_ctx *m, const char *prefix, ps_bus_fn fn,
 	v[nsubs].arg = arg;
 	nsubs++;
 	return 0;
+}
+
+void
+ps_bus_seal(void)
+{
+	sealed = 1;
 }

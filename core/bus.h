@@ -27,7 +27,11 @@ void ps_bus_worker_stop(void);
 int ps_bus_publish(const char *topic, const void *data, size_t len);
 /* The loop thread: to this worker's subscribers only. */
 int ps_bus_publish_local(const char *topic, const void *data, size_t len);
+/* From a module's worker_init only: every worker then has the same
+ * subscriptions, and a publish no subscription matches is not sent. */
 int ps_bus_subscribe(struct ps_module_ctx *m, const char *prefix,
 		     ps_bus_fn fn, void *arg);
+/* worker_init is over: later subscriptions are refused (PS_ESTATE). */
+void ps_bus_seal(void);
 
 #endif

@@ -131,6 +131,7 @@ start(struct ps_config *cfg, unsigned slot, int bus_fd, struct ps_error *err)
 		return ps_error_set(err, "cannot start the bus");
 	if (ps_modules_worker_init(err) < 0)
 		return PS_EFAIL;
+	ps_bus_seal();
 	if (ps_listen_start(loop, cfg->listeners) < 0)
 		return ps_error_set(err, "cannot watch the listeners");
 	return 0;

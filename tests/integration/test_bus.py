@@ -1,6 +1,8 @@
 """The bus (tests/modules/bus_probe.c): a message published in one worker
 reaches every worker, in the order it was sent; one published locally
-(SDK 1.6) reaches only its own worker, before the call returns."""
+(SDK 1.6) reaches only its own worker, before the call returns.
+Subscriptions are made in worker_init, so every worker has the same ones
+(and a topic none matches is not sent): a later one is refused."""
 
 import re
 import time
@@ -58,3 +60,19 @@ def test_local_publish_stays_in_its_worker(poshtad):
     assert got == [(str(sender), str(sender))]
     # Delivered at once: logged before the publisher's own line.
     assert log.index("got test.l0 ") < log.index("published locally")
+
+
+def test_subscribe_after_worker_init_is_refused(poshtad):
+    poshtad.start(workers=2, load=("echo", "bus_probe"))
+    with poshtad.connect() as c:
+        c.expect("+OK Poshta echo ready")
+        c.command("subscribe late.", "subscribe late.")
+        c.command("publish after", "publish after")
+    m = poshtad.wait_log(r"bus_probe: \[[^]]+\] late subscribe "
+                         r"prefix=late\. r=(-?\d+)")
+    assert int(m.group(1)) == -6  # PS_ESTATE
+    poshtad.wait_log(r'bus_probe: bus: subscribe to "late\." after '
+                     r"worker_init: refused")
+    # The bus still works for the subscriptions worker_init made.
+    for pid in poshtad.workers():
+        poshtad.wait_log(r"bus_probe: got test\.after pid=%d\b" % pid)

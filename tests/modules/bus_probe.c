@@ -1,7 +1,8 @@
 /* bus_probe.so: proves that a bus message published in one worker reaches
  * every worker. Each worker subscribes to "test." and logs what arrives at
  * notice, with its pid; on echo, the line "publish X" publishes "test.X",
- * and "local X" hands "test.X" to this worker's subscribers only. */
+ * "local X" hands "test.X" to this worker's subscribers only, and
+ * "subscribe X" tries to subscribe to "X" after worker_init. */
 #include <poshta/poshta.h>
 
 #include <stdio.h>
@@ -32,6 +33,12 @@ on_line(struct ps_hook_call *call, void *arg)
 	int local = strncmp(ev->line, "local ", 6) == 0;
 
 	(void)arg;
+	if (strncmp(ev->line, "subscribe ", 10) == 0) {
+		ps_conn_log(c, PS_LOG_NOTICE, "late subscribe prefix=%s r=%d",
+			    ev->line + 10,
+			    ps_bus_subscribe(ev->line + 10, on_message, NULL));
+		return PS_HOOK_CONTINUE;
+	}
 	if (!local && strncmp(ev->line, "publish ", 8) != 0)
 		return PS_HOOK_CONTINUE;
 	snprintf(topic, sizeof(topic), "test.%s", ev->line + (local ? 6 : 8));
