@@ -18,7 +18,8 @@ module_LTLIBRARIES += modules/smtp/smtp.la
 modules_smtp_smtp_la_SOURCES = \
 	modules/smtp/smtpd.h modules/smtp/command.h modules/smtp/body.h \
 	modules/smtp/module.c modules/smtp/session.c modules/smtp/ehlo.c \
-	modules/smtp/envelope.c modules/smtp/lookup.c modules/smtp/auth.c \
+	modules/smtp/envelope.c modules/smtp/lookup.c \
+	modules/smtp/rcpt_cache.c modules/smtp/auth.c \
 	modules/smtp/data.c modules/smtp/deliver.c modules/smtp/append.c \
 	modules/smtp/trace.c modules/smtp/hooks.c modules/smtp/ext.c \
 	modules/smtp/enqueue.c modules/smtp/dkim_sign.c modules/smtp/relay.h \

@@ -64,7 +64,7 @@ forget_users(struct smtp_lookup *l)
 		free(l->users[i]);
 	for (size_t i = 0; i < l->nforwards; i++)
 		free(l->forwards[i]);
-	l->nusers = l->nforwards = 0;
+	l->nusers = l->nforwards = l->checked = 0;
 	l->remote = l->owned = 0;
 }
 
@@ -116,6 +116,7 @@ check_quota(struct smtp_lookup *l)
 	for (size_t i = 0; i < l->nusers; i++) {
 		if (smtp_cfg.auth.lookup(l->users[i], &au, &l->err) < 0)
 			continue;
+		l->checked++;
 		l->quotas[i] = au.quota_bytes;
 		if (!au.quota_bytes || !smtp_cfg.have_store ||
 		    smtp_cfg.store.user_open(l->users[i], au.quota_bytes, &u,
@@ -146,6 +147,8 @@ lookup_done(void *arg)
 	struct smtp_lookup *l = arg;
 	struct smtp_session *s = l->s;
 
+	if (!l->cached)
+		smtp_rcpt_cache_put(l);
 	if (l->result < 0 && l->result != PS_ENOENT &&
 	    l->result != PS_AUTH_ENOTLOCAL && l->result != PS_EINVAL)
 		ps_conn_log(s->conn, PS_LOG_WARN, "lookup failed address=%s "
@@ -157,8 +160,9 @@ lookup_done(void *arg)
 }
 
 /* Start l (calloc'ed, s, kind, addr and done set); l->done runs on the
- * loop with input paused meanwhile, then l is freed. On failure to
- * start, l is the caller's. */
+ * loop with input paused meanwhile, then l is freed: on a later turn of
+ * the loop when the recipient cache has the answer, else once the pool
+ * has it. On failure to start, l is the caller's. */
 int
 smtp_lookup_start(struct smtp_lookup *l)
 {
@@ -167,6 +171,13 @@ smtp_lookup_start(struct smtp_lookup *l)
 	if (!smtp_cfg.have_auth)
 		return PS_ESTATE;
 	smtp_wait(l->s);
+	if (smtp_rcpt_cache_get(l)) {
+		l->cached = 1;
+		if (ps_timer_add(0, lookup_done, l))
+			return 0;
+		forget_users(l);
+		l->cached = 0;
+	}
 	if ((r = ps_job_submit(lookup_work, lookup_done, l)) < 0)
 		smtp_unwait(l->s);
 	return r;

@@ -30,6 +30,11 @@ static const struct ps_directive smtp_module_directives[] = {
 	 .def = "100",
 	 .help = "Received fields a message may carry; more is a mail loop: "
 		 "554 5.4.6 (RFC 5321 6.3)"},
+	{.name = "recipient_cache_ttl", .type = PS_CONF_DURATION, .min = 0,
+	 .max = 3600000, .def = "5s",
+	 .help = "how long a worker reuses the auth backend's answer for a "
+		 "recipient that resolved to users without a quota (0: ask "
+		 "every time); unknown recipients are always asked"},
 	{.name = "vrfy", .type = PS_CONF_FLAG, .def = "off",
 	 .help = "answer VRFY from the user database (off: 252, RFC 5321 "
 		 "3.5.3)"},
@@ -204,6 +209,8 @@ smtp_worker_init(struct ps_error *err)
 	smtp_cfg.max_size = (uint64_t)ps_conf_num(m, "max_message_size");
 	smtp_cfg.max_rcpts = (size_t)ps_conf_num(m, "max_recipients");
 	smtp_cfg.max_hops = (unsigned)ps_conf_num(m, "max_hops");
+	smtp_cfg.rcpt_cache_ms = (uint64_t)ps_conf_num(m,
+						       "recipient_cache_ttl");
 	smtp_cfg.max_errors = (unsigned)ps_conf_num(m, "max_errors");
 	smtp_cfg.vrfy = (int)ps_conf_num(m, "vrfy");
 	smtp_cfg.sender_login_match = (int)ps_conf_num(m,
@@ -234,6 +241,7 @@ smtp_worker_exit(void)
 	smtp_resolve_worker_exit();
 	relay_worker_exit();
 	smtp_dkim_free();
+	smtp_rcpt_cache_free();
 }
 
 PS_MODULE_DEFINE(.name = "smtp", .version = "1.0", .init = smtp_init,

@@ -28,6 +28,7 @@ struct smtp_config {
 	size_t max_rcpts;
 	unsigned max_errors;
 	unsigned max_hops;
+	uint64_t rcpt_cache_ms; /* recipient_cache_ttl; 0: off */
 	int vrfy;
 	int sender_login_match;
 	const char *hostname;
@@ -147,6 +148,8 @@ struct smtp_lookup {
 	int remote;     /* a target is another server's */
 	int owned;      /* SENDER: user is among the targets */
 	int full;       /* RCPT: no local target has room */
+	int cached;     /* RCPT: answered by the recipient cache */
+	size_t checked; /* RCPT: users whose quota the backend told */
 	char **users;
 	uint64_t *quotas;
 	size_t nusers;
@@ -157,6 +160,11 @@ struct smtp_lookup {
 };
 int smtp_lookup_start(struct smtp_lookup *l);
 void smtp_lookup_free(struct smtp_lookup *l);
+
+/* rcpt_cache.c: recent RCPT answers, recipient_cache_ttl long. */
+int smtp_rcpt_cache_get(struct smtp_lookup *l);
+void smtp_rcpt_cache_put(const struct smtp_lookup *l);
+void smtp_rcpt_cache_free(void);
 
 /* auth.c */
 int smtp_cmd_auth(struct smtp_session *s, const char *args, size_t len);
