@@ -27,6 +27,9 @@
 #define CONN_OUT_HIGH (256 * 1024)
 /* Smallest read buffer: idle connections should stay small. */
 #define CONN_READ_MIN 4096
+/* Each read that fills its room doubles the next one, up to this: a
+ * message body comes in a few reads, not one per 4 KiB. */
+#define CONN_READ_MAX (64 * 1024)
 /* How long a closing connection may take to flush without progress. */
 #define CONN_LINGER_MS 30000
 
@@ -245,10 +248,11 @@ conn_wants_read(const struct ps_conn *c)
 static void
 conn_read(struct ps_conn *c)
 {
+	size_t want = CONN_READ_MIN;
+
 	while (c->readable && conn_wants_read(c)) {
 		size_t room = c->in_max - ps_buf_used(&c->in);
-		char *p = ps_buf_reserve(&c->in, room < CONN_READ_MIN ?
-					 room : CONN_READ_MIN);
+		char *p = ps_buf_reserve(&c->in, room < want ? room : want);
 		ssize_t n;
 
 		if (!p) {
@@ -270,6 +274,8 @@ conn_read(struct ps_conn *c)
 				c->readable = 0;
 				c->rd_want = PS_EV_READ;
 			}
+			if ((size_t)n == room && want < CONN_READ_MAX)
+				want *= 2;
 		} else if (n == 0) {
 			c->eof = 1;
 		} else if (n == PS_TLS_WANT_READ || n == PS_TLS_WANT_WRITE) {
@@ -729,6 +735,12 @@ ps_conn_accept(struct ps_loop *loop, struct ps_listener *l, int fd,
 			goto fail;
 		c->phase = CONN_HANDSHAKE;
 		c->hs_want = PS_EV_READ;
+	} else {
+		/* No read until the loop reports input: a client has seldom
+		 * spoken by now (never in a protocol where the server greets
+		 * first), and the level-triggered loop reports it if it
+		 * has. This saves a read that would say EAGAIN. */
+		c->readable = 0;
 	}
 	c->events = PS_EV_READ;
 	ps_logf(NULL, c, PS_LOG_INFO, "connect from %s listener=%s", c->peer,
