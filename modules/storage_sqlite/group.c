@@ -69,13 +69,22 @@ ss_group_put(struct ss_group *g)
 	free(g);
 }
 
-/* One change inside the group's transaction, in a savepoint of its own. */
+/* One change inside the group's transaction, in a savepoint of its own
+ * when it has company. A change alone needs none (its failure rolls back
+ * the transaction, which holds nothing else), and a savepoint costs a
+ * statement journal: past 64 KiB of pages SQLite spills it to a temporary
+ * file, created, written and deleted for every commit. */
 static int
-ss_group_one(struct ss_conn *c, struct ss_grouped *it)
+ss_group_one(struct ss_conn *c, struct ss_grouped *it, int alone)
 {
 	struct ps_error scratch;
-	int r = ss_exec(c, it->err, "SAVEPOINT grouped", "");
+	int r;
 
+	if (alone) {
+		r = it->fn(it->arg, c, it->err);
+		return r < 0 ? r : 0;
+	}
+	r = ss_exec(c, it->err, "SAVEPOINT grouped", "");
 	if (r >= 0)
 		r = it->fn(it->arg, c, it->err);
 	if (r < 0)
@@ -103,7 +112,7 @@ ss_group_run(struct ss_group *g, struct ss_conn *c)
 	g->tail = &g->queue;
 	pthread_mutex_unlock(&ss_group_lock);
 	for (struct ss_grouped *it = batch; r == 0 && it; it = it->next) {
-		it->r = ss_group_one(c, it);
+		it->r = ss_group_one(c, it, it == batch && !it->next);
 		any |= it->r == 0;
 	}
 	r = ss_write_end(c, r, any, &err);
