@@ -102,7 +102,8 @@ ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 	c->d->sync = SS_SYNC_FULL; /* ss_conn_pragmas */
 	c->d->blob = NULL;
 	memcpy(c->d->file, c->file, len);
-	if (sqlite3_open_v2(c->file, &c->d->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(c->file, &c->d->db, flags, ss_walbuf_vfs()) !=
+	    SQLITE_OK) {
 		c->db = c->d->db;
 		/* Only user_open creates: a handle's database that is gone
 		 * was deleted (user_delete) under it. */
@@ -113,6 +114,8 @@ ss_db_open(struct ss_conn *c, int create, struct ps_error *err)
 		c->db = c->d->db;
 		sqlite3_busy_handler(c->db, ss_busy, NULL);
 		r = ss_conn_pragmas(c, err);
+		if (r == 0)
+			ss_walbuf_set(c->db, 1); /* synchronous = FULL */
 	}
 	if (r < 0) {
 		/* Half set up: closed, never pooled. */
@@ -287,6 +290,8 @@ ss_sync_set(struct ss_conn *c, enum ss_sync sync)
 				: "PRAGMA synchronous = NORMAL",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite3_errcode(c->db);
+	/* WAL writes wait in a buffer only while each commit syncs. */
+	ss_walbuf_set(c->db, sync == SS_SYNC_FULL);
 	c->d->sync = (int)sync;
 	return SQLITE_OK;
 }

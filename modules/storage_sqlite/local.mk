@@ -7,6 +7,7 @@ modules_storage_sqlite_storage_sqlite_la_SOURCES = \
 	modules/storage_sqlite/storage_sqlite.h \
 	modules/storage_sqlite/module.c modules/storage_sqlite/db.c \
 	modules/storage_sqlite/pool.c modules/storage_sqlite/group.c \
+	modules/storage_sqlite/walbuf.c \
 	modules/storage_sqlite/schema.c modules/storage_sqlite/names.c \
 	modules/storage_sqlite/user.c modules/storage_sqlite/mailbox.c \
 	modules/storage_sqlite/hierarchy.c modules/storage_sqlite/select.c \

@@ -133,6 +133,11 @@ int ss_exec_sql(struct ss_conn *c, struct ps_error *err, const char *sql,
 int ss_query_int_sql(struct ss_conn *c, struct ps_error *err, int64_t *v_r,
 		     const char *sql, const char *fmt, ...);
 
+/* walbuf.c: the VFS that gathers WAL writes (NULL: SQLite's default),
+ * and whether db's commits may use it (only with synchronous=FULL). */
+const char *ss_walbuf_vfs(void);
+void ss_walbuf_set(sqlite3 *db, int on);
+
 /* group.c: fn makes one change on c, inside a shared transaction. */
 typedef int (*ss_group_fn)(void *arg, struct ss_conn *c,
 			   struct ps_error *err);

@@ -144,3 +144,12 @@ tests_unit_test_ctl_migrate_rec_LDADD = $(CMOCKA_LIBS)
 UNIT_TESTS += tests/unit/test_authkit
 tests_unit_test_authkit_CPPFLAGS = $(UNIT_CPP) -I$(top_srcdir)/modules/authkit
 tests_unit_test_authkit_LDADD = modules/authkit/libpsauth.la $(CMOCKA_LIBS)
+
+# storage_sqlite's WAL write buffer, built from its source with SQLite.
+UNIT_TESTS += tests/unit/test_walbuf
+tests_unit_test_walbuf_SOURCES = tests/unit/test_walbuf.c \
+	modules/storage_sqlite/walbuf.c
+tests_unit_test_walbuf_CPPFLAGS = $(UNIT_CPP) \
+	-I$(top_srcdir)/modules/storage_sqlite \
+	-I$(top_srcdir)/modules/storekit $(SQLITE_CFLAGS)
+tests_unit_test_walbuf_LDADD = $(SQLITE_LIBS) $(CMOCKA_LIBS)
