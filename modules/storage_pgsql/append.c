@@ -207,38 +207,6 @@ sp_append_begin(struct ps_store_user *u, const char *mailbox,
 	return 0;
 }
 
-static int
-sp_append_check(unsigned flags, const char *const *keywords,
-		size_t nkeywords, int tz, struct ps_error *err)
-{
-	if (flags & ~(PS_FLAGS_STORED | PS_FLAG_RECENT))
-		return sp_err(err, PS_EINVAL, "unknown flags 0x%x", flags);
-	/* RFC 3501 9, zone: +/-HHMM; a day's worth either way. */
-	if (tz <= -24 * 60 || tz >= 24 * 60)
-		return sp_err(err, PS_EINVAL, "time zone %d minutes", tz);
-	return pst_kw_check(keywords, nkeywords, err);
-}
-
-/* Keywords as stored: without repeats, joined. */
-static int
-sp_append_keywords(struct sp_append_msg *m, const char *const *keywords,
-		   size_t nkeywords, struct ps_error *err)
-{
-	struct pst_kw k = { .n = 0 };
-	const char *text;
-	int changed;
-	int r = pst_kw_apply(&k, PS_STORE_ADD, keywords, nkeywords, &changed,
-			    err);
-
-	text = r == 0 ? pst_kw_join(&k) : NULL;
-	if (text)
-		m->keywords = strdup(text);
-	if (r == 0 && k.n && !m->keywords)
-		r = sp_err(err, PS_ENOMEM, "out of memory");
-	pst_kw_free(&k);
-	return r;
-}
-
 int
 sp_append_msg_begin(struct ps_store_append *a, unsigned flags,
 		    const char *const *keywords, size_t nkeywords,
@@ -249,8 +217,8 @@ sp_append_msg_begin(struct ps_store_append *a, unsigned flags,
 	int r = sp_append_state(a, 0, err);
 
 	if (r == 0)
-		r = sp_append_check(flags, keywords, nkeywords, internal_tz,
-				    err);
+		r = pst_append_check(flags, keywords, nkeywords, internal_tz,
+				     err);
 	if (r == 0 && a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 4;
 
@@ -270,8 +238,8 @@ sp_append_msg_begin(struct ps_store_append *a, unsigned flags,
 		.tz = internal_tz, .off = a->spool_len,
 	};
 	a->open = 1;
-	return sp_append_fail(a, sp_append_keywords(m, keywords, nkeywords,
-						    err));
+	return sp_append_fail(a, pst_append_keywords(keywords, nkeywords,
+						     &m->keywords, err));
 }
 
 /* poshtactl migrate (since 1.6): the message keeps the UID it had

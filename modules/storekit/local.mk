@@ -9,6 +9,6 @@ noinst_LTLIBRARIES += modules/storekit/libpsstore.la
 modules_storekit_libpsstore_la_SOURCES = modules/storekit/storekit.h \
 	modules/storekit/err.c modules/storekit/names.c \
 	modules/storekit/keywords.c modules/storekit/uidset.c \
-	modules/storekit/store.c
+	modules/storekit/store.c modules/storekit/append.c
 modules_storekit_libpsstore_la_CPPFLAGS = -I$(top_srcdir)/sdk \
 	-I$(top_builddir)/sdk

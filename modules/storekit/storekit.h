@@ -87,6 +87,16 @@ pst_flags_apply(unsigned old, enum ps_store_mode mode, unsigned bits)
 	}
 }
 
+/* append.c: an appended message's flags known (PS_FLAG_RECENT allowed,
+ * for the caller to drop), its zone within a day either way, keywords
+ * pst_kw_check'ed; PS_EINVAL otherwise. */
+int pst_append_check(unsigned flags, const char *const *kw, size_t n, int tz,
+		     struct ps_error *err);
+/* Its keywords as stored, without repeats: *text_r malloc'd, NULL for
+ * none. PS_EINVAL, PS_ENOMEM. */
+int pst_append_keywords(const char *const *kw, size_t n, char **text_r,
+			struct ps_error *err);
+
 /* uidset.c: a sorted, merged UID set (RFC 3501 9, sequence-set); "all"
  * backs the NULL set. */
 struct pst_uidset {

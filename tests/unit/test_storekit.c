@@ -3,7 +3,8 @@
  * case, a backend's extra forbidden byte and its message), the path
  * encoding of user names, keyword syntax and STORE's three modes on
  * keyword lists (case, spelling kept, the per-message bound), and UID
- * sets (reversed, overlapping, adjacent, UID 0, NULL and empty sets).
+ * sets (reversed, overlapping, adjacent, UID 0, NULL and empty sets),
+ * and an appended message's flags, zone and keywords.
  * Links modules/storekit/libpsstore.la alone. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -282,6 +283,35 @@ test_uidset(void **state)
 	pst_uidset_free(&s);
 }
 
+/* An appended message: flags, zone, keywords checked; keywords stored
+ * once each, in the spelling first given. */
+static void
+test_append(void **state)
+{
+	const char *kw[] = { "$Junk", "work", "$junk", "Work" };
+	const char *bad[] = { "a b" };
+	struct ps_error err = { "" };
+	char *text = (char *)1;
+
+	(void)state;
+	assert_int_equal(pst_append_check(PS_FLAG_SEEN | PS_FLAG_RECENT, kw,
+					  4, -300, &err), 0);
+	assert_int_equal(pst_append_check(1u << 30, kw, 0, 0, &err),
+			 PS_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown flags"));
+	assert_int_equal(pst_append_check(0, NULL, 0, 24 * 60, &err),
+			 PS_EINVAL);
+	assert_int_equal(pst_append_check(0, NULL, 0, -24 * 60 + 1, &err),
+			 0);
+	assert_int_equal(pst_append_check(0, bad, 1, 0, &err), PS_EINVAL);
+
+	assert_int_equal(pst_append_keywords(kw, 4, &text, &err), 0);
+	assert_string_equal(text, "$Junk work");
+	free(text);
+	assert_int_equal(pst_append_keywords(NULL, 0, &text, &err), 0);
+	assert_null(text);
+}
+
 int
 main(void)
 {
@@ -293,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_kw_apply),
 		cmocka_unit_test(test_kw_bound),
 		cmocka_unit_test(test_uidset),
+		cmocka_unit_test(test_append),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
