@@ -52,6 +52,16 @@ open_db(const char *vfs)
 	return db;
 }
 
+/* A connection through the buffer (on) and one without, to the same
+ * database. */
+static void
+open_pair(sqlite3 **plain, sqlite3 **buf, int on)
+{
+	*plain = open_db(NULL);
+	*buf = open_db(ss_walbuf_vfs());
+	ss_walbuf_set(*buf, on);
+}
+
 static void
 exec(sqlite3 *db, const char *sql)
 {
@@ -85,6 +95,15 @@ integrity(sqlite3 *db)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
+}
+
+/* The database sound, both closed. */
+static void
+close_pair(sqlite3 *plain, sqlite3 *buf)
+{
+	integrity(plain);
+	sqlite3_close(buf);
+	sqlite3_close(plain);
 }
 
 /* n rows of size bytes with tag k, in one transaction. */
@@ -129,11 +148,11 @@ teardown(void **state)
 static void
 test_commit_in_few_writes(void **state)
 {
-	sqlite3 *plain = open_db(NULL), *buf = open_db(ss_walbuf_vfs());
+	sqlite3 *plain, *buf;
 	long long before, direct, gathered;
 
 	(void)state;
-	ss_walbuf_set(buf, 1);
+	open_pair(&plain, &buf, 1);
 	before = syscw();
 	insert(plain, 1, 60, 3000);
 	direct = syscw() - before;
@@ -144,9 +163,7 @@ test_commit_in_few_writes(void **state)
 	assert_true(gathered * 8 < direct);
 	assert_int_equal(count(plain, "k = 2"), 60);
 	assert_int_equal(count(buf, "k = 1"), 60);
-	integrity(plain);
-	sqlite3_close(buf);
-	sqlite3_close(plain);
+	close_pair(plain, buf);
 }
 
 /* Buffering off (synchronous = NORMAL: no sync before the commit is
@@ -154,18 +171,17 @@ test_commit_in_few_writes(void **state)
 static void
 test_unbuffered_when_off(void **state)
 {
-	sqlite3 *plain = open_db(NULL), *buf = open_db(ss_walbuf_vfs());
+	sqlite3 *plain, *buf;
 	long long before;
 
 	(void)state;
+	open_pair(&plain, &buf, 0);
 	exec(buf, "PRAGMA synchronous = NORMAL");
-	ss_walbuf_set(buf, 0);
 	before = syscw();
 	insert(buf, 3, 60, 3000);
 	assert_true(syscw() - before >= 120);
 	assert_int_equal(count(plain, "k = 3"), 60);
-	sqlite3_close(buf);
-	sqlite3_close(plain);
+	close_pair(plain, buf);
 }
 
 /* 4 MB in one commit: more than the buffer holds and more than one
@@ -173,15 +189,13 @@ test_unbuffered_when_off(void **state)
 static void
 test_large_commit(void **state)
 {
-	sqlite3 *plain = open_db(NULL), *buf = open_db(ss_walbuf_vfs());
+	sqlite3 *plain, *buf;
 
 	(void)state;
-	ss_walbuf_set(buf, 1);
+	open_pair(&plain, &buf, 1);
 	insert(buf, 4, 1000, 4000);
 	assert_int_equal(count(plain, "k = 4"), 1000);
-	integrity(plain);
-	sqlite3_close(buf);
-	sqlite3_close(plain);
+	close_pair(plain, buf);
 }
 
 /* A transaction that spills pages to the WAL and rolls back, then one
@@ -189,10 +203,10 @@ test_large_commit(void **state)
 static void
 test_rollback_then_commit(void **state)
 {
-	sqlite3 *plain = open_db(NULL), *buf = open_db(ss_walbuf_vfs());
+	sqlite3 *plain, *buf;
 
 	(void)state;
-	ss_walbuf_set(buf, 1);
+	open_pair(&plain, &buf, 1);
 	exec(buf, "PRAGMA cache_size = 10");
 	exec(buf, "BEGIN; WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT "
 		  "i + 1 FROM s WHERE i < 300) INSERT INTO t SELECT 5, "
@@ -200,9 +214,7 @@ test_rollback_then_commit(void **state)
 	insert(buf, 6, 10, 100);
 	assert_int_equal(count(plain, "k = 5"), 0);
 	assert_int_equal(count(plain, "k = 6"), 10);
-	integrity(plain);
-	sqlite3_close(buf);
-	sqlite3_close(plain);
+	close_pair(plain, buf);
 }
 
 /* A process that commits and ends without closing anything left the
