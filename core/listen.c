@@ -156,6 +156,10 @@ ps_listen_bind(struct ps_listener *l, struct ps_error *err)
 	if (l->addr.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		return bind_fail(l, fd, err);
+	/* Replies are whole lines written at once: do not hold them back.
+	 * Accepted sockets inherit it from the listener (Linux clones the
+	 * listener's socket), which saves a call per connection. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&l->addr, l->addrlen) < 0 ||
 	    listen(fd, LISTEN_BACKLOG) < 0)
 		return bind_fail(l, fd, err);
@@ -193,11 +197,8 @@ listen_take(struct ps_listener *l, int fd, const struct sockaddr *sa,
 	    socklen_t salen)
 {
 	char peer[INET6_ADDRSTRLEN];
-	int one = 1, r;
+	int r = ps_limits_acquire(sa, &l->limits);
 
-	/* Replies are whole lines written at once: do not hold them back. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	r = ps_limits_acquire(sa, &l->limits);
 	if (r == PS_LIMITS_PEER)
 		ps_notice("connection refused: too many connections from %s "
 			  "limit=%zu listener=%s",
