@@ -4,7 +4,7 @@
  * call to the default one, but a WAL's contiguous writes wait in a
  * buffer and go in one pwrite: before the WAL is synced, read, sized,
  * truncated, controlled or closed, before a write elsewhere in it, and
- * when the buffer is full.
+ * when the buffer (124 KiB) is full.
  *
  * It buffers only while the connection commits with synchronous=FULL
  * (ss_walbuf_set from ss_sync_set): SQLite then syncs the WAL, which
@@ -21,10 +21,11 @@
 #include "storage_sqlite.h"
 
 #define WB_VFS "poshta-walbuf"
-#define WB_FIRST (64 * 1024)    /* a buffer's first size */
-#define WB_MAX (1024 * 1024)    /* past this it is written */
-#define WB_PIECE (124 * 1024) /* one write: the unix VFS takes less
-				* than 128 KiB at a time */
+/* A buffer's size, allocated whole at a commit's first frame: below the
+ * unix VFS's limit on one write (it masks lengths to 17 bits) and below
+ * the workers' mmap threshold (512 KiB), whose munmap at every commit
+ * would interrupt every thread of the worker. */
+#define WB_SIZE (124 * 1024)
 #define WB_FCNTL_BUFFER 0x50575301 /* ours: arg int*, 1 buffer, 0 not */
 
 struct wb_file {
@@ -34,8 +35,8 @@ struct wb_file {
 	struct wb_file *main;    /* WAL: its main file */
 	int buffer;              /* main file: commits sync (FULL) */
 	int err;                 /* WAL: a barrier's write failed */
-	unsigned char *buf;      /* WAL: what waits, from offset off */
-	size_t len, cap;
+	unsigned char *buf;      /* WAL: what waits (WB_SIZE), from off */
+	size_t len;
 	sqlite3_int64 off;
 };
 
@@ -52,13 +53,9 @@ wb_flush(struct wb_file *w)
 		rc = w->err;
 		w->err = SQLITE_OK;
 	}
-	for (size_t done = 0; rc == SQLITE_OK && done < w->len;) {
-		size_t n = w->len - done < WB_PIECE ? w->len - done : WB_PIECE;
-
-		rc = REAL(w)->pMethods->xWrite(REAL(w), w->buf + done, (int)n,
-					       w->off + (sqlite3_int64)done);
-		done += n;
-	}
+	if (w->len && rc == SQLITE_OK)
+		rc = REAL(w)->pMethods->xWrite(REAL(w), w->buf, (int)w->len,
+					       w->off);
 	w->len = 0;
 	return rc;
 }
@@ -71,7 +68,6 @@ wb_drop(struct wb_file *w)
 
 	free(w->buf);
 	w->buf = NULL;
-	w->cap = 0;
 	return rc;
 }
 
@@ -102,20 +98,9 @@ wb_read(sqlite3_file *f, void *p, int amt, sqlite3_int64 off)
 static int
 wb_room(struct wb_file *w, size_t amt)
 {
-	size_t cap = w->cap ? w->cap : WB_FIRST;
-	unsigned char *b;
-
-	while (cap < w->len + amt && cap < WB_MAX)
-		cap *= 2;
-	if (cap < w->len + amt)
+	if (!w->buf && !(w->buf = malloc(WB_SIZE)))
 		return 0;
-	if (cap == w->cap)
-		return 1;
-	if (!(b = realloc(w->buf, cap)))
-		return 0;
-	w->buf = b;
-	w->cap = cap;
-	return 1;
+	return w->len + amt <= WB_SIZE;
 }
 
 static int
