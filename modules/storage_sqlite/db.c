@@ -284,13 +284,15 @@ ss_sync_set(struct ss_conn *c, enum ss_sync sync)
 {
 	if (c->d->sync == (int)sync)
 		return SQLITE_OK;
+	/* WAL writes wait in a buffer only while each commit syncs: off
+	 * until the pragma is known to have taken. */
+	ss_walbuf_set(c->db, 0);
 	c->d->sync = -1; /* unknown, should the pragma fail */
 	if (sqlite3_exec(c->db, sync == SS_SYNC_FULL
 				? "PRAGMA synchronous = FULL"
 				: "PRAGMA synchronous = NORMAL",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite3_errcode(c->db);
-	/* WAL writes wait in a buffer only while each commit syncs. */
 	ss_walbuf_set(c->db, sync == SS_SYNC_FULL);
 	c->d->sync = (int)sync;
 	return SQLITE_OK;
