@@ -109,9 +109,11 @@ wb_write(sqlite3_file *f, const void *p, int amt, sqlite3_int64 off)
 	struct wb_file *w = (struct wb_file *)f;
 	int rc = SQLITE_OK;
 
-	if (!w->main || !w->main->buffer || amt <= 0)
-		return wb_flush(w) != SQLITE_OK ? SQLITE_IOERR_WRITE
+	if (!w->main || !w->main->buffer || amt <= 0) {
+		rc = wb_flush(w);
+		return rc != SQLITE_OK ? rc
 			: w->real->pMethods->xWrite(w->real, p, amt, off);
+	}
 	if (w->len && off != w->off + (sqlite3_int64)w->len)
 		rc = wb_flush(w);
 	if (rc == SQLITE_OK && !wb_room(w, (size_t)amt)) {

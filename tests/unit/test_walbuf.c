@@ -17,8 +17,7 @@
 
 #include "storage_sqlite.h"
 
-static char dir[] = "/tmp/test_walbuf.XXXXXX";
-static char file[64];
+static char dir[4096], file[4200];
 
 /* Write system calls this process made so far (/proc/self/io). */
 static long long
@@ -123,7 +122,12 @@ setup(void **state)
 {
 	sqlite3 *db;
 
+	const char *tmp = getenv("TMPDIR");
+
 	(void)state;
+	/* A fresh folder under TMPDIR, as mktemp -d makes for the suites. */
+	snprintf(dir, sizeof(dir), "%s/test_walbuf.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/t.db", dir);
 	assert_non_null(ss_walbuf_vfs());
@@ -133,14 +137,19 @@ setup(void **state)
 	return 0;
 }
 
+/* The database, its WAL and its index, then the folder. */
 static int
 teardown(void **state)
 {
-	char cmd[128];
+	const char *const ext[] = { "", "-wal", "-shm" };
+	char path[4300];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", file, ext[i]);
+		unlink(path);
+	}
+	return rmdir(dir);
 }
 
 /* 60 pages in one commit: two writes a frame without the buffer, a few
